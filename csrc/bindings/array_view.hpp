@@ -1,0 +1,115 @@
+// Turning numpy arrays into (pointer, shape, element strides) for the core, with the checks the
+// core cannot make itself: dtype, alignment, writability, contiguity and memory overlap. Runs
+// with the GIL held; the views are then used with the GIL released.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "check.hpp"
+
+namespace mlpcore::bindings {
+
+namespace py = pybind11;
+
+enum class DType { float32, float64 };
+
+inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+// float32 or float64, else TypeError naming the argument.
+inline DType float_dtype(const py::array& a, const char* fn, const char* name) {
+    if (a.dtype().is(py::dtype::of<float>())) return DType::float32;
+    if (a.dtype().is(py::dtype::of<double>())) return DType::float64;
+    throw py::type_error(std::string(fn) + ": " + name + " must be a float32 or float64 array (got " +
+                         dtype_str(a) + ")");
+}
+
+inline void require_same_dtype(const py::array& a, const char* a_name, const py::array& b,
+                               const char* b_name, const char* fn) {
+    if (!a.dtype().is(b.dtype()))
+        throw py::type_error(std::string(fn) + ": " + b_name + " must have the dtype of " + a_name +
+                             " (" + dtype_str(a) + "), got " + dtype_str(b));
+}
+
+inline std::string shape_str(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t d = 0; d < a.ndim(); ++d)
+        s += std::to_string(a.shape(d)) + (a.ndim() == 1 ? "," : (d + 1 < a.ndim() ? ", " : ""));
+    return s + ")";
+}
+
+inline void require_ndim(const py::array& a, py::ssize_t ndim, const char* fn, const char* name) {
+    require(a.ndim() == ndim, fn, ": ", name, " must be a ", ndim, "-D array (got ", a.ndim(),
+            "-D with shape ", shape_str(a), ")");
+}
+
+inline void require_writable_c_contiguous(const py::array& a, const char* fn, const char* name) {
+    require(a.writeable(), fn, ": ", name, " must be writable (got a read-only array)");
+    require((a.flags() & py::array::c_style) != 0, fn, ": ", name, " must be C-contiguous");
+}
+
+inline void require_c_contiguous(const py::array& a, const char* fn, const char* name) {
+    require((a.flags() & py::array::c_style) != 0, fn, ": ", name,
+            " must be C-contiguous (use np.ascontiguousarray)");
+}
+
+inline void require_same_shape(const py::array& a, const char* a_name, const py::array& b,
+                               const char* b_name, const char* fn) {
+    bool same = a.ndim() == b.ndim();
+    for (py::ssize_t d = 0; same && d < a.ndim(); ++d) same = a.shape(d) == b.shape(d);
+    require(same, fn, ": ", b_name, ".shape ", shape_str(b), " must equal ", a_name, ".shape ",
+            shape_str(a));
+}
+
+// Byte range [lo, hi) an array's elements can touch.
+struct Extent {
+    std::uintptr_t lo = 0, hi = 0;
+};
+
+inline Extent extent(const py::array& a) {
+    auto base = reinterpret_cast<std::uintptr_t>(a.data());
+    std::intptr_t lo = 0, hi = static_cast<std::intptr_t>(a.itemsize());
+    for (py::ssize_t d = 0; d < a.ndim(); ++d) {
+        if (a.shape(d) == 0) return {base, base};
+        const std::intptr_t span = static_cast<std::intptr_t>(a.strides(d)) * (a.shape(d) - 1);
+        (span < 0 ? lo : hi) += span;
+    }
+    return {base + lo, base + hi};
+}
+
+inline bool overlaps(const py::array& a, const py::array& b) {
+    const Extent x = extent(a), y = extent(b);
+    return x.lo < x.hi && y.lo < y.hi && x.lo < y.hi && y.lo < x.hi;
+}
+
+// Exactly the same elements (allowed for elementwise in-place work).
+inline bool same_memory(const py::array& a, const py::array& b) {
+    if (a.data() != b.data() || a.ndim() != b.ndim()) return false;
+    for (py::ssize_t d = 0; d < a.ndim(); ++d)
+        if (a.shape(d) != b.shape(d) || a.strides(d) != b.strides(d)) return false;
+    return true;
+}
+
+// A 2-D matrix with element strides, for operands that packing reads in any layout.
+template <class T>
+struct MatrixView {
+    const T* data;
+    std::int64_t rows, cols;
+    std::ptrdiff_t row_stride, col_stride;
+};
+
+template <class T>
+MatrixView<T> matrix_view(const py::array& a, const char* fn, const char* name) {
+    const auto item = static_cast<py::ssize_t>(sizeof(T));
+    require(reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) == 0 && a.strides(0) % item == 0 &&
+                a.strides(1) % item == 0,
+            fn, ": ", name, " must be aligned to its element size (use np.ascontiguousarray)");
+    return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.strides(0) / item,
+            a.strides(1) / item};
+}
+
+}  // namespace mlpcore::bindings

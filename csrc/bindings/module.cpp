@@ -1,0 +1,22 @@
+// The private extension module mlpcore._core. The public API is python/mlpcore.
+#include <pybind11/pybind11.h>
+
+#include "simd_level.hpp"
+
+namespace py = pybind11;
+
+namespace mlpcore::bindings {
+void bind_runtime(py::module_& m);
+void bind_gemm(py::module_& m);
+void bind_activation(py::module_& m);
+void bind_sgd(py::module_& m);
+}  // namespace mlpcore::bindings
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "mlpcore native kernels (private; use the mlpcore package)";
+    mlpcore::init_simd_level_from_environment();  // MLPCORE_SIMD is read once, at import
+    mlpcore::bindings::bind_runtime(m);
+    mlpcore::bindings::bind_gemm(m);
+    mlpcore::bindings::bind_activation(m);
+    mlpcore::bindings::bind_sgd(m);
+}

@@ -1,0 +1,150 @@
+// Activation functions, forward and backward side by side, on contiguous arrays. x is the
+// pre-activation input; backward returns grad_out * f'(x). Written as plain loops over
+// math_approx.hpp so that each ISA translation unit vectorises them for its own registers.
+// Included by the kernels_<isa>.cpp files inside their ISA namespace.
+//
+//   identity    f = x                              f' = 1
+//   sigmoid     f = 1 / (1 + e^-x)                 f' = f (1 - f) = z / (1 + z)^2,  z = e^-|x|
+//               (evaluated with z so neither end overflows nor cancels)
+//   tanh        f = sign(x) * -expm1(-2|x|) / (2 + expm1(-2|x|))
+//               f' = 1 - f^2 = 4 z / (1 + z)^2,  z = e^-2|x|
+//   relu        f = max(x, 0)                      f' = 1 if x > 0 else 0     (0 at the kink)
+//   leaky_relu  f = x if x > 0 else a x            f' = 1 if x > 0 else a     (a at the kink)
+//   softplus    f = max(x, 0) + log1p(e^-|x|)      f' = sigmoid(x)
+#pragma once
+
+#include <cstddef>
+
+#include "math_approx.hpp"
+
+template <class T>
+inline T sigmoid_scalar(T x) {
+    const T z = fast_exp(-(x < T(0) ? -x : x));
+    const T d = T(1) / (T(1) + z);
+    return x >= T(0) ? d : z * d;
+}
+
+template <class T>
+void identity_forward(const T* x, T* y, std::size_t n, T) {
+    if (x != y)
+        for (std::size_t i = 0; i < n; ++i) y[i] = x[i];
+}
+template <class T>
+void identity_backward(const T*, const T* gy, T* gx, std::size_t n, T) {
+    if (gy != gx)
+        for (std::size_t i = 0; i < n; ++i) gx[i] = gy[i];
+}
+
+template <class T>
+void sigmoid_forward(const T* x, T* y, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) y[i] = sigmoid_scalar(x[i]);
+}
+template <class T>
+void sigmoid_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const T ax = x[i] < T(0) ? -x[i] : x[i];
+        const T z = fast_exp(-ax);
+        const T d = T(1) / (T(1) + z);
+        gx[i] = gy[i] * (z * d * d);
+    }
+}
+
+template <class T>
+void tanh_forward(const T* x, T* y, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const T ax = x[i] < T(0) ? -x[i] : x[i];
+        const T em = fast_expm1(T(-2) * ax);
+        const T t = -em / (T(2) + em);
+        y[i] = x[i] < T(0) ? -t : (x[i] != x[i] ? x[i] : t);
+    }
+}
+template <class T>
+void tanh_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const T ax = x[i] < T(0) ? -x[i] : x[i];
+        const T z = fast_exp(T(-2) * ax);
+        const T d = T(1) / (T(1) + z);
+        gx[i] = gy[i] * (T(4) * z * d * d);
+    }
+}
+
+template <class T>
+void relu_forward(const T* x, T* y, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];  // NaN passes through
+}
+template <class T>
+void relu_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) gx[i] = x[i] > T(0) ? gy[i] : (x[i] != x[i] ? x[i] : T(0));
+}
+
+template <class T>
+void leaky_relu_forward(const T* x, T* y, std::size_t n, T slope) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? slope * x[i] : x[i];
+}
+template <class T>
+void leaky_relu_backward(const T* x, const T* gy, T* gx, std::size_t n, T slope) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i)
+        gx[i] = x[i] > T(0) ? gy[i] : (x[i] != x[i] ? x[i] : slope * gy[i]);
+}
+
+template <class T>
+void softplus_forward(const T* x, T* y, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const T ax = x[i] < T(0) ? -x[i] : x[i];
+        const T pos = x[i] > T(0) ? x[i] : T(0);
+        const T v = pos + fast_log1p_nonneg(fast_exp(-ax));
+        y[i] = x[i] != x[i] ? x[i] : v;
+    }
+}
+template <class T>
+void softplus_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) gx[i] = gy[i] * sigmoid_scalar(x[i]);
+}
+
+// Row-wise softmax (or log-softmax) of a rows x cols C-ordered block:
+//   softmax(x)_j = e^(x_j - m) / sum_k e^(x_k - m),   m = max_k x_k
+//   log_softmax(x)_j = x_j - m - log(sum_k e^(x_k - m))
+// Subtracting the row maximum keeps huge logits finite. The sums run in a fixed order.
+template <class T>
+void softmax_rows(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_output) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* xr = x + r * cols;
+        T* yr = y + r * cols;
+        if (cols == 0) continue;
+        T m = xr[0];
+        bool has_nan = false;
+        for (std::size_t j = 0; j < cols; ++j) {
+            m = xr[j] > m ? xr[j] : m;
+            has_nan = has_nan || xr[j] != xr[j];
+        }
+        if (has_nan) m = T(NAN);
+        T sum = T(0);
+        if (log_output) {
+#pragma omp simd reduction(+ : sum)
+            for (std::size_t j = 0; j < cols; ++j) sum += fast_exp(xr[j] - m);
+            const T log_sum = fast_log(sum);
+#pragma omp simd
+            for (std::size_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - log_sum;
+        } else {
+#pragma omp simd reduction(+ : sum)
+            for (std::size_t j = 0; j < cols; ++j) {
+                const T e = fast_exp(xr[j] - m);
+                yr[j] = e;
+                sum += e;
+            }
+            const T inv = T(1) / sum;
+#pragma omp simd
+            for (std::size_t j = 0; j < cols; ++j) yr[j] *= inv;
+        }
+    }
+}

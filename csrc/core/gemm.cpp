@@ -1,0 +1,116 @@
+#include "gemm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "aligned_buffer.hpp"
+#include "kernel_table.hpp"
+#include "thread_pool.hpp"
+
+namespace mlpcore {
+namespace {
+
+// Below this many multiply-adds a second thread costs more than it saves.
+constexpr double kMinMacsPerThread = 1.0e6;
+// Packing one element costs about as much as this many multiply-adds in the kernel.
+constexpr double kPackCostInMacs = 12.0;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// Split `panels` tiles into `parts` contiguous ranges differing by at most one tile.
+std::int64_t split_point(std::int64_t panels, int parts, int index) {
+    return (panels / parts) * index + std::min<std::int64_t>(index, panels % parts);
+}
+
+struct ThreadGrid {
+    int rows = 1, cols = 1;
+};
+
+// Choose rows x cols threads for the output, minimising the slowest thread's estimated time:
+// its share of tiles plus the packing it repeats (A once per nc block, B once).
+ThreadGrid choose_grid(std::int64_t m, std::int64_t n, std::int64_t k, const GemmBlocking& blk,
+                       int max_threads) {
+    const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+    const int useful = static_cast<int>(std::max(1.0, macs / kMinMacsPerThread));
+    const int threads = std::min(max_threads, useful);
+    const std::int64_t panels_m = ceil_div(m, blk.mr), panels_n = ceil_div(n, blk.nr);
+    ThreadGrid best;
+    double best_cost = -1;
+    for (int t = threads; t >= 1 && best_cost < 0; --t) {
+        for (int rows = 1; rows <= t; ++rows) {
+            if (t % rows != 0) continue;
+            const int cols = t / rows;
+            if (rows > panels_m || cols > panels_n) continue;
+            const double rows_t = static_cast<double>(ceil_div(panels_m, rows) * blk.mr);
+            const double cols_t = static_cast<double>(ceil_div(panels_n, cols) * blk.nr);
+            const double kd = static_cast<double>(k);
+            const double cost =
+                rows_t * cols_t * kd +
+                kPackCostInMacs * (rows_t * kd * std::ceil(cols_t / blk.nc) + kd * cols_t);
+            if (best_cost < 0 || cost < best_cost) {
+                best_cost = cost;
+                best = ThreadGrid{rows, cols};
+            }
+        }
+    }
+    return best;
+}
+
+template <class T>
+struct Workspace {
+    AlignedBuffer<T> pack_a, pack_b;
+};
+
+template <class T>
+Workspace<T>& thread_workspace() {
+    thread_local Workspace<T> workspace;
+    return workspace;
+}
+
+template <class T>
+void scale_output(const GemmArgs<T>& g) {
+    for (std::int64_t i = 0; i < g.m; ++i) {
+        T* row = g.c + i * g.ldc;
+        if (g.beta == T(0)) {
+            std::fill(row, row + g.n, T(0));
+        } else {
+            for (std::int64_t j = 0; j < g.n; ++j) row[j] *= g.beta;
+        }
+    }
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const GemmArgs<T>& g) {
+    if (g.m == 0 || g.n == 0) return;
+    if (g.k == 0 || g.alpha == T(0)) {
+        scale_output(g);
+        return;
+    }
+    const GemmKernel<T> kernel = active_kernels<T>().gemm;
+    const GemmBlocking& blk = kernel.blocking;
+    const ThreadGrid grid = choose_grid(g.m, g.n, g.k, blk, get_num_threads());
+    const std::int64_t panels_m = ceil_div(g.m, blk.mr), panels_n = ceil_div(g.n, blk.nr);
+    ThreadPool::instance().run(grid.rows * grid.cols, [&](int t) {
+        const int ti = t / grid.cols, tj = t % grid.cols;
+        GemmRect rect{split_point(panels_m, grid.rows, ti) * blk.mr,
+                      std::min(g.m, split_point(panels_m, grid.rows, ti + 1) * blk.mr),
+                      split_point(panels_n, grid.cols, tj) * blk.nr,
+                      std::min(g.n, split_point(panels_n, grid.cols, tj + 1) * blk.nr)};
+        if (rect.m0 >= rect.m1 || rect.n0 >= rect.n1) return;
+        const std::int64_t kc = std::min<std::int64_t>(blk.kc, g.k);
+        const std::int64_t mc = std::min<std::int64_t>(blk.mc, rect.m1 - rect.m0);
+        const std::int64_t nc = std::min<std::int64_t>(blk.nc, rect.n1 - rect.n0);
+        Workspace<T>& ws = thread_workspace<T>();
+        T* pack_a = ws.pack_a.reserve(static_cast<std::size_t>(ceil_div(mc, blk.mr) * blk.mr * kc));
+        T* pack_b = ws.pack_b.reserve(static_cast<std::size_t>(ceil_div(nc, blk.nr) * blk.nr * kc));
+        kernel.run(g, rect, pack_a, pack_b);
+    });
+}
+
+template void gemm<float>(const GemmArgs<float>&);
+template void gemm<double>(const GemmArgs<double>&);
+
+}  // namespace mlpcore

@@ -1,0 +1,27 @@
+// GEMM block sizes, one table row per (instruction set, dtype). The loops read them from here;
+// nothing inside a loop is a magic number.
+//
+//   mr x nr  register tile of C held in the micro-kernel (nr = vectors per row x vector width)
+//   kc       depth of one packed panel: an mr x kc sliver of A stays in L1 while the kernel walks
+//            the nr-wide slivers of B
+//   nc       width of the packed kc x nc block of B, sized to stay in L2 (kc * nc * sizeof(T))
+//   mc       rows of A packed at once
+#pragma once
+
+namespace mlpcore {
+
+struct GemmBlocking {
+    int mr, nr, mc, kc, nc;
+};
+
+namespace gemm_config {
+//                                        mr  nr   mc   kc    nc
+inline constexpr GemmBlocking avx512_f32{12, 32, 144, 256, 512};
+inline constexpr GemmBlocking avx512_f64{12, 16, 144, 256, 256};
+inline constexpr GemmBlocking avx2_f32{6, 16, 144, 256, 512};
+inline constexpr GemmBlocking avx2_f64{6, 8, 144, 256, 256};
+inline constexpr GemmBlocking generic_f32{4, 8, 128, 256, 512};
+inline constexpr GemmBlocking generic_f64{4, 4, 128, 256, 256};
+}  // namespace gemm_config
+
+}  // namespace mlpcore

@@ -1,0 +1,65 @@
+// The micro-kernel: C[0:m, 0:n] = alpha * (A_sliver * B_sliver) + beta * C[0:m, 0:n] for one
+// MR x NR register tile, from a packed MR x kc sliver of A (a[p * MR + i]) and a packed
+// kc x NR sliver of B (b[p * NR + j]). NR = NV vector registers per row.
+//
+// The kernel owns edge tiles (m < MR or n < NR): it computes the full tile in registers, then
+// goes through a small buffer with the same vector arithmetic, so an element of C gets the same
+// bits whether or not it sits in an edge tile. beta == 0 never reads C (NaN in C is ignored).
+// Included by the kernels_<isa>.cpp files inside their ISA namespace, after simd_vec.hpp.
+#pragma once
+
+#include <cstddef>
+
+template <class T, int MR, int NV>
+void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b, T* c,
+                  std::ptrdiff_t ldc, T alpha, T beta, int m, int n) {
+    using V = Vec<T>;
+    constexpr int W = V::width;
+    constexpr int NR = NV * W;
+    typename V::reg acc[MR][NV];
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+
+    for (std::int64_t p = 0; p < kc; ++p) {
+        typename V::reg bv[NV];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
+#pragma GCC unroll 32
+        for (int i = 0; i < MR; ++i) {
+            const typename V::reg ai = V::broadcast(a[i]);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
+        }
+        a += MR;
+        b += NR;
+    }
+
+    const typename V::reg alpha_v = V::broadcast(alpha);
+    const typename V::reg beta_v = V::broadcast(beta);
+    const bool full = (m == MR && n == NR);
+    alignas(64) T edge[MR * NR];
+    T* out = full ? c : edge;
+    const std::ptrdiff_t ld = full ? ldc : NR;
+    if (!full) {
+        for (int i = 0; i < MR * NR; ++i) edge[i] = T(0);
+        if (beta != T(0))
+            for (int i = 0; i < m; ++i)
+                for (int j = 0; j < n; ++j) edge[i * NR + j] = c[i * ldc + j];
+    }
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) {
+            T* dst = out + i * ld + v * W;
+            typename V::reg r = V::mul(alpha_v, acc[i][v]);
+            if (beta != T(0)) r = V::fmadd(beta_v, V::load(dst), r);
+            V::store(dst, r);
+        }
+    }
+    if (!full) {
+        for (int i = 0; i < m; ++i)
+            for (int j = 0; j < n; ++j) c[i * ldc + j] = edge[i * NR + j];
+    }
+}

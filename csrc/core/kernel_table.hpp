@@ -1,0 +1,38 @@
+// Every kernel compiled for one instruction set, as a table of function pointers. One table per
+// ISA (kernels_<isa>.cpp); kernels_for() returns the one for the active SIMD level.
+#pragma once
+
+#include <cstddef>
+
+#include "activation_kind.hpp"
+#include "gemm_types.hpp"
+#include "sgd_params.hpp"
+#include "simd_level.hpp"
+
+namespace mlpcore {
+
+template <class T>
+struct TypedKernels {
+    GemmKernel<T> gemm;
+    void (*activation_forward[kNumActivations])(const T* x, T* y, std::size_t n, T slope);
+    void (*activation_backward[kNumActivations])(const T* x, const T* grad_out, T* grad_in,
+                                                 std::size_t n, T slope);
+    void (*softmax_rows)(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_output);
+    void (*sgd_step)(T* w, const T* g, T* v, std::size_t n, const SgdParams<T>& params);
+};
+
+struct KernelTable {
+    TypedKernels<float> f32;
+    TypedKernels<double> f64;
+};
+
+const KernelTable& kernels_generic();
+const KernelTable& kernels_avx2();
+const KernelTable& kernels_avx512();
+
+const KernelTable& kernels_for(SimdLevel level);
+
+template <class T>
+const TypedKernels<T>& active_kernels();
+
+}  // namespace mlpcore

@@ -1,0 +1,74 @@
+// Register-wide vector types for the GEMM micro-kernel, one per instruction set. Each ISA
+// translation unit (kernels_<isa>.cpp) defines MLPCORE_ISA_* and includes this header inside
+// its own namespace, so no inline function compiled for a wide ISA can be linked into the
+// generic path.
+#pragma once
+
+#if defined(MLPCORE_ISA_AVX512) || defined(MLPCORE_ISA_AVX2)
+#include <immintrin.h>
+#endif
+
+template <class T> struct Vec;
+
+#if defined(MLPCORE_ISA_AVX512)
+template <> struct Vec<float> {
+    using reg = __m512;
+    static constexpr int width = 16;
+    static reg zero() { return _mm512_setzero_ps(); }
+    static reg load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
+    static reg broadcast(float x) { return _mm512_set1_ps(x); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+    static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+};
+template <> struct Vec<double> {
+    using reg = __m512d;
+    static constexpr int width = 8;
+    static reg zero() { return _mm512_setzero_pd(); }
+    static reg load(const double* p) { return _mm512_loadu_pd(p); }
+    static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
+    static reg broadcast(double x) { return _mm512_set1_pd(x); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
+    static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
+};
+#elif defined(MLPCORE_ISA_AVX2)
+template <> struct Vec<float> {
+    using reg = __m256;
+    static constexpr int width = 8;
+    static reg zero() { return _mm256_setzero_ps(); }
+    static reg load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+    static reg broadcast(float x) { return _mm256_set1_ps(x); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+    static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+};
+template <> struct Vec<double> {
+    using reg = __m256d;
+    static constexpr int width = 4;
+    static reg zero() { return _mm256_setzero_pd(); }
+    static reg load(const double* p) { return _mm256_loadu_pd(p); }
+    static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
+    static reg broadcast(double x) { return _mm256_set1_pd(x); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
+    static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
+};
+#else
+// Portable fallback: a small array the compiler maps onto SSE2 registers. No FMA, so results
+// differ from the SIMD paths by rounding only.
+template <class T> struct Vec {
+    static constexpr int width = 16 / sizeof(T);
+    struct reg { T lane[width]; };
+    static reg zero() { reg r{}; return r; }
+    static reg load(const T* p) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = p[i]; return r; }
+    static void store(T* p, reg v) { for (int i = 0; i < width; ++i) p[i] = v.lane[i]; }
+    static reg broadcast(T x) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = x; return r; }
+    static reg fmadd(reg a, reg b, reg c) {
+        for (int i = 0; i < width; ++i) c.lane[i] += a.lane[i] * b.lane[i];
+        return c;
+    }
+    static reg mul(reg a, reg b) {
+        for (int i = 0; i < width; ++i) a.lane[i] *= b.lane[i];
+        return a;
+    }
+};
+#endif

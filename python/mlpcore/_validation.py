@@ -1,0 +1,221 @@
+"""Shared argument checks.
+
+Every check takes the name of the public function (``func``) and of the
+argument (``name``) so that error messages read like
+``"accuracy: y_true and y_pred must have the same length (got 5 and 4)"``.
+Wrong types raise :class:`TypeError`, wrong values or shapes :class:`ValueError`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "as_label_array",
+    "as_rng",
+    "check_choice",
+    "check_finite",
+    "check_float",
+    "check_int",
+    "check_same_length",
+    "check_size",
+    "describe",
+    "show",
+]
+
+
+def show(value: Any) -> str:
+    """``repr`` of a value, with numpy scalars shown as plain Python values."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def describe(value: Any) -> str:
+    """Short ``type value`` description of ``value`` for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"array of dtype {value.dtype} and shape {value.shape}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def check_int(
+    value: Any,
+    name: str,
+    func: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """Return ``value`` as a Python int, checking ``minimum <= value <= maximum``.
+
+    Booleans and floats are rejected with TypeError (``3.0`` is not a count).
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{func}: {name} must be an integer (got {describe(value)})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{func}: {name} must be >= {minimum} (got {value})")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{func}: {name} must be <= {maximum} (got {value})")
+    return value
+
+
+def check_float(
+    value: Any,
+    name: str,
+    func: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+) -> float:
+    """Return ``value`` as a finite Python float within the given bounds."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {name} must be a real number (got {describe(value)})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{func}: {name} must be finite (got {value})")
+    if minimum is not None and (value < minimum or (value == minimum and not min_inclusive)):
+        op = ">=" if min_inclusive else ">"
+        raise ValueError(f"{func}: {name} must be {op} {minimum} (got {value})")
+    if maximum is not None and (value > maximum or (value == maximum and not max_inclusive)):
+        op = "<=" if max_inclusive else "<"
+        raise ValueError(f"{func}: {name} must be {op} {maximum} (got {value})")
+    return value
+
+
+def check_choice(value: Any, name: str, func: str, choices: Iterable[Any]) -> Any:
+    """Check that ``value`` is one of ``choices`` (compared with ``==``)."""
+    choices = tuple(choices)
+    if not isinstance(value, (str, type(None))) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{func}: {name} must be one of {allowed} (got {value!r})")
+    return value
+
+
+def check_size(value: Any, name: str, func: str) -> float | int:
+    """A part size: a fraction in [0, 1) (float) or a count >= 0 (int)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{func}: {name} must be a float fraction or an int count (got {describe(value)})")
+    if isinstance(value, numbers.Integral):
+        return check_int(value, name, func, minimum=0)
+    if isinstance(value, numbers.Real):
+        return check_float(value, name, func, minimum=0.0, maximum=1.0, max_inclusive=False)
+    raise TypeError(f"{func}: {name} must be a float fraction or an int count (got {describe(value)})")
+
+
+def as_rng(seed: Any, func: str, name: str = "seed") -> np.random.Generator:
+    """A numpy Generator from ``None``, a non-negative int, or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    check_int(seed, name, func, minimum=0)
+    return np.random.default_rng(int(seed))
+
+
+def check_finite(arr: np.ndarray, name: str, func: str) -> np.ndarray:
+    """Raise ValueError if a numeric array contains NaN or infinity."""
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        if np.any(np.isnan(arr)):
+            raise ValueError(f"{func}: {name} contains NaN")
+        raise ValueError(f"{func}: {name} contains infinite values")
+    return arr
+
+
+def _check_ndim(arr: np.ndarray, name: str, func: str, ndim: int | tuple[int, ...] | None) -> None:
+    if ndim is None:
+        return
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in allowed:
+        want = " or ".join(f"{d}-D" for d in allowed)
+        raise ValueError(f"{func}: {name} must be {want} (got {arr.ndim}-D with shape {arr.shape})")
+
+
+def as_float_array(
+    x: Any,
+    name: str,
+    func: str,
+    *,
+    ndim: int | tuple[int, ...] | None = 1,
+    allow_empty: bool = False,
+    finite: bool = True,
+) -> np.ndarray:
+    """Convert to a float64 array, checking dimension, emptiness and finiteness."""
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{func}: {name} could not be converted to an array ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind == "O":
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"{func}: {name} must be numeric (got {describe(arr)})") from None
+        else:
+            raise TypeError(f"{func}: {name} must be numeric (got {describe(arr)})")
+    arr = arr.astype(np.float64, copy=False)
+    _check_ndim(arr, name, func, ndim)
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{func}: {name} is empty")
+    if finite:
+        check_finite(arr, name, func)
+    return arr
+
+
+def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -> np.ndarray:
+    """Convert class labels to a 1-D array (integers, booleans or strings).
+
+    Float labels are accepted only if every value is a whole number (so that
+    predicted probabilities passed by mistake raise a clear ValueError).
+    """
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:
+        raise ValueError(f"{func}: {name} could not be converted to an array ({exc})") from None
+    _check_ndim(arr, name, func, 1)
+    if arr.dtype.kind == "O":
+        if all(isinstance(v, str) for v in arr):
+            arr = arr.astype(str)
+        else:
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{func}: {name} must hold numbers or strings, not a mix (got {describe(arr)})"
+                ) from None
+    if arr.dtype.kind not in "biufUS":
+        raise TypeError(f"{func}: {name} must hold class labels (got {describe(arr)})")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{func}: {name} is empty")
+    if arr.dtype.kind == "f":
+        check_finite(arr, name, func)
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(
+                f"{func}: {name} must hold class labels, but it contains non-integer "
+                "values (continuous scores or probabilities? threshold them first)"
+            )
+    return arr
+
+
+def check_same_length(func: str, **arrays: np.ndarray) -> int:
+    """Check that all arrays have the same length along axis 0; return it."""
+    names = list(arrays)
+    lengths = [len(a) for a in arrays.values()]
+    if len(set(lengths)) > 1:
+        if len(names) == 2:
+            who = f"{names[0]} and {names[1]}"
+        else:
+            who = ", ".join(names[:-1]) + f" and {names[-1]}"
+        got = " and ".join(str(n) for n in lengths) if len(names) == 2 else ", ".join(map(str, lengths))
+        raise ValueError(f"{func}: {who} must have the same length (got {got})")
+    return lengths[0]

@@ -1,0 +1,300 @@
+"""Typed wrappers of the native kernels: GEMM, activations, softmax and the fused SGD step.
+
+Every function checks its arguments here (clear ``TypeError``/``ValueError`` naming the
+argument) and hands whole arrays to ``mlpcore._core``, which checks again and releases the GIL.
+Copies made to reach a layout the kernels accept happen here, visibly, never inside C++.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Optional
+
+import numpy as np
+
+from . import _core
+
+__all__ = [
+    "ACTIVATIONS",
+    "matmul",
+    "activation",
+    "activation_grad",
+    "softmax",
+    "log_softmax",
+    "sgd_update",
+]
+
+#: Names accepted by :func:`activation` and :func:`activation_grad`.
+ACTIVATIONS: tuple[str, ...] = tuple(_core.activation_names())
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _as_float_array(x: object, fn: str, name: str) -> np.ndarray:
+    """``x`` as an ndarray of float32 or float64 (no dtype conversion: ints are an error)."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{fn}: {name} must be an array of float32 or float64 ({exc})") from exc
+    if arr.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {arr.dtype})")
+    return arr
+
+
+def _same_dtype(fn: str, first: np.ndarray, first_name: str, other: np.ndarray, name: str) -> None:
+    if other.dtype != first.dtype:
+        raise TypeError(
+            f"{fn}: {name} must have the dtype of {first_name} ({first.dtype}), got {other.dtype}"
+        )
+
+
+def _check_out(fn: str, out: object, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{fn}: out must be a numpy array or None (got {type(out).__name__})")
+    if out.dtype != dtype:
+        raise TypeError(f"{fn}: out must have dtype {dtype} (got {out.dtype})")
+    if out.shape != shape:
+        raise ValueError(f"{fn}: out.shape {out.shape} must be {shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{fn}: out must be writable (got a read-only array)")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{fn}: out must be C-contiguous")
+    return out
+
+
+def _real(fn: str, name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+        raise TypeError(f"{fn}: {name} must be a real number (got {type(value).__name__})")
+    return float(value)
+
+
+def matmul(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    out: Optional[np.ndarray] = None,
+) -> np.ndarray:
+    r"""General matrix multiply: :math:`out = \alpha\,op(a)\,op(b) + \beta\,out`.
+
+    ``op(x)`` is ``x.T`` when the matching ``trans_*`` flag is set. ``a`` and ``b`` are 2-D
+    float32 or float64 arrays of the same dtype, in any memory layout (C, Fortran or strided:
+    the kernel packs them, so transposes cost nothing). ``out`` is allocated when None; else it
+    must be a writable C-contiguous array of the result's shape and dtype that shares no memory
+    with ``a`` or ``b``. With ``beta == 0`` the previous content of ``out`` is ignored (NaN in it
+    does not propagate). Returns ``out``.
+
+    Runs on :func:`mlpcore.get_num_threads` threads with the GIL released; the result is
+    bit-identical for every thread count.
+    """
+    fn = "matmul"
+    a = _as_float_array(a, fn, "a")
+    b = _as_float_array(b, fn, "b")
+    _same_dtype(fn, a, "a", b, "b")
+    for name, x in (("a", a), ("b", b)):
+        if x.ndim != 2:
+            raise ValueError(f"{fn}: {name} must be a 2-D array (got {x.ndim}-D with shape {x.shape})")
+    alpha = _real(fn, "alpha", alpha)
+    beta = _real(fn, "beta", beta)
+    if not (math.isfinite(alpha) and math.isfinite(beta)):
+        raise ValueError(f"{fn}: alpha and beta must be finite (got alpha={alpha}, beta={beta})")
+    m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
+    kb, n = (b.shape[1], b.shape[0]) if trans_b else b.shape
+    if k != kb:
+        raise ValueError(
+            f"{fn}: inner dimensions differ: op(a) has shape {(m, k)} and op(b) has shape {(kb, n)}"
+        )
+    # Misaligned views (e.g. from byte offsets) are the one layout the kernels cannot read.
+    if not a.flags.aligned:
+        a = np.ascontiguousarray(a)
+    if not b.flags.aligned:
+        b = np.ascontiguousarray(b)
+    if out is None:
+        out = np.empty((m, n), dtype=a.dtype)
+        beta = 0.0
+    else:
+        _check_out(fn, out, (m, n), a.dtype)
+        for name, x in (("a", a), ("b", b)):
+            if np.may_share_memory(out, x):
+                raise ValueError(f"{fn}: out must not share memory with {name}")
+    return _core.gemm(a, b, out, bool(trans_a), bool(trans_b), alpha, beta)
+
+
+def _activation_name(fn: str, name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{fn}: name must be a string, one of {', '.join(ACTIVATIONS)}")
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"{fn}: unknown activation '{name}' (expected one of: {', '.join(ACTIVATIONS)})"
+        )
+    return name
+
+
+def _elementwise_out(fn: str, out: Optional[np.ndarray], like: np.ndarray,
+                     inputs: dict[str, np.ndarray]) -> np.ndarray:
+    if out is None:
+        return np.empty_like(like, order="C")
+    _check_out(fn, out, like.shape, like.dtype)
+    for name, x in inputs.items():
+        # Exactly in place is fine for elementwise work; a partial overlap is not.
+        same = out.__array_interface__["data"][0] == x.__array_interface__["data"][0] and (
+            out.strides == x.strides
+        )
+        if not same and np.may_share_memory(out, x):
+            raise ValueError(f"{fn}: out must be {name} itself or not share memory with it")
+    return out
+
+
+def _slope(fn: str, negative_slope: object) -> float:
+    slope = _real(fn, "negative_slope", negative_slope)
+    if not math.isfinite(slope):
+        raise ValueError(f"{fn}: negative_slope must be finite (got {slope})")
+    return slope
+
+
+def activation(
+    name: str, x: np.ndarray, *, out: Optional[np.ndarray] = None, negative_slope: float = 0.01
+) -> np.ndarray:
+    r"""Apply an activation elementwise: ``out = f(x)``.
+
+    ``name`` is one of :data:`ACTIVATIONS`:
+
+    - identity: :math:`f(x) = x`
+    - sigmoid: :math:`f(x) = 1 / (1 + e^{-x})`
+    - tanh: :math:`f(x) = \tanh x`
+    - relu: :math:`f(x) = \max(x, 0)`
+    - leaky_relu: :math:`f(x) = x` if :math:`x > 0` else :math:`a x` (``a = negative_slope``)
+    - softplus: :math:`f(x) = \log(1 + e^{x})`
+
+    Stable for any finite input (sigmoid and softplus never overflow). ``x`` is a float32 or
+    float64 array of any shape; ``out`` may be ``x`` itself (in place).
+    """
+    fn = "activation"
+    name = _activation_name(fn, name)
+    x = np.ascontiguousarray(_as_float_array(x, fn, "x"))
+    slope = _slope(fn, negative_slope)
+    out = _elementwise_out(fn, out, x, {"x": x})
+    _core.activation_forward(name, x, out, slope)
+    return out
+
+
+def activation_grad(
+    name: str,
+    x: np.ndarray,
+    grad_out: np.ndarray,
+    *,
+    out: Optional[np.ndarray] = None,
+    negative_slope: float = 0.01,
+) -> np.ndarray:
+    r"""Backward pass of an activation: ``out = grad_out * f'(x)``, ``x`` the pre-activation.
+
+    Derivatives: sigmoid :math:`s(1-s)`, tanh :math:`1 - \tanh^2 x`, softplus
+    :math:`\sigma(x)`; at the kinks PyTorch's choice: relu'(0) = 0 and leaky_relu'(0) =
+    ``negative_slope``. ``out`` may be ``grad_out`` or ``x`` itself.
+    """
+    fn = "activation_grad"
+    name = _activation_name(fn, name)
+    x = np.ascontiguousarray(_as_float_array(x, fn, "x"))
+    grad_out = _as_float_array(grad_out, fn, "grad_out")
+    _same_dtype(fn, x, "x", grad_out, "grad_out")
+    if grad_out.shape != x.shape:
+        raise ValueError(f"{fn}: grad_out.shape {grad_out.shape} must equal x.shape {x.shape}")
+    grad_out = np.ascontiguousarray(grad_out)
+    slope = _slope(fn, negative_slope)
+    out = _elementwise_out(fn, out, x, {"x": x, "grad_out": grad_out})
+    _core.activation_backward(name, x, grad_out, out, slope)
+    return out
+
+
+def _softmax(fn: str, x: np.ndarray, out: Optional[np.ndarray], log: bool) -> np.ndarray:
+    x = np.ascontiguousarray(_as_float_array(x, fn, "x"))
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: x must have at least 1 dimension (got a scalar)")
+    out = _elementwise_out(fn, out, x, {"x": x})
+    cols = x.shape[-1]
+    rows = x.size // cols if cols else 0
+    _core.softmax(x.reshape(rows, cols), out.reshape(rows, cols), log)
+    return out
+
+
+def softmax(x: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    r"""Softmax over the last axis: :math:`y_j = e^{x_j - m} / \sum_k e^{x_k - m}`,
+    :math:`m = \max_k x_k` (so huge logits stay finite)."""
+    return _softmax("softmax", x, out, log=False)
+
+
+def log_softmax(x: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    r"""Log-softmax over the last axis: :math:`y_j = x_j - m - \log\sum_k e^{x_k - m}`."""
+    return _softmax("log_softmax", x, out, log=True)
+
+
+def sgd_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    velocity: Optional[np.ndarray],
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+    nesterov: bool = False,
+) -> None:
+    r"""One fused SGD step, in place, in one pass over memory.
+
+    Semantics of ``torch.optim.SGD`` with dampening 0, plus an L1 term:
+
+    .. math::
+        g' = g + \lambda_2 w + \lambda_1\,\mathrm{sign}(w), \qquad
+        v \leftarrow \mu v + g', \qquad
+        w \leftarrow w - \eta\,(g' + \mu v \text{ if nesterov else } v)
+
+    with :math:`\eta` = ``lr`` (0 allowed), :math:`\mu` = ``momentum`` in [0, 1),
+    :math:`\lambda_2` = ``weight_decay``, :math:`\lambda_1` = ``l1`` and sign(0) = 0.
+    ``param``, ``grad`` and ``velocity`` are same-shaped C-contiguous 1-D or 2-D arrays of one
+    float dtype; ``param`` and ``velocity`` are updated in place (so they are never converted:
+    a wrong dtype or layout is an error). ``velocity`` may be None only when momentum is 0.
+    """
+    fn = "sgd_update"
+    arrays = {"param": param, "grad": grad}
+    if velocity is not None:
+        arrays["velocity"] = velocity
+    for name, x in arrays.items():
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{fn}: {name} must be a numpy array (got {type(x).__name__})")
+        if x.dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {x.dtype})")
+        if x is not param:
+            _same_dtype(fn, param, "param", x, name)
+    if param.ndim not in (1, 2):
+        raise ValueError(f"{fn}: param must be a 1-D or 2-D array (got {param.ndim}-D)")
+    for name, x in arrays.items():
+        if x.shape != param.shape:
+            raise ValueError(f"{fn}: {name}.shape {x.shape} must equal param.shape {param.shape}")
+        if not x.flags.c_contiguous:
+            raise ValueError(f"{fn}: {name} must be C-contiguous")
+    for name in ("param", "velocity"):
+        if name in arrays and not arrays[name].flags.writeable:
+            raise ValueError(f"{fn}: {name} must be writable (got a read-only array)")
+    lr = _real(fn, "lr", lr)
+    momentum = _real(fn, "momentum", momentum)
+    weight_decay = _real(fn, "weight_decay", weight_decay)
+    l1 = _real(fn, "l1", l1)
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"{fn}: lr must be a finite number >= 0 (got {lr})")
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"{fn}: momentum must be in [0, 1) (got {momentum})")
+    for name, value in (("weight_decay", weight_decay), ("l1", l1)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{fn}: {name} must be a finite number >= 0 (got {value})")
+    if nesterov and momentum == 0:
+        raise ValueError(f"{fn}: nesterov momentum requires momentum > 0 (got momentum={momentum})")
+    if velocity is None and momentum > 0:
+        raise ValueError(f"{fn}: velocity is required when momentum > 0 (got None)")
+    _core.sgd_update(param, grad, velocity, lr, momentum, weight_decay, l1, bool(nesterov))
