@@ -47,7 +47,10 @@ def mnist_dir() -> Path:
 @pytest.fixture
 def mnist_test() -> tuple[np.ndarray, np.ndarray]:
     directory = mnist_dir()
-    if not (directory / "t10k-images-idx3-ubyte.gz").is_file() and not (directory / "t10k-images-idx3-ubyte").is_file():
+    if (
+        not (directory / "t10k-images-idx3-ubyte.gz").is_file()
+        and not (directory / "t10k-images-idx3-ubyte").is_file()
+    ):
         pytest.skip(f"real MNIST test set not found in {directory} (set MLPCORE_MNIST_DIR)")
     return load_mnist(directory, subset="test")
 
@@ -56,7 +59,9 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
 def ignore_small_class_warnings() -> Iterator[None]:
     """Random labels in property tests may contain tiny classes; that warning is tested separately."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*(too small to appear|least populated class)", category=UserWarning)
+        warnings.filterwarnings(
+            "ignore", message=r".*(too small to appear|least populated class)", category=UserWarning
+        )
         yield
 
 
@@ -154,7 +159,9 @@ def test_split_string_labels_are_stratified():
 
 def test_split_warns_when_a_class_cannot_appear_in_the_test_part():
     y = np.array([0] * 20 + [1])
-    with pytest.warns(UserWarning, match=r"train_val_test_split: class\(es\) \[1\] too small to appear in the test part"):
+    with pytest.warns(
+        UserWarning, match=r"train_val_test_split: class\(es\) \[1\] too small to appear in the test part"
+    ):
         train_val_test_split(np.arange(21), y, val_size=0, test_size=0.2, seed=0)
 
 
@@ -172,23 +179,47 @@ def test_split_mnist_8000_1000_1000_is_stratified(mnist_test):
 @pytest.mark.parametrize(
     ("kwargs", "exc", "message"),
     [
-        ({"X": np.zeros((5, 2)), "y": np.zeros(4)}, ValueError,
-         "train_val_test_split: X and y must have the same length (got 5 and 4)"),
+        (
+            {"X": np.zeros((5, 2)), "y": np.zeros(4)},
+            ValueError,
+            "train_val_test_split: X and y must have the same length (got 5 and 4)",
+        ),
         ({"X": np.zeros((0, 2)), "y": np.zeros(0)}, ValueError, "train_val_test_split: X and y are empty"),
-        ({"X": np.zeros(10), "y": np.zeros(10), "val_size": 0.5, "test_size": 0.5}, ValueError,
-         "train_val_test_split: val_size and test_size leave no training samples (got 5 validation + 5 test samples out of 10)"),
-        ({"X": np.zeros(10), "y": np.zeros(10), "val_size": 1.0}, ValueError,
-         "train_val_test_split: val_size must be < 1.0 (got 1.0)"),
-        ({"X": np.zeros(10), "y": np.zeros(10), "test_size": -1}, ValueError,
-         "train_val_test_split: test_size must be >= 0 (got -1)"),
-        ({"X": np.zeros(10), "y": np.zeros(10), "test_size": "10%"}, TypeError,
-         "train_val_test_split: test_size must be a float fraction or an int count (got str '10%')"),
-        ({"X": np.zeros(10), "y": np.zeros(10), "test_size": True}, TypeError,
-         "train_val_test_split: test_size must be a float fraction or an int count"),
-        ({"X": np.zeros(10), "y": np.zeros(10), "seed": 1.5}, TypeError,
-         "train_val_test_split: seed must be an integer (got float 1.5)"),
-        ({"X": np.zeros(10), "y": np.zeros(10), "stratify": "yes"}, TypeError,
-         "train_val_test_split: stratify must be a bool"),
+        (
+            {"X": np.zeros(10), "y": np.zeros(10), "val_size": 0.5, "test_size": 0.5},
+            ValueError,
+            "train_val_test_split: val_size and test_size leave no training samples (got 5 validation + 5 test samples out of 10)",
+        ),
+        (
+            {"X": np.zeros(10), "y": np.zeros(10), "val_size": 1.0},
+            ValueError,
+            "train_val_test_split: val_size must be < 1.0 (got 1.0)",
+        ),
+        (
+            {"X": np.zeros(10), "y": np.zeros(10), "test_size": -1},
+            ValueError,
+            "train_val_test_split: test_size must be >= 0 (got -1)",
+        ),
+        (
+            {"X": np.zeros(10), "y": np.zeros(10), "test_size": "10%"},
+            TypeError,
+            "train_val_test_split: test_size must be a float fraction or an int count (got str '10%')",
+        ),
+        (
+            {"X": np.zeros(10), "y": np.zeros(10), "test_size": True},
+            TypeError,
+            "train_val_test_split: test_size must be a float fraction or an int count",
+        ),
+        (
+            {"X": np.zeros(10), "y": np.zeros(10), "seed": 1.5},
+            TypeError,
+            "train_val_test_split: seed must be an integer (got float 1.5)",
+        ),
+        (
+            {"X": np.zeros(10), "y": np.zeros(10), "stratify": "yes"},
+            TypeError,
+            "train_val_test_split: stratify must be a bool",
+        ),
     ],
 )
 def test_split_bad_input(kwargs, exc, message):
@@ -218,7 +249,9 @@ def _check_folds(folds, n, k):
 @given(n=st.integers(2, 150), k=st.integers(2, 12), shuffle=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_kfold_plain_partitions_indices(n, k, shuffle, seed):
     if k > n:
-        with pytest.raises(ValueError, match=re.escape(f"kfold: k must be <= the number of samples (got k={k}, n={n})")):
+        with pytest.raises(
+            ValueError, match=re.escape(f"kfold: k must be <= the number of samples (got k={k}, n={n})")
+        ):
             kfold(n, k, seed=seed)
         return
     _check_folds(list(kfold(n, k, shuffle=shuffle, seed=seed)), n, k)
@@ -263,7 +296,9 @@ def test_kfold_is_seeded_and_stratified_flag_can_be_turned_off(rng):
 
 def test_kfold_warns_for_small_class():
     y = np.array([0] * 10 + [1] * 2)
-    with pytest.warns(UserWarning, match=r"kfold: the least populated class \(1\) has only 2 members, fewer than k=3"):
+    with pytest.warns(
+        UserWarning, match=r"kfold: the least populated class \(1\) has only 2 members, fewer than k=3"
+    ):
         kfold(y, 3, seed=0)
 
 
@@ -371,14 +406,21 @@ def test_standard_scaler_keeps_float32():
 
 
 def test_standard_scaler_bad_input():
-    with pytest.raises(RuntimeError, match=re.escape("StandardScaler.transform: the scaler is not fitted; call fit(X_train) first")):
+    with pytest.raises(
+        RuntimeError,
+        match=re.escape("StandardScaler.transform: the scaler is not fitted; call fit(X_train) first"),
+    ):
         StandardScaler().transform(np.zeros((2, 2)))
     s = StandardScaler().fit(np.ones((3, 2)))
-    with pytest.raises(ValueError, match=re.escape("StandardScaler.transform: X must have 2 features as in fit (got 3)")):
+    with pytest.raises(
+        ValueError, match=re.escape("StandardScaler.transform: X must have 2 features as in fit (got 3)")
+    ):
         s.transform(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=re.escape("StandardScaler.fit: X contains NaN")):
         StandardScaler().fit(np.array([[1.0], [np.nan]]))
-    with pytest.raises(ValueError, match=re.escape("StandardScaler.fit: X must be 2-D (got 1-D with shape (3,))")):
+    with pytest.raises(
+        ValueError, match=re.escape("StandardScaler.fit: X must be 2-D (got 1-D with shape (3,))")
+    ):
         StandardScaler().fit(np.zeros(3))
     with pytest.raises(ValueError, match=re.escape("StandardScaler.fit: X is empty")):
         StandardScaler().fit(np.zeros((0, 3)))
@@ -430,9 +472,18 @@ def test_load_idx_empty_dimension(tmp_path):
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda b: b[:-1], "is truncated: the header declares shape (4, 3) of int32 (48 bytes of data) but only 47 bytes follow"),
-        (lambda b: b[:10], "is truncated: the header declares 2 dimensions (8 bytes) but only 6 bytes follow the magic number"),
-        (lambda b: b + b"\x00", "has unexpected bytes after the 48 bytes of data declared by its header (shape (4, 3))"),
+        (
+            lambda b: b[:-1],
+            "is truncated: the header declares shape (4, 3) of int32 (48 bytes of data) but only 47 bytes follow",
+        ),
+        (
+            lambda b: b[:10],
+            "is truncated: the header declares 2 dimensions (8 bytes) but only 6 bytes follow the magic number",
+        ),
+        (
+            lambda b: b + b"\x00",
+            "has unexpected bytes after the 48 bytes of data declared by its header (shape (4, 3))",
+        ),
         (lambda b: b"\x01" + b[1:], "is not an IDX file (magic number 0x01000C02; expected 0x0000TTDD"),
         (lambda b: b[:2] + b"\x07" + b[3:], "is not an IDX file (magic number 0x00000702"),
         (lambda b: b[:3] + b"\x00" + b[4:], "has an invalid IDX header (0 dimensions)"),
@@ -472,7 +523,9 @@ def test_load_idx_rejects_corrupt_gzip(tmp_path, rng):
 
 def test_load_idx_huge_declared_size_fails_cleanly(tmp_path):
     path = tmp_path / "huge.idx"
-    path.write_bytes(bytes([0, 0, 0x0E, 3]) + np.array([100000, 100000, 100000], dtype=">u4").tobytes() + b"\x00" * 16)
+    path.write_bytes(
+        bytes([0, 0, 0x0E, 3]) + np.array([100000, 100000, 100000], dtype=">u4").tobytes() + b"\x00" * 16
+    )
     with pytest.raises(ValueError, match="is truncated: the header declares shape"):
         load_idx(path)
 
@@ -523,14 +576,24 @@ def test_load_mnist_finds_raw_train_files(tmp_path):
 
 
 def test_load_mnist_errors(tmp_path):
-    with pytest.raises(ValueError, match=re.escape("load_mnist: subset must be one of 'train', 'test' (got 'val')")):
+    with pytest.raises(
+        ValueError, match=re.escape("load_mnist: subset must be one of 'train', 'test' (got 'val')")
+    ):
         load_mnist(tmp_path, subset="val")
-    with pytest.raises(FileNotFoundError, match=re.escape("load_mnist: found neither t10k-images-idx3-ubyte nor t10k-images-idx3-ubyte.gz in")):
+    with pytest.raises(
+        FileNotFoundError,
+        match=re.escape("load_mnist: found neither t10k-images-idx3-ubyte nor t10k-images-idx3-ubyte.gz in"),
+    ):
         load_mnist(tmp_path, subset="test")
     with pytest.raises(FileNotFoundError, match="load_mnist: directory .* does not exist"):
         load_mnist(tmp_path / "nope")
     _write_mnist(tmp_path, "t10k", 5, gz=True, n_labels=4)
-    with pytest.raises(ValueError, match=re.escape("load_mnist: t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz hold different numbers of samples (5 and 4)")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "load_mnist: t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz hold different numbers of samples (5 and 4)"
+        ),
+    ):
         load_mnist(tmp_path, subset="test")
 
 
@@ -619,16 +682,56 @@ def test_make_regression_targets():
     [
         (lambda: data.make_spiral(0), ValueError, "make_spiral: n_samples must be >= 1 (got 0)"),
         (lambda: data.make_spiral(10, 1), ValueError, "make_spiral: n_classes must be >= 2 (got 1)"),
-        (lambda: data.make_spiral(3, 4), ValueError, "make_spiral: n_samples must be >= n_classes (got 3 and 4)"),
-        (lambda: data.make_spiral(10, noise=-0.1), ValueError, "make_spiral: noise must be >= 0.0 (got -0.1)"),
-        (lambda: data.make_spiral(10.0), TypeError, "make_spiral: n_samples must be an integer (got float 10.0)"),
-        (lambda: data.make_xor(10, noise=float("nan")), ValueError, "make_xor: noise must be finite (got nan)"),
-        (lambda: data.make_circles(10, factor=1.0), ValueError, "make_circles: factor must be < 1.0 (got 1.0)"),
-        (lambda: data.make_blobs(2, 3), ValueError, "make_blobs: n_samples must be >= the number of centers (got 2 and 3)"),
-        (lambda: data.make_blobs(9, 3, cluster_std=[1.0, 2.0]), ValueError, "make_blobs: cluster_std must be one value >= 0 or 3 such values"),
-        (lambda: data.make_regression(10, kind="cubic"), ValueError, "make_regression: kind must be one of 'linear', 'nonlinear' (got 'cubic')"),
-        (lambda: data.make_regression(10, 2, coef=[1.0]), ValueError, "make_regression: coef must have n_features=2 entries (got 1)"),
-        (lambda: data.make_regression(10, kind="nonlinear", coef=[1.0]), ValueError, "make_regression: coef is only used with kind='linear'"),
+        (
+            lambda: data.make_spiral(3, 4),
+            ValueError,
+            "make_spiral: n_samples must be >= n_classes (got 3 and 4)",
+        ),
+        (
+            lambda: data.make_spiral(10, noise=-0.1),
+            ValueError,
+            "make_spiral: noise must be >= 0.0 (got -0.1)",
+        ),
+        (
+            lambda: data.make_spiral(10.0),
+            TypeError,
+            "make_spiral: n_samples must be an integer (got float 10.0)",
+        ),
+        (
+            lambda: data.make_xor(10, noise=float("nan")),
+            ValueError,
+            "make_xor: noise must be finite (got nan)",
+        ),
+        (
+            lambda: data.make_circles(10, factor=1.0),
+            ValueError,
+            "make_circles: factor must be < 1.0 (got 1.0)",
+        ),
+        (
+            lambda: data.make_blobs(2, 3),
+            ValueError,
+            "make_blobs: n_samples must be >= the number of centers (got 2 and 3)",
+        ),
+        (
+            lambda: data.make_blobs(9, 3, cluster_std=[1.0, 2.0]),
+            ValueError,
+            "make_blobs: cluster_std must be one value >= 0 or 3 such values",
+        ),
+        (
+            lambda: data.make_regression(10, kind="cubic"),
+            ValueError,
+            "make_regression: kind must be one of 'linear', 'nonlinear' (got 'cubic')",
+        ),
+        (
+            lambda: data.make_regression(10, 2, coef=[1.0]),
+            ValueError,
+            "make_regression: coef must have n_features=2 entries (got 1)",
+        ),
+        (
+            lambda: data.make_regression(10, kind="nonlinear", coef=[1.0]),
+            ValueError,
+            "make_regression: coef is only used with kind='linear'",
+        ),
     ],
 )
 def test_synthetic_bad_input(call, exc, message):

@@ -71,7 +71,9 @@ def test_accuracy_and_confusion_matrix_match_sklearn(seed, n, k):
         want = skm.confusion_matrix(yt, yp)
     np.testing.assert_array_equal(confusion_matrix(yt, yp), want)
     labels = rng.permutation(k + 1)  # a label that never occurs, in shuffled order
-    np.testing.assert_array_equal(confusion_matrix(yt, yp, labels=labels), skm.confusion_matrix(yt, yp, labels=labels))
+    np.testing.assert_array_equal(
+        confusion_matrix(yt, yp, labels=labels), skm.confusion_matrix(yt, yp, labels=labels)
+    )
 
 
 def test_confusion_matrix_string_labels():
@@ -79,11 +81,19 @@ def test_confusion_matrix_string_labels():
     yp = ["cat", "cat", "dog", "dog"]
     cm = confusion_matrix(yt, yp)
     np.testing.assert_array_equal(cm, [[0, 0, 1], [0, 1, 0], [0, 1, 1]])  # bird, cat, dog
-    np.testing.assert_array_equal(confusion_matrix(yt, yp, labels=["dog", "cat", "bird"]), skm.confusion_matrix(yt, yp, labels=["dog", "cat", "bird"]))
+    np.testing.assert_array_equal(
+        confusion_matrix(yt, yp, labels=["dog", "cat", "bird"]),
+        skm.confusion_matrix(yt, yp, labels=["dog", "cat", "bird"]),
+    )
     assert cm.dtype == np.int64
 
 
-PRF = [(precision, skm.precision_score), (recall, skm.recall_score), (sensitivity, skm.recall_score), (f1, skm.f1_score)]
+PRF = [
+    (precision, skm.precision_score),
+    (recall, skm.recall_score),
+    (sensitivity, skm.recall_score),
+    (f1, skm.f1_score),
+]
 
 
 @settings(max_examples=50, deadline=None)
@@ -108,7 +118,9 @@ def test_prf_multiclass_match_sklearn(seed, n, k, average, zero_division):
 
 
 @settings(max_examples=50, deadline=None)
-@given(seed=seeds, n=st.integers(1, 40), zero_division=st.sampled_from([0.0, 1.0]), pos=st.sampled_from([0, 1]))
+@given(
+    seed=seeds, n=st.integers(1, 40), zero_division=st.sampled_from([0.0, 1.0]), pos=st.sampled_from([0, 1])
+)
 def test_prf_binary_match_sklearn(seed, n, zero_division, pos):
     rng = rng_of(seed)
     yt, yp = rng.integers(0, 2, n), rng.integers(0, 2, n)
@@ -123,7 +135,12 @@ def test_prf_binary_match_sklearn(seed, n, zero_division, pos):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=seeds, n=st.integers(1, 60), k=st.integers(2, 5), average=st.sampled_from(["macro", "micro", "weighted", None]))
+@given(
+    seed=seeds,
+    n=st.integers(1, 60),
+    k=st.integers(2, 5),
+    average=st.sampled_from(["macro", "micro", "weighted", None]),
+)
 def test_specificity_one_vs_rest(seed, n, k, average):
     rng = rng_of(seed)
     yt, yp = rng.integers(0, k, n), rng.integers(0, k, n)
@@ -144,7 +161,9 @@ def test_specificity_one_vs_rest(seed, n, k, average):
 def test_prf_string_labels_and_pos_label():
     yt = np.array(["spam", "ham", "spam", "spam", "ham"])
     yp = np.array(["spam", "spam", "ham", "spam", "ham"])
-    assert precision(yt, yp, pos_label="spam") == pytest.approx(skm.precision_score(yt, yp, pos_label="spam"), abs=1e-12)
+    assert precision(yt, yp, pos_label="spam") == pytest.approx(
+        skm.precision_score(yt, yp, pos_label="spam"), abs=1e-12
+    )
     assert recall(yt, yp, pos_label="ham") == pytest.approx(0.5)
     assert specificity(yt, yp, pos_label="spam") == pytest.approx(0.5)
     per_class = f1(yt, yp, average=None)
@@ -153,15 +172,24 @@ def test_prf_string_labels_and_pos_label():
 
 def test_zero_division_default_is_nan_with_warning():
     yt, yp = [0, 0, 1, 1], [0, 0, 0, 0]
-    with pytest.warns(UndefinedMetricWarning, match=re.escape("precision: undefined for label(s) [1] (no predicted samples); returning NaN")):
+    with pytest.warns(
+        UndefinedMetricWarning,
+        match=re.escape("precision: undefined for label(s) [1] (no predicted samples); returning NaN"),
+    ):
         assert np.isnan(precision(yt, yp))
     assert recall(yt, yp) == 0.0  # defined: no warning under filterwarnings=error
     assert f1(yt, yp) == 0.0  # 2TP / (2TP + FP + FN) = 0 / 2 is defined
     with pytest.warns(UndefinedMetricWarning, match=re.escape("precision: undefined for label(s) [1]")):
         assert np.isnan(precision(yt, yp, average="macro"))
-    with pytest.warns(UndefinedMetricWarning, match=re.escape("specificity: undefined for label(s) [1] (no negative samples)")):
+    with pytest.warns(
+        UndefinedMetricWarning,
+        match=re.escape("specificity: undefined for label(s) [1] (no negative samples)"),
+    ):
         assert np.isnan(specificity([1, 1], [1, 0]))
-    with pytest.warns(UndefinedMetricWarning, match=re.escape("f1: undefined for label(s) [1] (no true or predicted samples)")):
+    with pytest.warns(
+        UndefinedMetricWarning,
+        match=re.escape("f1: undefined for label(s) [1] (no true or predicted samples)"),
+    ):
         assert np.isnan(f1([0, 0], [0, 0]))  # pos_label 1 never occurs
     assert precision(yt, yp, zero_division=0.0) == 0.0
     assert precision(yt, yp, zero_division=1.0) == 1.0
@@ -171,22 +199,74 @@ def test_zero_division_default_is_nan_with_warning():
 @pytest.mark.parametrize(
     ("call", "exc", "message"),
     [
-        (lambda: accuracy([0, 1, 1, 0, 1], [0, 1, 1, 0]), ValueError, "accuracy: y_true and y_pred must have the same length (got 5 and 4)"),
+        (
+            lambda: accuracy([0, 1, 1, 0, 1], [0, 1, 1, 0]),
+            ValueError,
+            "accuracy: y_true and y_pred must have the same length (got 5 and 4)",
+        ),
         (lambda: accuracy([], []), ValueError, "accuracy: y_true is empty"),
         (lambda: accuracy([0.0, np.nan], [0, 1]), ValueError, "accuracy: y_true contains NaN"),
-        (lambda: accuracy([[0, 1]], [[0, 1]]), ValueError, "accuracy: y_true must be 1-D (got 2-D with shape (1, 2))"),
-        (lambda: accuracy([0, 1], ["0", "1"]), TypeError, "accuracy: y_true and y_pred must both hold numbers or both hold strings"),
-        (lambda: precision([0, 1], [0.2, 0.9]), ValueError, "precision: y_pred must hold class labels, but it contains non-integer values"),
-        (lambda: confusion_matrix([0, 3], [0, 1], labels=[0, 1, 2]), ValueError, "confusion_matrix: y_true contains label(s) [3] that are not in labels [0, 1, 2]"),
-        (lambda: confusion_matrix([0, 1], [0, 5], labels=[0, 1]), ValueError, "confusion_matrix: y_pred contains label(s) [5] that are not in labels [0, 1]"),
-        (lambda: confusion_matrix([0, 1], [0, 1], labels=[0, 1, 1]), ValueError, "confusion_matrix: labels must not contain duplicates (got [0, 1, 1])"),
-        (lambda: confusion_matrix([0, 1], [0, 1], labels=[]), ValueError, "confusion_matrix: labels must be a non-empty 1-D sequence"),
-        (lambda: recall([0, 1, 2], [0, 1, 1]), ValueError, "recall: average='binary' needs at most 2 classes (got 3: [0, 1, 2])"),
+        (
+            lambda: accuracy([[0, 1]], [[0, 1]]),
+            ValueError,
+            "accuracy: y_true must be 1-D (got 2-D with shape (1, 2))",
+        ),
+        (
+            lambda: accuracy([0, 1], ["0", "1"]),
+            TypeError,
+            "accuracy: y_true and y_pred must both hold numbers or both hold strings",
+        ),
+        (
+            lambda: precision([0, 1], [0.2, 0.9]),
+            ValueError,
+            "precision: y_pred must hold class labels, but it contains non-integer values",
+        ),
+        (
+            lambda: confusion_matrix([0, 3], [0, 1], labels=[0, 1, 2]),
+            ValueError,
+            "confusion_matrix: y_true contains label(s) [3] that are not in labels [0, 1, 2]",
+        ),
+        (
+            lambda: confusion_matrix([0, 1], [0, 5], labels=[0, 1]),
+            ValueError,
+            "confusion_matrix: y_pred contains label(s) [5] that are not in labels [0, 1]",
+        ),
+        (
+            lambda: confusion_matrix([0, 1], [0, 1], labels=[0, 1, 1]),
+            ValueError,
+            "confusion_matrix: labels must not contain duplicates (got [0, 1, 1])",
+        ),
+        (
+            lambda: confusion_matrix([0, 1], [0, 1], labels=[]),
+            ValueError,
+            "confusion_matrix: labels must be a non-empty 1-D sequence",
+        ),
+        (
+            lambda: recall([0, 1, 2], [0, 1, 1]),
+            ValueError,
+            "recall: average='binary' needs at most 2 classes (got 3: [0, 1, 2])",
+        ),
         (lambda: f1([0, 2], [2, 0]), ValueError, "f1: pos_label=1 is not one of the labels [0, 2]"),
-        (lambda: f1([0, 1], [1, 0], average="mean"), ValueError, "f1: average must be one of 'binary', 'macro', 'micro', 'weighted', None (got 'mean')"),
-        (lambda: precision([0, 1], [0, 1], zero_division=2.0), ValueError, "precision: zero_division must be <= 1.0 (got 2.0)"),
-        (lambda: precision([0, 1], [0, 1], zero_division="nan"), ValueError, "precision: zero_division must be one of 'warn' (got 'nan')"),
-        (lambda: specificity([0, 1], [0, 1], labels=[0]), ValueError, "specificity: y_true contains label(s) [1] that are not in labels [0]"),
+        (
+            lambda: f1([0, 1], [1, 0], average="mean"),
+            ValueError,
+            "f1: average must be one of 'binary', 'macro', 'micro', 'weighted', None (got 'mean')",
+        ),
+        (
+            lambda: precision([0, 1], [0, 1], zero_division=2.0),
+            ValueError,
+            "precision: zero_division must be <= 1.0 (got 2.0)",
+        ),
+        (
+            lambda: precision([0, 1], [0, 1], zero_division="nan"),
+            ValueError,
+            "precision: zero_division must be one of 'warn' (got 'nan')",
+        ),
+        (
+            lambda: specificity([0, 1], [0, 1], labels=[0]),
+            ValueError,
+            "specificity: y_true contains label(s) [1] that are not in labels [0]",
+        ),
     ],
 )
 def test_classification_bad_input(call, exc, message):
@@ -248,7 +328,9 @@ def test_curves_with_string_labels_and_pos_label(rng):
     for ours, ref in ((roc_curve, skm.roc_curve), (precision_recall_curve, skm.precision_recall_curve)):
         for a, b in zip(ours(y, s, pos_label="sick"), ref(y, s, pos_label="sick")):
             np.testing.assert_allclose(a, b, **TOL)
-    np.testing.assert_allclose(average_precision(y, s, pos_label="sick"), skm.average_precision_score(y, s, pos_label="sick"), **TOL)
+    np.testing.assert_allclose(
+        average_precision(y, s, pos_label="sick"), skm.average_precision_score(y, s, pos_label="sick"), **TOL
+    )
     # roc_auc with pos_label "healthy" is 1 - AUC(sick) (ties count one half both ways)
     assert roc_auc(y, s, pos_label="healthy") == pytest.approx(1 - roc_auc(y, s, pos_label="sick"), abs=1e-12)
     # labels in {-1, 1} need no pos_label
@@ -258,16 +340,24 @@ def test_curves_with_string_labels_and_pos_label(rng):
 
 def test_single_class_edge_cases():
     s = [0.1, 0.4, 0.8]
-    with pytest.warns(UndefinedMetricWarning, match="roc_auc: y_true contains a single class, so ROC AUC is undefined; returning NaN"):
+    with pytest.warns(
+        UndefinedMetricWarning,
+        match="roc_auc: y_true contains a single class, so ROC AUC is undefined; returning NaN",
+    ):
         assert np.isnan(roc_auc([1, 1, 1], s))
-    with pytest.warns(UndefinedMetricWarning, match="roc_curve: y_true has no negative samples; the false positive rate is NaN"):
+    with pytest.warns(
+        UndefinedMetricWarning,
+        match="roc_curve: y_true has no negative samples; the false positive rate is NaN",
+    ):
         fpr, tpr, _ = roc_curve([1, 1, 1], s)
     assert np.all(np.isnan(fpr)) and tpr[-1] == 1
     with pytest.warns(UndefinedMetricWarning, match="roc_curve: y_true has no positive samples"):
         roc_curve([0, 0, 0], s)
     with pytest.warns(UndefinedMetricWarning, match="average_precision: y_true has no positive samples"):
         assert np.isnan(average_precision([0, 0, 0], s))
-    with pytest.warns(UndefinedMetricWarning, match="precision_recall_curve: y_true has no positive samples; recall is NaN"):
+    with pytest.warns(
+        UndefinedMetricWarning, match="precision_recall_curve: y_true has no positive samples; recall is NaN"
+    ):
         _, r, _ = precision_recall_curve([0, 0, 0], s)
     assert np.all(np.isnan(r[:-1]))
     # all positives: every precision is 1, so AP = 1 (defined)
@@ -277,15 +367,33 @@ def test_single_class_edge_cases():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: roc_curve([0, 1, 2], [0.1, 0.2, 0.3]), "roc_curve: y_true must hold 2 classes (got 3: [0, 1, 2]); for multiclass problems"),
-        (lambda: roc_auc([1, 2], [0.1, 0.2]), "roc_auc: y_true has labels [1, 2], so pos_label must be given"),
-        (lambda: roc_auc(["a", "b"], [0.1, 0.2]), "roc_auc: y_true has labels ['a', 'b'], so pos_label must be given"),
-        (lambda: roc_auc([0, 1], [0.1, 0.2], pos_label=2), "roc_auc: pos_label=2 is not one of the labels [0, 1]"),
+        (
+            lambda: roc_curve([0, 1, 2], [0.1, 0.2, 0.3]),
+            "roc_curve: y_true must hold 2 classes (got 3: [0, 1, 2]); for multiclass problems",
+        ),
+        (
+            lambda: roc_auc([1, 2], [0.1, 0.2]),
+            "roc_auc: y_true has labels [1, 2], so pos_label must be given",
+        ),
+        (
+            lambda: roc_auc(["a", "b"], [0.1, 0.2]),
+            "roc_auc: y_true has labels ['a', 'b'], so pos_label must be given",
+        ),
+        (
+            lambda: roc_auc([0, 1], [0.1, 0.2], pos_label=2),
+            "roc_auc: pos_label=2 is not one of the labels [0, 1]",
+        ),
         (lambda: roc_auc([0, 1], [0.1, np.nan]), "roc_auc: scores contains NaN"),
         (lambda: roc_auc([0, 1], [0.1, np.inf]), "roc_auc: scores contains infinite values"),
-        (lambda: average_precision([0, 1, 1], [0.1, 0.2]), "average_precision: y_true and scores must have the same length (got 3 and 2)"),
+        (
+            lambda: average_precision([0, 1, 1], [0.1, 0.2]),
+            "average_precision: y_true and scores must have the same length (got 3 and 2)",
+        ),
         (lambda: precision_recall_curve([], []), "precision_recall_curve: y_true is empty"),
-        (lambda: roc_curve([0, 1], [[0.1, 0.9], [0.8, 0.2]]), "roc_curve: scores must be 1-D (got 2-D with shape (2, 2))"),
+        (
+            lambda: roc_curve([0, 1], [[0.1, 0.9], [0.8, 0.2]]),
+            "roc_curve: scores must be 1-D (got 2-D with shape (2, 2))",
+        ),
     ],
 )
 def test_curve_bad_input(call, message):
@@ -329,21 +437,44 @@ def test_log_loss_binary_matches_sklearn(seed, n):
     ys = np.where(y == 1, "yes", "no")  # positive class = greater label ("yes")
     np.testing.assert_allclose(log_loss(ys, p), skm.log_loss(ys, p), **TOL)
     y_one = np.zeros(n, dtype=int)  # a single observed class needs labels
-    np.testing.assert_allclose(log_loss(y_one, p, labels=[0, 1]), skm.log_loss(y_one, p, labels=[0, 1]), **TOL)
+    np.testing.assert_allclose(
+        log_loss(y_one, p, labels=[0, 1]), skm.log_loss(y_one, p, labels=[0, 1]), **TOL
+    )
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: log_loss([0, 1], [0.5, 1.2]), "log_loss: y_prob must hold probabilities in [0, 1] (got values from 0.5 to 1.2)"),
-        (lambda: log_loss([0, 1], [-0.1, 0.5]), "log_loss: y_prob must hold probabilities in [0, 1] (got values from -0.1 to 0.5)"),
+        (
+            lambda: log_loss([0, 1], [0.5, 1.2]),
+            "log_loss: y_prob must hold probabilities in [0, 1] (got values from 0.5 to 1.2)",
+        ),
+        (
+            lambda: log_loss([0, 1], [-0.1, 0.5]),
+            "log_loss: y_prob must hold probabilities in [0, 1] (got values from -0.1 to 0.5)",
+        ),
         (lambda: log_loss([0, 1], [0.5, np.nan]), "log_loss: y_prob contains NaN"),
-        (lambda: log_loss([0, 1, 1], [0.5, 0.5]), "log_loss: y_true and y_prob must have the same length (got 3 and 2)"),
-        (lambda: log_loss([1, 1], [0.5, 0.5]), "log_loss: y_true contains only one label (1); pass all class labels via labels"),
-        (lambda: log_loss([0, 1, 2], [0.5, 0.5, 0.5]), "log_loss: a 1-D y_prob is the probability of the positive class of a binary problem, but there are 3 classes [0, 1, 2]"),
-        (lambda: log_loss([0, 1], [[0.2, 0.3, 0.5]] * 2), "log_loss: y_prob has 3 columns but there are 2 classes [0, 1]; pass all class labels via labels"),
+        (
+            lambda: log_loss([0, 1, 1], [0.5, 0.5]),
+            "log_loss: y_true and y_prob must have the same length (got 3 and 2)",
+        ),
+        (
+            lambda: log_loss([1, 1], [0.5, 0.5]),
+            "log_loss: y_true contains only one label (1); pass all class labels via labels",
+        ),
+        (
+            lambda: log_loss([0, 1, 2], [0.5, 0.5, 0.5]),
+            "log_loss: a 1-D y_prob is the probability of the positive class of a binary problem, but there are 3 classes [0, 1, 2]",
+        ),
+        (
+            lambda: log_loss([0, 1], [[0.2, 0.3, 0.5]] * 2),
+            "log_loss: y_prob has 3 columns but there are 2 classes [0, 1]; pass all class labels via labels",
+        ),
         (lambda: log_loss([0, 1], [[0.5, 0.5]] * 2, labels=[1, 0]), "log_loss: labels must be sorted"),
-        (lambda: log_loss([0, 2], [[0.5, 0.5]] * 2, labels=[0, 1]), "log_loss: y_true contains label(s) [2] that are not in labels [0, 1]"),
+        (
+            lambda: log_loss([0, 2], [[0.5, 0.5]] * 2, labels=[0, 1]),
+            "log_loss: y_true contains label(s) [2] that are not in labels [0, 1]",
+        ),
         (lambda: log_loss([], []), "log_loss: y_true is empty"),
     ],
 )
@@ -376,7 +507,9 @@ def test_regression_metrics_match_sklearn(seed, n, d):
 
 
 def test_regression_edge_cases():
-    with pytest.warns(UndefinedMetricWarning, match="r2: y_true is constant, so R² is undefined; returning NaN"):
+    with pytest.warns(
+        UndefinedMetricWarning, match="r2: y_true is constant, so R² is undefined; returning NaN"
+    ):
         assert np.isnan(r2([2.0, 2.0, 2.0], [2.0, 2.0, 2.0]))
     with pytest.warns(UndefinedMetricWarning, match="r2: y_true is constant"):
         assert np.isnan(r2([1.0], [0.5]))
@@ -387,8 +520,16 @@ def test_regression_edge_cases():
 @pytest.mark.parametrize(
     ("call", "exc", "message"),
     [
-        (lambda: mse([1.0, 2.0], [1.0]), ValueError, "mse: y_true and y_pred must have the same length (got 2 and 1)"),
-        (lambda: mae(np.zeros((3, 2)), np.zeros((3, 1))), ValueError, "mae: y_true and y_pred must have the same shape (got (3, 2) and (3, 1))"),
+        (
+            lambda: mse([1.0, 2.0], [1.0]),
+            ValueError,
+            "mse: y_true and y_pred must have the same length (got 2 and 1)",
+        ),
+        (
+            lambda: mae(np.zeros((3, 2)), np.zeros((3, 1))),
+            ValueError,
+            "mae: y_true and y_pred must have the same shape (got (3, 2) and (3, 1))",
+        ),
         (lambda: r2([], []), ValueError, "r2: y_true is empty"),
         (lambda: rmse([1.0, np.nan], [1.0, 2.0]), ValueError, "rmse: y_true contains NaN"),
         (lambda: mse(["a"], ["b"]), TypeError, "mse: y_true must be numeric"),
@@ -418,7 +559,9 @@ def test_correlations_match_scipy_with_ties(seed, n, levels):
 
 
 def test_correlation_edge_cases():
-    with pytest.warns(UndefinedMetricWarning, match="pearson: x is constant, so the correlation is undefined; returning NaN"):
+    with pytest.warns(
+        UndefinedMetricWarning, match="pearson: x is constant, so the correlation is undefined; returning NaN"
+    ):
         assert np.isnan(pearson([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
     with pytest.warns(UndefinedMetricWarning, match="spearman: y is constant"):
         assert np.isnan(spearman([1.0, 2.0, 3.0], [5, 5, 5]))
@@ -426,7 +569,9 @@ def test_correlation_edge_cases():
     assert pearson([1, 2], [3, 1]) == pytest.approx(-1.0)
     with pytest.raises(ValueError, match=re.escape("pearson: x and y must have at least 2 samples (got 1)")):
         pearson([1.0], [2.0])
-    with pytest.raises(ValueError, match=re.escape("spearman: x and y must have the same length (got 3 and 2)")):
+    with pytest.raises(
+        ValueError, match=re.escape("spearman: x and y must have the same length (got 3 and 2)")
+    ):
         spearman([1, 2, 3], [1, 2])
     with pytest.raises(ValueError, match=re.escape("pearson: y contains NaN")):
         pearson([1, 2, 3], [1, np.nan, 3])
@@ -479,14 +624,42 @@ def test_mutual_information_mixed_and_rule_bins(rng):
 @pytest.mark.parametrize(
     ("call", "exc", "message"),
     [
-        (lambda: mutual_information([0.1, 0.5], [0, 1]), ValueError, "mutual_information: x holds non-integer values; pass bins=... to bin continuous data first"),
-        (lambda: mutual_information([0, 1, 1], [0, 1]), ValueError, "mutual_information: x and y must have the same length (got 3 and 2)"),
+        (
+            lambda: mutual_information([0.1, 0.5], [0, 1]),
+            ValueError,
+            "mutual_information: x holds non-integer values; pass bins=... to bin continuous data first",
+        ),
+        (
+            lambda: mutual_information([0, 1, 1], [0, 1]),
+            ValueError,
+            "mutual_information: x and y must have the same length (got 3 and 2)",
+        ),
         (lambda: mutual_information([], []), ValueError, "mutual_information: x is empty"),
-        (lambda: mutual_information([0.0, np.nan], [0, 1], bins=2), ValueError, "mutual_information: x contains NaN"),
-        (lambda: mutual_information([0.0, 5.0], [0.0, 1.0], bins=np.array([0.0, 1.0, 2.0])), ValueError, "mutual_information: x has values outside the bin edges [0, 2] (got range [0, 5])"),
-        (lambda: mutual_information([0.0, 1.0], [0.0, 1.0], bins=np.array([1.0, 0.0])), ValueError, "mutual_information: bin edges for x must be at least 2 increasing values"),
-        (lambda: mutual_information([0.0, 1.0], [0.0, 1.0], bins=0), ValueError, "mutual_information: bins for x must be >= 1 (got 0)"),
-        (lambda: mutual_information([0.0, 1.0], [0.0, 1.0], bins="nope"), ValueError, "mutual_information: invalid bins for x"),
+        (
+            lambda: mutual_information([0.0, np.nan], [0, 1], bins=2),
+            ValueError,
+            "mutual_information: x contains NaN",
+        ),
+        (
+            lambda: mutual_information([0.0, 5.0], [0.0, 1.0], bins=np.array([0.0, 1.0, 2.0])),
+            ValueError,
+            "mutual_information: x has values outside the bin edges [0, 2] (got range [0, 5])",
+        ),
+        (
+            lambda: mutual_information([0.0, 1.0], [0.0, 1.0], bins=np.array([1.0, 0.0])),
+            ValueError,
+            "mutual_information: bin edges for x must be at least 2 increasing values",
+        ),
+        (
+            lambda: mutual_information([0.0, 1.0], [0.0, 1.0], bins=0),
+            ValueError,
+            "mutual_information: bins for x must be >= 1 (got 0)",
+        ),
+        (
+            lambda: mutual_information([0.0, 1.0], [0.0, 1.0], bins="nope"),
+            ValueError,
+            "mutual_information: invalid bins for x",
+        ),
     ],
 )
 def test_mutual_information_bad_input(call, exc, message):

@@ -41,7 +41,9 @@ def close(a: float, b: float) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=seeds, n=st.integers(3, 80), alternative=alternatives, ties=st.booleans(), strength=st.floats(-2, 2))
+@given(
+    seed=seeds, n=st.integers(3, 80), alternative=alternatives, ties=st.booleans(), strength=st.floats(-2, 2)
+)
 def test_correlation_test_matches_scipy(seed, n, alternative, ties, strength):
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 4, n).astype(float) if ties else rng.normal(size=n)
@@ -76,8 +78,13 @@ def test_correlation_test_is_a_student_t_test(seed, n):
 
 def test_correlation_test_result_and_edge_cases():
     r, p = correlation_test([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])  # unpacks like scipy
-    assert r == pytest.approx(0.8) and p == pytest.approx(scipy.stats.pearsonr([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).pvalue)
-    with pytest.warns(UndefinedMetricWarning, match="correlation_test: x is constant, so the correlation is undefined; returning NaN"):
+    assert r == pytest.approx(0.8) and p == pytest.approx(
+        scipy.stats.pearsonr([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).pvalue
+    )
+    with pytest.warns(
+        UndefinedMetricWarning,
+        match="correlation_test: x is constant, so the correlation is undefined; returning NaN",
+    ):
         res = correlation_test([1, 1, 1, 1], [1, 2, 3, 4])
     assert np.isnan(res.statistic) and np.isnan(res.pvalue)
     res = correlation_test([1, 2, 3, 4], [2, 4, 6, 8])
@@ -87,12 +94,28 @@ def test_correlation_test_result_and_edge_cases():
 @pytest.mark.parametrize(
     ("kwargs", "exc", "message"),
     [
-        ({"x": [1, 2], "y": [1, 2]}, ValueError, "correlation_test: x and y must have at least 3 samples (got 2)"),
-        ({"x": [1, 2, 3], "y": [1, 2]}, ValueError, "correlation_test: x and y must have the same length (got 3 and 2)"),
+        (
+            {"x": [1, 2], "y": [1, 2]},
+            ValueError,
+            "correlation_test: x and y must have at least 3 samples (got 2)",
+        ),
+        (
+            {"x": [1, 2, 3], "y": [1, 2]},
+            ValueError,
+            "correlation_test: x and y must have the same length (got 3 and 2)",
+        ),
         ({"x": [1, 2, np.nan], "y": [1, 2, 3]}, ValueError, "correlation_test: x contains NaN"),
         ({"x": [], "y": []}, ValueError, "correlation_test: x is empty"),
-        ({"x": [1, 2, 3], "y": [1, 2, 3], "method": "kendall"}, ValueError, "correlation_test: method must be one of 'pearson', 'spearman' (got 'kendall')"),
-        ({"x": [1, 2, 3], "y": [1, 2, 3], "alternative": "bigger"}, ValueError, "correlation_test: alternative must be one of 'two-sided', 'greater', 'less' (got 'bigger')"),
+        (
+            {"x": [1, 2, 3], "y": [1, 2, 3], "method": "kendall"},
+            ValueError,
+            "correlation_test: method must be one of 'pearson', 'spearman' (got 'kendall')",
+        ),
+        (
+            {"x": [1, 2, 3], "y": [1, 2, 3], "alternative": "bigger"},
+            ValueError,
+            "correlation_test: alternative must be one of 'two-sided', 'greater', 'less' (got 'bigger')",
+        ),
     ],
 )
 def test_correlation_test_bad_input(kwargs, exc, message):
@@ -126,7 +149,11 @@ def test_permutation_pvalue_formula(seed, n, alternative, B):
     close(t, pearson(x, y))
     assert null.shape == (B,) and np.all(np.abs(null) <= 1)
     tol = 1e-13
-    b = {"greater": np.sum(null >= t - tol), "less": np.sum(null <= t + tol), "two-sided": np.sum(np.abs(null) >= abs(t) - tol)}[alternative]
+    b = {
+        "greater": np.sum(null >= t - tol),
+        "less": np.sum(null <= t + tol),
+        "two-sided": np.sum(np.abs(null) >= abs(t) - tol),
+    }[alternative]
     assert res.pvalue == (b + 1) / (B + 1)
     assert (res.n, res.n_permutations, res.alternative) == (n, B, alternative)
 
@@ -160,8 +187,12 @@ def test_permutation_test_agrees_with_scipy_one_sided(rng):
     y += x
     for alternative in ("greater", "less"):
         ref = scipy.stats.permutation_test(
-            (x, y), vectorized_pearson, permutation_type="pairings", vectorized=True,
-            alternative=alternative, n_resamples=np.inf,
+            (x, y),
+            vectorized_pearson,
+            permutation_type="pairings",
+            vectorized=True,
+            alternative=alternative,
+            n_resamples=np.inf,
         )  # exact: all 720 pairings
         res = permutation_test(x, y, n_permutations=20_000, alternative=alternative, seed=2)
         se = math.sqrt(ref.pvalue * (1 - ref.pvalue) / 20_000)
@@ -182,18 +213,28 @@ def test_permutation_test_callable_matches_builtin(rng):
 def test_permutation_test_with_labels_detects_a_real_classifier(rng):
     y_true = rng.integers(0, 2, 60)
     y_pred = np.where(rng.uniform(size=60) < 0.8, y_true, 1 - y_true)  # 80 % accurate
-    res = permutation_test(y_true, y_pred, statistic=accuracy, n_permutations=999, alternative="greater", seed=0)
+    res = permutation_test(
+        y_true, y_pred, statistic=accuracy, n_permutations=999, alternative="greater", seed=0
+    )
     assert res.statistic == accuracy(y_true, y_pred)
     assert res.pvalue == 1 / 1000  # no random re-pairing is as accurate
     noise = rng.integers(0, 2, 60)
-    assert permutation_test(y_true, noise, statistic=accuracy, n_permutations=999, alternative="greater", seed=0).pvalue > 0.01
+    assert (
+        permutation_test(
+            y_true, noise, statistic=accuracy, n_permutations=999, alternative="greater", seed=0
+        ).pvalue
+        > 0.01
+    )
 
 
 def test_permutation_test_edge_cases(rng):
     with pytest.warns(UndefinedMetricWarning, match="permutation_test: y is constant"):
         res = permutation_test([1.0, 2.0, 3.0], [4.0, 4.0, 4.0], n_permutations=10)
     assert np.isnan(res.statistic) and np.isnan(res.pvalue)
-    with pytest.warns(UndefinedMetricWarning, match="permutation_test: the observed statistic is NaN; returning a NaN p-value"):
+    with pytest.warns(
+        UndefinedMetricWarning,
+        match="permutation_test: the observed statistic is NaN; returning a NaN p-value",
+    ):
         res = permutation_test([1.0, 2.0], [3.0, 4.0], statistic=lambda a, b: float("nan"), n_permutations=10)
     assert np.isnan(res.pvalue)
 
@@ -202,13 +243,37 @@ def test_permutation_test_edge_cases(rng):
     ("kwargs", "exc", "message"),
     [
         ({"n_permutations": 0}, ValueError, "permutation_test: n_permutations must be >= 1 (got 0)"),
-        ({"n_permutations": 1e4}, TypeError, "permutation_test: n_permutations must be an integer (got float 10000.0)"),
-        ({"statistic": "kendall"}, ValueError, "permutation_test: statistic must be one of 'pearson', 'spearman' (got 'kendall')"),
-        ({"statistic": 3}, TypeError, "permutation_test: statistic must be 'pearson', 'spearman' or a callable (got int 3)"),
-        ({"statistic": lambda a, b: "high"}, TypeError, "permutation_test: statistic must return a real number (got str 'high')"),
-        ({"statistic": lambda a, b: float(np.all(b == np.arange(3.0)) or np.nan)}, ValueError, "permutation_test: statistic returned NaN for a permuted sample"),
+        (
+            {"n_permutations": 1e4},
+            TypeError,
+            "permutation_test: n_permutations must be an integer (got float 10000.0)",
+        ),
+        (
+            {"statistic": "kendall"},
+            ValueError,
+            "permutation_test: statistic must be one of 'pearson', 'spearman' (got 'kendall')",
+        ),
+        (
+            {"statistic": 3},
+            TypeError,
+            "permutation_test: statistic must be 'pearson', 'spearman' or a callable (got int 3)",
+        ),
+        (
+            {"statistic": lambda a, b: "high"},
+            TypeError,
+            "permutation_test: statistic must return a real number (got str 'high')",
+        ),
+        (
+            {"statistic": lambda a, b: float(np.all(b == np.arange(3.0)) or np.nan)},
+            ValueError,
+            "permutation_test: statistic returned NaN for a permuted sample",
+        ),
         ({"y": [1.0, 2.0]}, ValueError, "permutation_test: x and y must have the same length (got 3 and 2)"),
-        ({"alternative": "one-sided"}, ValueError, "permutation_test: alternative must be one of 'two-sided', 'greater', 'less'"),
+        (
+            {"alternative": "one-sided"},
+            ValueError,
+            "permutation_test: alternative must be one of 'two-sided', 'greater', 'less'",
+        ),
         ({"seed": -1}, ValueError, "permutation_test: seed must be >= 0 (got -1)"),
     ],
 )
@@ -280,7 +345,10 @@ def test_hypergeometric_test_matches_scipy(M, a, b, c):
     table = [[k, n - k], [N - k, M - n - N + k]]
     close(res.pvalue, scipy.stats.fisher_exact(table, alternative="greater").pvalue)
     close(hypergeometric_test(k, M, n, N, alternative="less").pvalue, scipy.stats.hypergeom.cdf(k, M, n, N))
-    close(hypergeometric_test(k, M, n, N, alternative="two-sided").pvalue, scipy.stats.fisher_exact(table).pvalue)
+    close(
+        hypergeometric_test(k, M, n, N, alternative="two-sided").pvalue,
+        scipy.stats.fisher_exact(table).pvalue,
+    )
     assert res.statistic == k and res.expected == pytest.approx(N * n / M)
 
 
@@ -346,7 +414,12 @@ def test_chi2_small_expected_counts_warn():
         ([1, 2, 3], {}, ValueError, "chi2_test: table must be 2-D (got 1-D with shape (3,))"),
         ([[1, 2, 3]], {}, ValueError, "chi2_test: table must be at least 2 x 2 (got shape (1, 3))"),
         ([[10, -1], [10, 10]], {}, ValueError, "chi2_test: table must hold counts >= 0 (got -1)"),
-        ([[10, 10], [0, 0]], {}, ValueError, "chi2_test: table has an all-zero row (row 1); its expected counts would be 0"),
+        (
+            [[10, 10], [0, 0]],
+            {},
+            ValueError,
+            "chi2_test: table has an all-zero row (row 1); its expected counts would be 0",
+        ),
         ([[0, 10], [0, 10]], {}, ValueError, "chi2_test: table has an all-zero column (column 0)"),
         ([[10, np.nan], [10, 10]], {}, ValueError, "chi2_test: table contains NaN"),
         ([[10, 10], [10, 10]], {"correction": "yes"}, TypeError, "chi2_test: correction must be a bool"),
@@ -394,10 +467,20 @@ def test_mcnemar_test_detects_a_better_classifier():
 @pytest.mark.parametrize(
     ("args", "kwargs", "exc", "message"),
     [
-        (([0, 1, 1], [0, 1], [0, 1, 1]), {}, ValueError, "mcnemar_test: y_true, pred_a and pred_b must have the same length (got 3, 2, 3)"),
+        (
+            ([0, 1, 1], [0, 1], [0, 1, 1]),
+            {},
+            ValueError,
+            "mcnemar_test: y_true, pred_a and pred_b must have the same length (got 3, 2, 3)",
+        ),
         (([], [], []), {}, ValueError, "mcnemar_test: y_true is empty"),
         (([0, 1], [0, np.nan], [0, 1]), {}, ValueError, "mcnemar_test: pred_a contains NaN"),
-        (([0, 1], ["0", "1"], [0, 1]), {}, TypeError, "mcnemar_test: y_true, pred_a and pred_b must all hold numbers or all hold strings"),
+        (
+            ([0, 1], ["0", "1"], [0, 1]),
+            {},
+            TypeError,
+            "mcnemar_test: y_true, pred_a and pred_b must all hold numbers or all hold strings",
+        ),
         (([0, 1], [0, 1], [0, 1]), {"exact": None}, TypeError, "mcnemar_test: exact must be a bool"),
     ],
 )
@@ -454,4 +537,6 @@ def test_results_are_frozen_and_public():
         assert hasattr(stats, name)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert "null_distribution" not in repr(permutation_test([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], n_permutations=5, seed=0))
+        assert "null_distribution" not in repr(
+            permutation_test([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], n_permutations=5, seed=0)
+        )

@@ -83,7 +83,9 @@ def _index_input(y_or_n: Any, func: str) -> tuple[int, np.ndarray | None]:
         return check_int(y_or_n, "y_or_n", func, minimum=1), None
     y = np.asarray(y_or_n)
     if y.ndim == 0:
-        raise TypeError(f"{func}: y_or_n must be a sample count or an array of labels (got {describe(y_or_n)})")
+        raise TypeError(
+            f"{func}: y_or_n must be a sample count or an array of labels (got {describe(y_or_n)})"
+        )
     if len(y) == 0:
         raise ValueError(f"{func}: y_or_n is empty")
     return len(y), y
@@ -104,8 +106,8 @@ def train_val_test_indices(
     class labels (integer, boolean or string ``y``), each class c with n_c members
     contributes about ``n_c * n_test / n`` samples to the test part and
     ``(n_c - t_c) * n_val / (n - n_test)`` to the validation part (largest-remainder
-    rounding, so the part sizes are exact). Float targets are split without
-    stratification. Every index appears in exactly one part; each part is in
+    rounding, so the part sizes are exact). Float targets (regression) and
+    multi-column ``y`` are split without stratification. Every index appears in exactly one part; each part is in
     random order. Warns when stratification leaves a class out of a non-empty
     validation or test part (the class is too small).
     """
@@ -151,8 +153,7 @@ def _three_way(
             missing = classes[counts == 0]
             if total > 0 and missing.size:
                 warnings.warn(
-                    f"{func}: class(es) {missing.tolist()} too small to appear in the "
-                    f"{part_name} part",
+                    f"{func}: class(es) {missing.tolist()} too small to appear in the {part_name} part",
                     UserWarning,
                     stacklevel=3,
                 )
@@ -279,9 +280,7 @@ def one_hot(y: Any, n_classes: int | None = None, *, dtype: Any = np.float64) ->
     else:
         n_classes = check_int(n_classes, "n_classes", func, minimum=1)
         if labels.max() >= n_classes:
-            raise ValueError(
-                f"{func}: y contains label {labels.max()}, which is not < n_classes={n_classes}"
-            )
+            raise ValueError(f"{func}: y contains label {labels.max()}, which is not < n_classes={n_classes}")
     out = np.zeros((labels.size, n_classes), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
     return out
@@ -403,7 +402,9 @@ def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
 def _parse_idx(f: Any, path: Path, func: str) -> np.ndarray:
     magic = _read_exact(f, 4)
     if len(magic) < 4:
-        raise ValueError(f"{func}: {path} is not an IDX file (only {len(magic)} bytes, no 4-byte magic number)")
+        raise ValueError(
+            f"{func}: {path} is not an IDX file (only {len(magic)} bytes, no 4-byte magic number)"
+        )
     zero, type_code, ndim = magic[:2], magic[2], magic[3]
     if zero != b"\x00\x00" or type_code not in IDX_DTYPES:
         codes = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
@@ -475,9 +476,15 @@ def load_mnist(directory: str | os.PathLike[str], subset: str = "train") -> tupl
             f"(got {images.dtype} of shape {images.shape})"
         )
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise ValueError(f"{func}: {labels_path} must hold uint8 labels of shape (n,) (got {labels.dtype} of shape {labels.shape})")
+        raise ValueError(
+            f"{func}: {labels_path} must hold uint8 labels of shape (n,) "
+            f"(got {labels.dtype} of shape {labels.shape})"
+        )
     if len(images) != len(labels):
-        raise ValueError(f"{func}: {images_path.name} and {labels_path.name} hold different numbers of samples ({len(images)} and {len(labels)})")
+        raise ValueError(
+            f"{func}: {images_path.name} and {labels_path.name} hold different numbers of samples "
+            f"({len(images)} and {len(labels)})"
+        )
     X = images.reshape(len(images), -1).astype(np.float32)
     X /= np.float32(255.0)
     return X, labels.astype(np.int64)
@@ -495,7 +502,9 @@ def _class_sizes(n: int, k: int) -> np.ndarray:
     return sizes
 
 
-def _finish(X: np.ndarray, y: np.ndarray, shuffle: bool, rng: np.random.Generator, func: str) -> tuple[np.ndarray, np.ndarray]:
+def _finish(
+    X: np.ndarray, y: np.ndarray, shuffle: bool, rng: np.random.Generator, func: str
+) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"{func}: shuffle must be a bool (got {describe(shuffle)})")
     if shuffle:
@@ -573,7 +582,9 @@ def make_circles(
     func = "make_circles"
     n = check_int(n_samples, "n_samples", func, minimum=2)
     noise = check_float(noise, "noise", func, minimum=0.0)
-    factor = check_float(factor, "factor", func, minimum=0.0, maximum=1.0, min_inclusive=False, max_inclusive=False)
+    factor = check_float(
+        factor, "factor", func, minimum=0.0, maximum=1.0, min_inclusive=False, max_inclusive=False
+    )
     rng = as_rng(seed, func)
     y = np.repeat(np.array([0, 1], dtype=np.int64), [n // 2, n - n // 2])
     r = np.where(y == 0, 1.0, factor)
@@ -622,7 +633,9 @@ def make_blobs(
     else:
         sigma = as_float_array(cluster_std, "cluster_std", func, ndim=1)
         if sigma.shape != (k,) or np.any(sigma < 0):
-            raise ValueError(f"{func}: cluster_std must be one value >= 0 or {k} such values (got {sigma.tolist()})")
+            raise ValueError(
+                f"{func}: cluster_std must be one value >= 0 or {k} such values (got {sigma.tolist()})"
+            )
     y = np.repeat(np.arange(k, dtype=np.int64), _class_sizes(n, k))
     X = mu[y] + sigma[y, None] * rng.standard_normal((n, d))
     return _finish(X, y, shuffle, rng, func)

@@ -92,11 +92,16 @@ def _class_set(func: str, labels: Any, **arrays: np.ndarray) -> np.ndarray:
     if len(np.unique(lab)) != lab.size:
         raise ValueError(f"{func}: labels must not contain duplicates (got {lab.tolist()})")
     if _is_str(lab) != _is_str(observed):
-        raise TypeError(f"{func}: labels must be of the same kind as the data (got dtypes {lab.dtype} and {observed.dtype})")
+        raise TypeError(
+            f"{func}: labels must be of the same kind as the data "
+            f"(got dtypes {lab.dtype} and {observed.dtype})"
+        )
     for name, arr in arrays.items():
         unknown = np.setdiff1d(np.unique(arr), lab)
         if unknown.size:
-            raise ValueError(f"{func}: {name} contains label(s) {unknown.tolist()} that are not in labels {lab.tolist()}")
+            raise ValueError(
+                f"{func}: {name} contains label(s) {unknown.tolist()} that are not in labels {lab.tolist()}"
+            )
     return lab
 
 
@@ -304,7 +309,9 @@ def f1(
     0/0; it is undefined only for a class that is neither true nor predicted.
     """
     tp, fp, fn, tn, lab = _counts("f1", y_true, y_pred, labels, average, pos_label)
-    return _ratio("f1", 2 * tp, 2 * tp + fp + fn, tp + fn, lab, average, zero_division, "no true or predicted samples")
+    return _ratio(
+        "f1", 2 * tp, 2 * tp + fp + fn, tp + fn, lab, average, zero_division, "no true or predicted samples"
+    )
 
 
 for _f in (precision, recall, sensitivity, specificity, f1):
@@ -325,7 +332,8 @@ def _binary_scores(func: str, y_true: Any, scores: Any, pos_label: Any) -> tuple
     if classes.size > 2:
         raise ValueError(
             f"{func}: y_true must hold 2 classes (got {classes.size}: {classes.tolist()}); for "
-            "multiclass problems evaluate one class against the rest with pos_label=c and the scores of class c"
+            "multiclass problems evaluate one class against the rest "
+            "with pos_label=c and the scores of class c"
         )
     values = classes.tolist()
     if pos_label is None:
@@ -441,7 +449,9 @@ def average_precision(y_true: Any, scores: Any, *, pos_label: Any = None) -> flo
     func = "average_precision"
     positive, s = _binary_scores(func, y_true, scores, pos_label)
     if not positive.any():
-        _undefined(f"{func}: y_true has no positive samples, so average precision is undefined; returning NaN")
+        _undefined(
+            f"{func}: y_true has no positive samples, so average precision is undefined; returning NaN"
+        )
         return float("nan")
     prec, rec, _ = precision_recall_curve(positive.astype(np.int64), s)
     return float(max(0.0, -np.sum(np.diff(rec) * prec[:-1])))
@@ -468,12 +478,15 @@ def log_loss(y_true: Any, y_prob: Any, *, labels: Any = None) -> float:
     P = as_float_array(y_prob, "y_prob", func, ndim=(1, 2))
     check_same_length(func, y_true=yt, y_prob=P)
     if P.min() < 0 or P.max() > 1:
-        raise ValueError(f"{func}: y_prob must hold probabilities in [0, 1] (got values from {P.min():g} to {P.max():g})")
+        raise ValueError(
+            f"{func}: y_prob must hold probabilities in [0, 1] (got values from {P.min():g} to {P.max():g})"
+        )
     if labels is None:
         classes = np.unique(yt)
         if classes.size < 2:
             raise ValueError(
-                f"{func}: y_true contains only one label ({show(classes[0])}); pass all class labels via labels"
+                f"{func}: y_true contains only one label ({show(classes[0])}); "
+                "pass all class labels via labels"
             )
     else:
         classes = _class_set(func, labels, y_true=yt)
@@ -499,7 +512,9 @@ def log_loss(y_true: Any, y_prob: Any, *, labels: Any = None) -> float:
         )
     eps = np.finfo(raw.dtype if raw.dtype in (np.float16, np.float32) else np.float64).eps
     if not np.allclose(P.sum(axis=1), 1.0, rtol=np.sqrt(eps), atol=0.0):
-        warnings.warn(f"{func}: the rows of y_prob do not sum to one; pass probabilities", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{func}: the rows of y_prob do not sum to one; pass probabilities", UserWarning, stacklevel=2
+        )
     P = np.clip(P, eps, 1 - eps)
     return float(-np.mean(np.log(P[np.arange(yt.size), _encode(yt, classes)])))
 
@@ -514,7 +529,9 @@ def _regression_pair(func: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, n
     yp = as_float_array(y_pred, "y_pred", func, ndim=(1, 2))
     check_same_length(func, y_true=yt, y_pred=yp)
     if yt.shape != yp.shape:
-        raise ValueError(f"{func}: y_true and y_pred must have the same shape (got {yt.shape} and {yp.shape})")
+        raise ValueError(
+            f"{func}: y_true and y_pred must have the same shape (got {yt.shape} and {yp.shape})"
+        )
     return yt, yp
 
 
@@ -618,7 +635,9 @@ def _bin_codes(func: str, name: str, v: np.ndarray, spec: Any) -> np.ndarray:
     else:
         edges = as_float_array(spec, f"bins for {name}", func, ndim=1)
         if edges.size < 2 or np.any(np.diff(edges) <= 0):
-            raise ValueError(f"{func}: bin edges for {name} must be at least 2 increasing values (got {edges.tolist()})")
+            raise ValueError(
+                f"{func}: bin edges for {name} must be at least 2 increasing values (got {edges.tolist()})"
+            )
         if v.min() < edges[0] or v.max() > edges[-1]:
             raise ValueError(
                 f"{func}: {name} has values outside the bin edges [{edges[0]:g}, {edges[-1]:g}] "
@@ -631,7 +650,12 @@ def _bin_codes(func: str, name: str, v: np.ndarray, spec: Any) -> np.ndarray:
 def _discrete(func: str, name: str, v: Any, spec: Any) -> np.ndarray:
     if spec is None:
         arr = np.asarray(v)
-        if arr.dtype.kind == "f" and arr.ndim == 1 and np.all(np.isfinite(arr)) and not np.all(arr == np.round(arr)):
+        if (
+            arr.dtype.kind == "f"
+            and arr.ndim == 1
+            and np.all(np.isfinite(arr))
+            and not np.all(arr == np.round(arr))
+        ):
             raise ValueError(
                 f"{func}: {name} holds non-integer values; pass bins=... to bin continuous data first"
             )

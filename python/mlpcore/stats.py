@@ -99,8 +99,15 @@ class BinomialResult(SignificanceResult):
 
     def proportion_ci(self, confidence_level: float = 0.95) -> tuple[float, float]:
         """Clopper–Pearson (exact) confidence interval for the proportion."""
-        level = check_float(confidence_level, "confidence_level", "BinomialResult.proportion_ci",
-                            minimum=0.0, maximum=1.0, min_inclusive=False, max_inclusive=False)
+        level = check_float(
+            confidence_level,
+            "confidence_level",
+            "BinomialResult.proportion_ci",
+            minimum=0.0,
+            maximum=1.0,
+            min_inclusive=False,
+            max_inclusive=False,
+        )
         ci = _sps.binomtest(self.k, self.n, self.p, alternative=self.alternative).proportion_ci(level)
         return float(ci.low), float(ci.high)
 
@@ -233,7 +240,9 @@ def permutation_test(
         if check_same_length(func, x=xa, y=ya) < 2:
             raise ValueError(f"{func}: x and y must have at least 2 samples (got {xa.size})")
     else:
-        raise TypeError(f"{func}: statistic must be 'pearson', 'spearman' or a callable (got {describe(statistic)})")
+        raise TypeError(
+            f"{func}: statistic must be 'pearson', 'spearman' or a callable (got {describe(statistic)})"
+        )
     rng = as_rng(seed, func)
     n = xa.size
 
@@ -250,8 +259,11 @@ def permutation_test(
     else:
         observed = _call(statistic, xa, ya, func)
         if np.isnan(observed):
-            warnings.warn(f"{func}: the observed statistic is NaN; returning a NaN p-value",
-                          UndefinedMetricWarning, stacklevel=2)
+            warnings.warn(
+                f"{func}: the observed statistic is NaN; returning a NaN p-value",
+                UndefinedMetricWarning,
+                stacklevel=2,
+            )
             return result(observed, float("nan"), np.full(B, np.nan))
 
     null = np.empty(B)
@@ -278,7 +290,7 @@ def permutation_test(
     return result(observed, float((b + 1) / (B + 1)), null)
 
 
-def _call(statistic: Callable[..., Any], x: np.ndarray, y: np.ndarray, func: str) -> float:
+def _call(statistic: Any, x: np.ndarray, y: np.ndarray, func: str) -> float:
     value = statistic(x, y)
     try:
         return float(value)
@@ -308,7 +320,9 @@ def binomial_test(k: int, n: int, p: float = 0.5, *, alternative: str = "greater
     return BinomialResult(k / n, float(res.pvalue), k=k, n=n, p=p, alternative=alternative)
 
 
-def hypergeometric_test(k: int, M: int, n: int, N: int, *, alternative: str = "greater") -> HypergeometricResult:
+def hypergeometric_test(
+    k: int, M: int, n: int, N: int, *, alternative: str = "greater"
+) -> HypergeometricResult:
     """Over-representation test: k of N drawn items are "successes", of n in a population of M.
 
     "greater" (default): ``P[X >= k]`` with X ~ Hypergeom(M, n, N) (scipy's
@@ -335,8 +349,9 @@ def hypergeometric_test(k: int, M: int, n: int, N: int, *, alternative: str = "g
         p = _sps.fisher_exact([[k, n - k], [N - k, M - n - N + k]]).pvalue
     expected = N * n / M
     fold = k / expected if expected > 0 else float("nan")
-    return HypergeometricResult(float(k), float(min(1.0, p)), expected=expected, fold_enrichment=fold,
-                                alternative=alternative)
+    return HypergeometricResult(
+        float(k), float(min(1.0, p)), expected=expected, fold_enrichment=fold, alternative=alternative
+    )
 
 
 def chi2_test(table: Any, *, correction: bool = True) -> Chi2Result:
@@ -356,15 +371,26 @@ def chi2_test(table: Any, *, correction: bool = True) -> Chi2Result:
     for axis, what in ((1, "row"), (0, "column")):
         empty = np.flatnonzero(t.sum(axis=axis) == 0)
         if empty.size:
-            raise ValueError(f"{func}: table has an all-zero {what} ({what} {empty[0]}); its expected counts would be 0")
+            raise ValueError(
+                f"{func}: table has an all-zero {what} ({what} {empty[0]}); its expected counts would be 0"
+            )
     if not isinstance(correction, (bool, np.bool_)):
         raise TypeError(f"{func}: correction must be a bool (got {describe(correction)})")
     res = _sps.chi2_contingency(t, correction=bool(correction))
     if np.any(res.expected_freq < 5):
-        warnings.warn(f"{func}: some expected counts are below 5 (min {res.expected_freq.min():.3g}); "
-                      "the chi-squared approximation may be inaccurate", ApproximationWarning, stacklevel=2)
-    return Chi2Result(float(res.statistic), float(res.pvalue), df=int(res.dof), expected=res.expected_freq,
-                      correction=bool(correction and res.dof == 1))
+        warnings.warn(
+            f"{func}: some expected counts are below 5 (min {res.expected_freq.min():.3g}); "
+            "the chi-squared approximation may be inaccurate",
+            ApproximationWarning,
+            stacklevel=2,
+        )
+    return Chi2Result(
+        float(res.statistic),
+        float(res.pvalue),
+        df=int(res.dof),
+        expected=res.expected_freq,
+        correction=bool(correction and res.dof == 1),
+    )
 
 
 def mcnemar_test(y_true: Any, pred_a: Any, pred_b: Any, *, exact: bool = True) -> McNemarResult:
