@@ -80,15 +80,8 @@ void scale_output(const GemmArgs<T>& g) {
     }
 }
 
-}  // namespace
-
 template <class T>
-void gemm(const GemmArgs<T>& g) {
-    if (g.m == 0 || g.n == 0) return;
-    if (g.k == 0 || g.alpha == T(0)) {
-        scale_output(g);
-        return;
-    }
+void gemm_blocked_parallel(const GemmArgs<T>& g) {
     const GemmKernel<T> kernel = active_kernels<T>().gemm;
     const GemmBlocking& blk = kernel.blocking;
     const ThreadGrid grid = choose_grid(g.m, g.n, g.k, blk, get_num_threads());
@@ -108,6 +101,54 @@ void gemm(const GemmArgs<T>& g) {
         T* pack_b = ws.pack_b.reserve(static_cast<std::size_t>(ceil_div(nc, blk.nr) * blk.nr * kc));
         kernel.run(g, rect, pack_a, pack_b);
     });
+}
+
+// C^T = op(B)^T op(A)^T computed into a scratch buffer, then added into C: for narrow outputs
+// (n well below the tile width nr) the tile covers C^T's long side instead of wasting lanes.
+template <class T>
+void gemm_transposed(const GemmArgs<T>& g) {
+    thread_local AlignedBuffer<T> scratch;
+    T* ct = scratch.reserve(static_cast<std::size_t>(g.m * g.n));
+    GemmArgs<T> t;
+    t.m = g.n;
+    t.n = g.m;
+    t.k = g.k;
+    t.alpha = g.alpha;
+    t.beta = T(0);
+    t.a = g.b;
+    t.rsa = g.csb;
+    t.csa = g.rsb;
+    t.b = g.a;
+    t.rsb = g.csa;
+    t.csb = g.rsa;
+    t.c = ct;
+    t.ldc = g.m;
+    gemm_blocked_parallel(t);
+    for (std::int64_t i = 0; i < g.m; ++i) {
+        T* row = g.c + i * g.ldc;
+        if (g.beta == T(0)) {
+            for (std::int64_t j = 0; j < g.n; ++j) row[j] = ct[j * g.m + i];
+        } else {
+            for (std::int64_t j = 0; j < g.n; ++j) row[j] = ct[j * g.m + i] + g.beta * row[j];
+        }
+    }
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const GemmArgs<T>& g) {
+    if (g.m == 0 || g.n == 0) return;
+    if (g.k == 0 || g.alpha == T(0)) {
+        scale_output(g);
+        return;
+    }
+    const GemmBlocking& blk = active_kernels<T>().gemm.blocking;
+    if (2 * g.n <= blk.nr && g.m >= 2 * blk.mr) {
+        gemm_transposed(g);
+        return;
+    }
+    gemm_blocked_parallel(g);
 }
 
 template void gemm<float>(const GemmArgs<float>&);

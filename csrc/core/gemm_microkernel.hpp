@@ -10,6 +10,8 @@
 
 #include <cstddef>
 
+inline constexpr int kPrefetchSteps = 8;
+
 template <class T, int MR, int NV>
 void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b, T* c,
                   std::ptrdiff_t ldc, T alpha, T beta, int m, int n) {
@@ -22,7 +24,19 @@ void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b,
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
 
+    // Start fetching the C tile now so it has arrived by the time the sums are written.
+    if (beta != T(0)) {
+        for (int i = 0; i < m; ++i) {
+            __builtin_prefetch(c + i * ldc, 1, 3);
+            __builtin_prefetch(c + i * ldc + n - 1, 1, 3);
+        }
+    }
+
     for (std::int64_t p = 0; p < kc; ++p) {
+        // The B sliver streams from L2: ask for it a few steps ahead.
+#pragma GCC unroll 8
+        for (int line = 0; line < NR * int(sizeof(T)); line += 64)
+            __builtin_prefetch(reinterpret_cast<const char*>(b + kPrefetchSteps * NR) + line, 0, 3);
         typename V::reg bv[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
