@@ -5,7 +5,8 @@
 //   kc       depth of one packed panel: an mr x kc sliver of A stays in L1 while the kernel walks
 //            the nr-wide slivers of B
 //   nc       width of the packed kc x nc block of B, sized to stay in L2 (kc * nc * sizeof(T))
-//   mc       rows of A packed at once
+//   mc       rows of A packed at once (an L3-sized block): B is packed again for every mc rows,
+//            so a large mc packs each operand about once
 #pragma once
 
 namespace mlpcore {
@@ -16,12 +17,12 @@ struct GemmBlocking {
 
 namespace gemm_config {
 //                                        mr  nr   mc   kc    nc
-inline constexpr GemmBlocking avx512_f32{12, 32, 144, 256, 512};
-inline constexpr GemmBlocking avx512_f64{12, 16, 144, 256, 256};
-inline constexpr GemmBlocking avx2_f32{6, 16, 144, 256, 512};
-inline constexpr GemmBlocking avx2_f64{6, 8, 144, 256, 256};
-inline constexpr GemmBlocking generic_f32{4, 8, 128, 256, 512};
-inline constexpr GemmBlocking generic_f64{4, 4, 128, 256, 256};
+inline constexpr GemmBlocking avx512_f32{12, 32, 1032, 256, 512};
+inline constexpr GemmBlocking avx512_f64{12, 16, 1032, 256, 256};
+inline constexpr GemmBlocking avx2_f32{6, 16, 1032, 256, 512};
+inline constexpr GemmBlocking avx2_f64{6, 8, 1032, 256, 256};
+inline constexpr GemmBlocking generic_f32{4, 8, 1024, 256, 512};
+inline constexpr GemmBlocking generic_f64{4, 4, 1024, 256, 256};
 }  // namespace gemm_config
 
 }  // namespace mlpcore

@@ -75,13 +75,20 @@ void interleave_lines(const T* src, std::ptrdiff_t line_stride, std::int64_t lin
 
 // A block (rows x depth, strides rs, cs) -> slivers of mr rows, each stored depth-major:
 // dst[s * mr * depth + p * mr + i] = A[s * mr + i, p].
-template <class T>
+template <int mr, class T>
 void pack_a(std::int64_t rows, std::int64_t depth, const T* src, std::ptrdiff_t rs,
-            std::ptrdiff_t cs, int mr, T* dst) {
+            std::ptrdiff_t cs, T* dst) {
     for (std::int64_t i0 = 0; i0 < rows; i0 += mr, dst += mr * depth) {
         const std::int64_t live = rows - i0 < mr ? rows - i0 : mr;
         const T* block = src + i0 * rs;
-        if (rs == 1) {
+        if (rs == 1 && live == mr) {
+            for (std::int64_t p = 0; p < depth; ++p) {
+                const T* from = block + p * cs;
+                T* to = dst + p * mr;
+#pragma GCC unroll 8
+                for (int i = 0; i < mr; ++i) to[i] = from[i];
+            }
+        } else if (rs == 1) {
             // Column-major source (a transposed operand): each depth step is one contiguous run.
             for (std::int64_t p = 0; p < depth; ++p) {
                 const T* from = block + p * cs;
@@ -106,13 +113,22 @@ void pack_a(std::int64_t rows, std::int64_t depth, const T* src, std::ptrdiff_t 
 
 // B block (depth x cols, strides rs, cs) -> slivers of nr columns, each stored depth-major:
 // dst[s * nr * depth + p * nr + j] = B[p, s * nr + j].
-template <class T>
+template <int nr, class T>
 void pack_b(std::int64_t depth, std::int64_t cols, const T* src, std::ptrdiff_t rs,
-            std::ptrdiff_t cs, int nr, T* dst) {
+            std::ptrdiff_t cs, T* dst) {
     for (std::int64_t j0 = 0; j0 < cols; j0 += nr, dst += nr * depth) {
         const std::int64_t live = cols - j0 < nr ? cols - j0 : nr;
         const T* block = src + j0 * cs;
-        if (cs == 1) {
+        if (cs == 1 && live == nr) {
+            // The common case: whole rows of nr elements, a fixed-size copy the compiler keeps
+            // in vector registers (a variable-length loop becomes a slow `rep movs`).
+            for (std::int64_t p = 0; p < depth; ++p) {
+                const T* from = block + p * rs;
+                T* to = dst + p * nr;
+#pragma GCC unroll 8
+                for (int j = 0; j < nr; ++j) to[j] = from[j];
+            }
+        } else if (cs == 1) {
             for (std::int64_t p = 0; p < depth; ++p) {
                 const T* from = block + p * rs;
                 T* to = dst + p * nr;
