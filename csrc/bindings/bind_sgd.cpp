@@ -1,6 +1,7 @@
 // mlpcore._core.sgd_update: one fused SGD step, in place.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <optional>
 

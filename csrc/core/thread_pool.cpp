@@ -1,5 +1,6 @@
 #include "thread_pool.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -19,8 +20,9 @@ namespace {
 thread_local bool t_inside_task = false;
 
 // Spinning briefly before sleeping keeps the latency of back-to-back calls (one GEMM per layer)
-// in microseconds; sleeping afterwards keeps an idle pool off the CPU.
-constexpr int kSpinIterations = 20000;
+// in microseconds; sleeping afterwards keeps an idle pool off the CPU (and off the core another
+// library's threads may want).
+constexpr auto kSpinTime = std::chrono::microseconds(200);
 
 inline void cpu_relax() {
 #if defined(__x86_64__)
@@ -108,9 +110,10 @@ void ThreadPool::set_num_threads(int n) {
 
 void ThreadPool::worker_loop(int index, std::uint64_t seen) {
     for (;;) {
-        int spins = 0;
+        const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
+        unsigned spins = 0;
         while (generation_.load(std::memory_order_acquire) == seen && !stop_.load()) {
-            if (++spins < kSpinIterations) {
+            if ((++spins & 63u) != 0 || std::chrono::steady_clock::now() < spin_until) {
                 cpu_relax();
                 continue;
             }

@@ -1,12 +1,13 @@
 """mlpcore: train and evaluate softmax regression and multilayer perceptrons, fast.
 
 The hot paths (GEMM, activations, the fused SGD step) are C++ in ``mlpcore._core``;
-``mlpcore.ops`` wraps them with checked, typed functions.
+``mlpcore.ops`` wraps them with checked, typed functions; ``mlpcore.data`` splits and loads
+data, ``mlpcore.metrics`` and ``mlpcore.stats`` judge the results.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ops
+from . import data, ops
 from ._runtime import get_num_threads, set_num_threads, simd_level, supported_simd_levels
 
 try:
@@ -16,9 +17,23 @@ except PackageNotFoundError:  # running from a source tree without installed met
 
 __all__ = [
     "__version__",
+    "data",
     "get_num_threads",
+    "metrics",
     "ops",
     "set_num_threads",
     "simd_level",
+    "stats",
     "supported_simd_levels",
 ]
+
+# metrics and stats pull in scipy.stats (most of a second): import them on first use.
+_LAZY_SUBMODULES = ("metrics", "stats")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'mlpcore' has no attribute {name!r}")

@@ -1,0 +1,27 @@
+"""The README's API tour runs as written."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    if not README.exists():
+        pytest.skip("README.md is not beside the tests (installed package run)")
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks, "README has no python example"
+    import mlpcore
+
+    threads = mlpcore.get_num_threads()
+    try:
+        for block in blocks:
+            exec(compile(block, str(README), "exec"), {})
+    finally:
+        mlpcore.set_num_threads(threads)
+    printed = capsys.readouterr().out.split()
+    accuracy, pvalue = float(printed[0]), float(printed[-1])
+    assert 0.8 < accuracy < 1.0
+    assert pvalue < 1e-6
