@@ -59,12 +59,21 @@ inline typename MathTraits<T>::Bits float_to_bits(T value) {
     return bits;
 }
 
+// 1/k!, folded at compile time (the loops below are unrolled, so k is a constant). Horner with
+// these coefficients needs multiplies only; dividing by k inside the loop would cost a vector
+// division per term.
+constexpr double inv_factorial(int k) {
+    double f = 1.0;
+    for (int i = 2; i <= k; ++i) f *= i;
+    return 1.0 / f;
+}
+
 // Taylor polynomial sum_{k=0..D} r^k / k!, evaluated by Horner from the top.
 template <class T, int D>
 inline T exp_taylor(T r) {
-    T p = T(1);
+    T p = T(inv_factorial(D));
 #pragma GCC unroll 20
-    for (int k = D; k >= 1; --k) p = T(1) + p * r / T(k);
+    for (int k = D - 1; k >= 0; --k) p = p * r + T(inv_factorial(k));
     return p;
 }
 
@@ -103,10 +112,10 @@ inline T fast_exp(T x) {
 template <class T>
 inline T fast_expm1(T x) {
     using M = MathTraits<T>;
-    // x + x^2/2! + ... = x * (1 + x/2 * (1 + x/3 * (...)))
-    T p = T(1);
+    // x + x^2/2! + ... = x * sum_{k=0..D-1} x^k / (k+1)!
+    T p = T(inv_factorial(M::kExpm1Degree));
 #pragma GCC unroll 20
-    for (int k = M::kExpm1Degree; k >= 2; --k) p = T(1) + p * x / T(k);
+    for (int k = M::kExpm1Degree - 2; k >= 0; --k) p = p * x + T(inv_factorial(k + 1));
     const T small = x * p;
     const T large = fast_exp(x) - T(1);
     const T half_ln2 = T(0.34657359027997264);
