@@ -28,7 +28,7 @@ struct ThreadGrid {
 };
 
 // Choose rows x cols threads for the output, minimising the slowest thread's estimated time:
-// its share of tiles plus the packing it repeats (A once per nc block, B once).
+// its share of tiles plus its packing (A once, B once per mc rows; see gemm_blocked.hpp).
 ThreadGrid choose_grid(std::int64_t m, std::int64_t n, std::int64_t k, const GemmBlocking& blk,
                        int max_threads) {
     const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
@@ -47,7 +47,7 @@ ThreadGrid choose_grid(std::int64_t m, std::int64_t n, std::int64_t k, const Gem
             const double kd = static_cast<double>(k);
             const double cost =
                 rows_t * cols_t * kd +
-                kPackCostInMacs * (rows_t * kd * std::ceil(cols_t / blk.nc) + kd * cols_t);
+                kPackCostInMacs * (rows_t * kd + kd * cols_t * std::ceil(rows_t / blk.mc));
             if (best_cost < 0 || cost < best_cost) {
                 best_cost = cost;
                 best = ThreadGrid{rows, cols};
