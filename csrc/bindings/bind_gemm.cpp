@@ -16,6 +16,9 @@ template <class T>
 py::array run_gemm(const py::array& a, const py::array& b, std::optional<py::array> out_arg,
                    bool trans_a, bool trans_b, double alpha, double beta, bool reference,
                    const char* fn) {
+    require(std::isfinite(static_cast<T>(alpha)) && std::isfinite(static_cast<T>(beta)), fn,
+            ": alpha and beta must be finite in ", sizeof(T) == 4 ? "float32" : "float64",
+            " (got alpha=", alpha, ", beta=", beta, ")");
     const MatrixView<T> av = matrix_view<T>(a, fn, "a"), bv = matrix_view<T>(b, fn, "b");
     GemmArgs<T> g;
     // op(X) = X^T just swaps the strides: packing reads either layout.

@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <optional>
 
 #include "array_view.hpp"
@@ -10,6 +11,14 @@
 
 namespace mlpcore::bindings {
 namespace {
+
+// A float32 step computes with float32 hyper-parameters. Values that overflow (or a momentum
+// that rounds up to 1) would silently change the update, so they are errors naming the value
+// the caller passed; values that underflow to 0 behave as torch.optim.SGD's float32 step does.
+void require_float32_finite(const char* name, double value) {
+    require(std::isfinite(static_cast<float>(value)), "sgd_update: ", name,
+            " must be finite in float32 (got ", value, ")");
+}
 
 template <class T>
 void run_sgd(py::array& param, const py::array& grad, std::optional<py::array>& velocity,
@@ -42,13 +51,21 @@ void sgd_entry(py::array param, const py::array& grad, std::optional<py::array> 
                 ": velocity must not share memory with param or grad");
     }
     if (dtype == DType::float32) {
+        // Check the caller's values first, so messages show them rather than rounded ones.
+        check_sgd_params(SgdParams<double>{lr, momentum, weight_decay, l1, nesterov, momentum > 0.0},
+                         velocity.has_value());
+        require_float32_finite("lr", lr);
+        require_float32_finite("weight_decay", weight_decay);
+        require_float32_finite("l1", l1);
+        require(static_cast<float>(momentum) < 1.0f, "sgd_update: momentum must be in [0, 1) (got ",
+                momentum, ", which rounds to 1 in float32)");
         SgdParams<float> p{static_cast<float>(lr), static_cast<float>(momentum),
-                           static_cast<float>(weight_decay), static_cast<float>(l1), nesterov};
-        // Check in double first: a value that rounds into range in float32 is still an error.
-        check_sgd_params(SgdParams<double>{lr, momentum, weight_decay, l1, nesterov}, velocity.has_value());
+                           static_cast<float>(weight_decay), static_cast<float>(l1), nesterov,
+                           momentum > 0.0};
         run_sgd<float>(param, grad, velocity, p);
     } else {
-        run_sgd<double>(param, grad, velocity, SgdParams<double>{lr, momentum, weight_decay, l1, nesterov});
+        run_sgd<double>(param, grad, velocity,
+                        SgdParams<double>{lr, momentum, weight_decay, l1, nesterov, momentum > 0.0});
     }
 }
 

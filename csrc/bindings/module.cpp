@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "simd_level.hpp"
+#include "thread_pool.hpp"
 
 namespace py = pybind11;
 
@@ -14,7 +15,9 @@ void bind_sgd(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "mlpcore native kernels (private; use the mlpcore package)";
-    mlpcore::init_simd_level_from_environment();  // MLPCORE_SIMD is read once, at import
+    // MLPCORE_SIMD and MLPCORE_NUM_THREADS are read once, at import; bad values fail the import.
+    mlpcore::init_simd_level_from_environment();
+    mlpcore::init_threads_from_environment();
     mlpcore::bindings::bind_runtime(m);
     mlpcore::bindings::bind_gemm(m);
     mlpcore::bindings::bind_activation(m);

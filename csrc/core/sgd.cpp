@@ -18,16 +18,18 @@ void check_sgd_params(const SgdParams<T>& p, bool has_velocity) {
             "sgd_update: weight_decay must be a finite number >= 0 (got ", p.weight_decay, ")");
     require(std::isfinite(p.l1) && p.l1 >= T(0), "sgd_update: l1 must be a finite number >= 0 (got ",
             p.l1, ")");
-    require(!p.nesterov || p.momentum > T(0),
+    require(p.use_momentum == (p.momentum > T(0)) || p.momentum == T(0),
+            "sgd_update: use_momentum must be set when momentum > 0");
+    require(!p.nesterov || p.use_momentum,
             "sgd_update: nesterov momentum requires momentum > 0 (got momentum=", p.momentum, ")");
-    require(has_velocity || p.momentum == T(0),
+    require(has_velocity || !p.use_momentum,
             "sgd_update: velocity is required when momentum > 0 (got None)");
 }
 
 template <class T>
 void sgd_update(T* param, const T* grad, T* velocity, std::size_t n, const SgdParams<T>& p) {
     check_sgd_params(p, velocity != nullptr);
-    T* v = p.momentum == T(0) ? nullptr : velocity;
+    T* v = p.use_momentum ? velocity : nullptr;
     const auto fn = active_kernels<T>().sgd_step;
     parallel_chunks(n, kMinElementsPerThread * 4, 64, [&](std::size_t begin, std::size_t end) {
         fn(param + begin, grad + begin, v == nullptr ? nullptr : v + begin, end - begin, p);

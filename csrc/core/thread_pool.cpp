@@ -23,6 +23,7 @@ thread_local bool t_inside_task = false;
 // in microseconds; sleeping afterwards keeps an idle pool off the CPU (and off the core another
 // library's threads may want).
 constexpr auto kSpinTime = std::chrono::microseconds(200);
+constexpr int kMaxThreads = 1024;
 
 inline void cpu_relax() {
 #if defined(__x86_64__)
@@ -58,104 +59,109 @@ ThreadPool& ThreadPool::instance() {
     return pool;
 }
 
-ThreadPool::ThreadPool() {
-    int n = available_cores();
-    if (const char* env = std::getenv("MLPCORE_NUM_THREADS")) {
-        char* end = nullptr;
-        long value = std::strtol(env, &end, 10);
-        if (end != env && *end == '\0' && value >= 1 && value <= 1024) n = static_cast<int>(value);
-    }
+ThreadPool::ThreadPool() : shared_(std::make_unique<Shared>()) {
+    const int n = available_cores() < kMaxThreads ? available_cores() : kMaxThreads;
     start_workers(n - 1);
     num_threads_.store(n, std::memory_order_relaxed);
 #if defined(__linux__)
-    // After fork() the child has no worker threads: forget them without joining.
-    pthread_atfork(nullptr, nullptr, [] {
-        ThreadPool& pool = ThreadPool::instance();
-        for (std::thread& worker : pool.workers_) worker.detach();
-        pool.workers_.clear();
-        pool.num_threads_.store(1, std::memory_order_relaxed);
-    });
+    pthread_atfork(nullptr, nullptr, &ThreadPool::after_fork_in_child);
 #endif
 }
 
 ThreadPool::~ThreadPool() { stop_workers(); }
 
+void ThreadPool::after_fork_in_child() {
+    ThreadPool& pool = instance();
+    // The parent's state is abandoned on purpose: its std::thread objects name threads that do
+    // not exist here and its locks may be held forever, so it can be neither used nor
+    // destroyed. Workers are started again on the next parallel run().
+    static_cast<void>(pool.shared_.release());
+    pool.shared_ = std::make_unique<Shared>();
+}
+
 void ThreadPool::start_workers(int n_workers) {
-    stop_.store(false);
+    Shared* shared = shared_.get();
+    shared->stop.store(false);
     // The generation is read here, not in the new thread: a job posted before the thread gets
     // to run must still count as new for it.
-    const std::uint64_t seen = generation_.load(std::memory_order_acquire);
-    for (int i = 1; i <= n_workers; ++i)
-        workers_.emplace_back([this, i, seen] { worker_loop(i, seen); });
+    const std::uint64_t seen = shared->generation.load(std::memory_order_acquire);
+    for (int i = static_cast<int>(shared->workers.size()) + 1; i <= n_workers; ++i)
+        shared->workers.emplace_back([shared, i, seen] { worker_loop(shared, i, seen); });
 }
 
 void ThreadPool::stop_workers() {
+    Shared* shared = shared_.get();
     {
-        std::lock_guard<std::mutex> lock(sleep_mutex_);
-        stop_.store(true);
+        std::lock_guard<std::mutex> lock(shared->sleep_mutex);
+        shared->stop.store(true);
     }
-    wake_.notify_all();
-    for (std::thread& worker : workers_) worker.join();
-    workers_.clear();
+    shared->wake.notify_all();
+    for (std::thread& worker : shared->workers) worker.join();
+    shared->workers.clear();
 }
 
 void ThreadPool::set_num_threads(int n) {
     require(n >= 1, "set_num_threads: n must be a positive integer (got ", n, ")");
-    std::lock_guard<std::mutex> lock(dispatch_);
-    if (n == num_threads()) return;
+    require(n <= kMaxThreads, "set_num_threads: n must be at most ", kMaxThreads, " (got ", n, ")");
+    std::lock_guard<std::mutex> lock(shared_->dispatch);
+    if (n == num_threads() && static_cast<int>(shared_->workers.size()) == n - 1) return;
     stop_workers();
     start_workers(n - 1);
     num_threads_.store(n, std::memory_order_relaxed);
 }
 
-void ThreadPool::worker_loop(int index, std::uint64_t seen) {
+void ThreadPool::worker_loop(Shared* shared, int index, std::uint64_t seen) {
     for (;;) {
         const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
         unsigned spins = 0;
-        while (generation_.load(std::memory_order_acquire) == seen && !stop_.load()) {
+        while (shared->generation.load(std::memory_order_acquire) == seen && !shared->stop.load()) {
             if ((++spins & 63u) != 0 || std::chrono::steady_clock::now() < spin_until) {
                 cpu_relax();
                 continue;
             }
-            std::unique_lock<std::mutex> lock(sleep_mutex_);
-            wake_.wait(lock, [&] {
-                return generation_.load(std::memory_order_acquire) != seen || stop_.load();
+            std::unique_lock<std::mutex> lock(shared->sleep_mutex);
+            shared->wake.wait(lock, [&] {
+                return shared->generation.load(std::memory_order_acquire) != seen ||
+                       shared->stop.load();
             });
         }
-        if (stop_.load()) return;
-        seen = generation_.load(std::memory_order_acquire);
-        if (index < n_tasks_) {
+        if (shared->stop.load()) return;
+        seen = shared->generation.load(std::memory_order_acquire);
+        if (index < shared->n_tasks) {
             InsideTask inside;
             try {
-                (*task_)(index);
+                (*shared->task)(index);
             } catch (...) {
-                std::lock_guard<std::mutex> lock(error_mutex_);
-                if (!error_) error_ = std::current_exception();
+                std::lock_guard<std::mutex> lock(shared->error_mutex);
+                if (!shared->error) shared->error = std::current_exception();
             }
-            pending_.fetch_sub(1, std::memory_order_acq_rel);
+            shared->pending.fetch_sub(1, std::memory_order_acq_rel);
         }
     }
 }
 
 void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
     if (n_tasks <= 0) return;
-    std::unique_lock<std::mutex> lock(dispatch_, std::defer_lock);
-    const bool parallel = n_tasks > 1 && !t_inside_task && lock.try_lock() &&
-                          n_tasks <= static_cast<int>(workers_.size()) + 1;
+    Shared* shared = shared_.get();
+    std::unique_lock<std::mutex> lock(shared->dispatch, std::defer_lock);
+    bool parallel = n_tasks > 1 && !t_inside_task && lock.try_lock();
+    if (parallel && static_cast<int>(shared->workers.size()) + 1 < num_threads())
+        start_workers(num_threads() - 1);  // first parallel run in a forked child
+    parallel = parallel && n_tasks <= static_cast<int>(shared->workers.size()) + 1;
     if (!parallel) {
         InsideTask inside;
         for (int t = 0; t < n_tasks; ++t) task(t);
         return;
     }
-    task_ = &task;
-    n_tasks_ = n_tasks;
-    error_ = nullptr;
-    pending_.store(n_tasks - 1, std::memory_order_relaxed);
+    shared->task = &task;
+    shared->n_tasks = n_tasks;
+    shared->error = nullptr;
+    shared->pending.store(n_tasks - 1, std::memory_order_relaxed);
     {
-        std::lock_guard<std::mutex> sleep_lock(sleep_mutex_);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
+        std::lock_guard<std::mutex> sleep_lock(shared->sleep_mutex);
+        shared->generation.fetch_add(1, std::memory_order_acq_rel);
     }
-    wake_.notify_all();
+    shared->wake.notify_all();
     std::exception_ptr own_error;
     {
         InsideTask inside;
@@ -165,12 +171,22 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
             own_error = std::current_exception();
         }
     }
-    while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
-    task_ = nullptr;
+    while (shared->pending.load(std::memory_order_acquire) != 0) cpu_relax();
+    shared->task = nullptr;
     if (own_error) std::rethrow_exception(own_error);
-    if (error_) std::rethrow_exception(error_);
+    if (shared->error) std::rethrow_exception(shared->error);
 }
 
 void set_num_threads(int n) { ThreadPool::instance().set_num_threads(n); }
+
+void init_threads_from_environment() {
+    const char* env = std::getenv("MLPCORE_NUM_THREADS");
+    if (env == nullptr || *env == '\0') return;
+    char* end = nullptr;
+    const long value = std::strtol(env, &end, 10);
+    require(end != env && *end == '\0' && value >= 1 && value <= kMaxThreads,
+            "MLPCORE_NUM_THREADS must be an integer in [1, ", kMaxThreads, "] (got '", env, "')");
+    set_num_threads(static_cast<int>(value));
+}
 
 }  // namespace mlpcore

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -29,24 +30,30 @@ public:
     ~ThreadPool();
 
 private:
+    // Everything the workers share. Replaced wholesale in a forked child, where the parent's
+    // workers do not exist and its mutexes and condition variable may be in any state.
+    struct Shared {
+        std::vector<std::thread> workers;
+        std::mutex dispatch;  // one run() at a time uses the workers
+        std::mutex sleep_mutex;
+        std::condition_variable wake;
+        std::atomic<std::uint64_t> generation{0};
+        std::atomic<int> pending{0};
+        std::atomic<bool> stop{false};
+        const std::function<void(int)>* task = nullptr;
+        int n_tasks = 0;
+        std::mutex error_mutex;
+        std::exception_ptr error;
+    };
+
     ThreadPool();
-    void start_workers(int n_workers);
+    void start_workers(int n_workers);  // call with shared_->dispatch held (or single-threaded)
     void stop_workers();
-    void worker_loop(int index, std::uint64_t seen);
+    static void worker_loop(Shared* shared, int index, std::uint64_t seen);
+    static void after_fork_in_child();
 
     std::atomic<int> num_threads_{1};
-    std::vector<std::thread> workers_;
-
-    std::mutex dispatch_;  // one run() at a time uses the workers
-    std::mutex sleep_mutex_;
-    std::condition_variable wake_;
-    std::atomic<std::uint64_t> generation_{0};
-    std::atomic<int> pending_{0};
-    std::atomic<bool> stop_{false};
-    const std::function<void(int)>* task_ = nullptr;
-    int n_tasks_ = 0;
-    std::mutex error_mutex_;
-    std::exception_ptr error_;
+    std::unique_ptr<Shared> shared_;
 };
 
 // Cores available to this process (its CPU affinity mask), at least 1.
@@ -54,5 +61,9 @@ int available_cores();
 
 inline int get_num_threads() { return ThreadPool::instance().num_threads(); }
 void set_num_threads(int n);  // throws invalid_argument for n < 1
+
+// Applies MLPCORE_NUM_THREADS if set (throws invalid_argument for a value that is not an
+// integer in [1, 1024]); otherwise the pool keeps its default, the available cores.
+void init_threads_from_environment();
 
 }  // namespace mlpcore

@@ -50,8 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--size", type=int, default=1024, help="matrix size of the timed matmul (default 1024)"
     )
-    parser.add_subparsers(dest="command", title="subcommands", metavar="")
     return parser
+
+
+# Subcommands (name -> one-line description); later work adds train, evaluate and bench.
+SUBCOMMANDS: dict[str, str] = {}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -60,9 +63,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.size < 1:
         parser.error(f"--size must be a positive integer (got {args.size})")
     _info(args.size)
-    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    names = sorted(subcommands[0].choices) if subcommands else []
-    print("subcommands: " + (", ".join(names) if names else "none yet (see `mlpcore --help`)"))
+    if SUBCOMMANDS:
+        print("subcommands:")
+        for name, description in SUBCOMMANDS.items():
+            print(f"  {name:10s} {description}")
+    else:
+        print("subcommands: none yet")
     return 0
 
 

@@ -45,6 +45,13 @@ def _as_float_array(x: object, fn: str, name: str) -> np.ndarray:
     return arr
 
 
+def _c_contiguous(x: np.ndarray) -> np.ndarray:
+    """``x`` itself when C-contiguous and aligned, else a C-ordered copy (0-d stays 0-d)."""
+    if x.flags.c_contiguous and x.flags.aligned:
+        return x
+    return np.array(x, order="C")
+
+
 def _same_dtype(fn: str, first: np.ndarray, first_name: str, other: np.ndarray, name: str) -> None:
     if other.dtype != first.dtype:
         raise TypeError(
@@ -89,7 +96,8 @@ def matmul(
     the kernel packs them, so transposes cost nothing). ``out`` is allocated when None; else it
     must be a writable C-contiguous array of the result's shape and dtype that shares no memory
     with ``a`` or ``b``. With ``beta == 0`` the previous content of ``out`` is ignored (NaN in it
-    does not propagate). Returns ``out``.
+    does not propagate; as in BLAS, ``alpha == 0`` skips the product, so NaN in ``a`` or ``b``
+    does not propagate either). ``beta`` only applies to a given ``out``. Returns ``out``.
 
     Runs on :func:`mlpcore.get_num_threads` threads with the GIL released; the result is
     bit-identical for every thread count.
@@ -108,11 +116,12 @@ def matmul(
         beta = _real(fn, "beta", beta)
     if out is not None and type(out) is not np.ndarray:
         raise TypeError(f"{fn}: out must be a numpy array or None (got {type(out).__name__})")
-    # Misaligned views (e.g. from byte offsets) are the one layout the kernels cannot read.
+    # Misaligned views (e.g. from byte offsets) are the one layout the kernels cannot read;
+    # np.array copies into fresh, aligned memory (np.ascontiguousarray would not).
     if not a.flags.aligned:
-        a = np.ascontiguousarray(a)
+        a = np.array(a)
     if not b.flags.aligned:
-        b = np.ascontiguousarray(b)
+        b = np.array(b)
     return _core.gemm(a, b, out, bool(trans_a), bool(trans_b), alpha, beta)
 
 
@@ -167,7 +176,7 @@ def activation(
     """
     fn = "activation"
     name = _activation_name(fn, name)
-    x = np.ascontiguousarray(_as_float_array(x, fn, "x"))
+    x = _c_contiguous(_as_float_array(x, fn, "x"))
     slope = _slope(fn, negative_slope)
     out = _elementwise_out(fn, out, x, {"x": x})
     _core.activation_forward(name, x, out, slope)
@@ -190,12 +199,12 @@ def activation_grad(
     """
     fn = "activation_grad"
     name = _activation_name(fn, name)
-    x = np.ascontiguousarray(_as_float_array(x, fn, "x"))
+    x = _c_contiguous(_as_float_array(x, fn, "x"))
     grad_out = _as_float_array(grad_out, fn, "grad_out")
     _same_dtype(fn, x, "x", grad_out, "grad_out")
     if grad_out.shape != x.shape:
         raise ValueError(f"{fn}: grad_out.shape {grad_out.shape} must equal x.shape {x.shape}")
-    grad_out = np.ascontiguousarray(grad_out)
+    grad_out = _c_contiguous(grad_out)
     slope = _slope(fn, negative_slope)
     out = _elementwise_out(fn, out, x, {"x": x, "grad_out": grad_out})
     _core.activation_backward(name, x, grad_out, out, slope)
@@ -203,7 +212,7 @@ def activation_grad(
 
 
 def _softmax(fn: str, x: np.ndarray, out: Optional[np.ndarray], log: bool) -> np.ndarray:
-    x = np.ascontiguousarray(_as_float_array(x, fn, "x"))
+    x = _c_contiguous(_as_float_array(x, fn, "x"))
     if x.ndim == 0:
         raise ValueError(f"{fn}: x must have at least 1 dimension (got a scalar)")
     out = _elementwise_out(fn, out, x, {"x": x})
