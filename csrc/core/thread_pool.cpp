@@ -171,7 +171,15 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
             own_error = std::current_exception();
         }
     }
-    while (shared->pending.load(std::memory_order_acquire) != 0) cpu_relax();
+    // Wait for the workers: spin (they usually finish within microseconds of us), but yield
+    // the core after a while, in case a worker is queued behind us on an oversubscribed CPU.
+    for (unsigned spins = 0; shared->pending.load(std::memory_order_acquire) != 0; ++spins) {
+        if (spins < 4096) {
+            cpu_relax();
+        } else {
+            std::this_thread::yield();
+        }
+    }
     shared->task = nullptr;
     if (own_error) std::rethrow_exception(own_error);
     if (shared->error) std::rethrow_exception(shared->error);
