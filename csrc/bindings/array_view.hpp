@@ -43,8 +43,10 @@ inline std::string shape_str(const py::array& a) {
 }
 
 inline void require_ndim(const py::array& a, py::ssize_t ndim, const char* fn, const char* name) {
-    require(a.ndim() == ndim, fn, ": ", name, " must be a ", ndim, "-D array (got ", a.ndim(),
-            "-D with shape ", shape_str(a), ")");
+    // Plain `if`, not require(): its arguments (shape_str) would be built on every call.
+    if (a.ndim() != ndim)
+        fail(fn, ": ", name, " must be a ", ndim, "-D array (got ", a.ndim(), "-D with shape ",
+             shape_str(a), ")");
 }
 
 inline void require_writable_c_contiguous(const py::array& a, const char* fn, const char* name) {
@@ -61,8 +63,9 @@ inline void require_same_shape(const py::array& a, const char* a_name, const py:
                                const char* b_name, const char* fn) {
     bool same = a.ndim() == b.ndim();
     for (py::ssize_t d = 0; same && d < a.ndim(); ++d) same = a.shape(d) == b.shape(d);
-    require(same, fn, ": ", b_name, ".shape ", shape_str(b), " must equal ", a_name, ".shape ",
-            shape_str(a));
+    if (!same)
+        fail(fn, ": ", b_name, ".shape ", shape_str(b), " must equal ", a_name, ".shape ",
+             shape_str(a));
 }
 
 // Byte range [lo, hi) an array's elements can touch.

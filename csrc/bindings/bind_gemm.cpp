@@ -36,8 +36,8 @@ py::array run_gemm(const py::array& a, const py::array& b, std::optional<py::arr
     if (out_arg) {
         out = std::move(*out_arg);
         require_ndim(out, 2, fn, "out");
-        require(out.shape(0) == g.m && out.shape(1) == g.n, fn, ": out.shape ", shape_str(out),
-                " must be (", g.m, ", ", g.n, ")");
+        if (out.shape(0) != g.m || out.shape(1) != g.n)  // not require(): shape_str is costly
+            fail(fn, ": out.shape ", shape_str(out), " must be (", g.m, ", ", g.n, ")");
         require_writable_c_contiguous(out, fn, "out");
         require(!overlaps(out, a), fn, ": out must not share memory with a");
         require(!overlaps(out, b), fn, ": out must not share memory with b");

@@ -19,7 +19,7 @@ inline void transpose_8(const T* src, std::ptrdiff_t src_stride, int lines, T* d
 }
 
 #if defined(MLPCORE_ISA_AVX2) || defined(MLPCORE_ISA_AVX512)
-inline void transpose_8(const float* src, std::ptrdiff_t src_stride, int lines, float* dst,
+__attribute__((always_inline)) inline void transpose_8(const float* src, std::ptrdiff_t src_stride, int lines, float* dst,
                         std::ptrdiff_t dst_stride) {
     __m256 r[8];
     for (int i = 0; i < 8; ++i)
