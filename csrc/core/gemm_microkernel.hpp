@@ -1,6 +1,7 @@
 // The micro-kernel: C[0:m, 0:n] = alpha * (A_sliver * B_sliver) + beta * C[0:m, 0:n] for one
 // MR x NR register tile, from a packed MR x kc sliver of A (a[p * MR + i]) and a packed
-// kc x NR sliver of B (b[p * NR + j]). NR = NV vector registers per row.
+// kc x NR sliver of B (b[p * ldb + j]; ldb = NR when packed, or the row stride of a row-major
+// B read in place). NR = NV vector registers per row.
 //
 // The kernel owns edge tiles (m < MR or n < NR): it computes the full tile in registers, then
 // goes through a small buffer with the same vector arithmetic, so an element of C gets the same
@@ -13,8 +14,8 @@
 inline constexpr int kPrefetchSteps = 8;
 
 template <class T, int MR, int NV>
-void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b, T* c,
-                  std::ptrdiff_t ldc, T alpha, T beta, int m, int n) {
+void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b,
+                  std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, T alpha, T beta, int m, int n) {
     using V = Vec<T>;
     constexpr int W = V::width;
     constexpr int NR = NV * W;
@@ -36,7 +37,7 @@ void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b,
         // The B sliver streams from L2: ask for it a few steps ahead.
 #pragma GCC unroll 8
         for (int line = 0; line < NR * int(sizeof(T)); line += 64)
-            __builtin_prefetch(reinterpret_cast<const char*>(b + kPrefetchSteps * NR) + line, 0, 3);
+            __builtin_prefetch(reinterpret_cast<const char*>(b + kPrefetchSteps * ldb) + line, 0, 3);
         typename V::reg bv[NV];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * W);
@@ -47,7 +48,7 @@ void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b,
             for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
         }
         a += MR;
-        b += NR;
+        b += ldb;
     }
 
     const typename V::reg alpha_v = V::broadcast(alpha);
