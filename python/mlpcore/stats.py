@@ -25,7 +25,7 @@ from ._validation import (
     check_same_length,
     describe,
 )
-from .metrics import UndefinedMetricWarning
+from .metrics import UndefinedMetricWarning, _constant, _xy  # shared checks of paired samples
 
 __all__ = [
     "ApproximationWarning",
@@ -141,27 +141,6 @@ class McNemarResult(SignificanceResult):
     only_b_correct: int
     exact: bool
     n: int
-
-
-def _xy(func: str, x: Any, y: Any, minimum: int) -> tuple[np.ndarray, np.ndarray]:
-    xa = as_float_array(x, "x", func)
-    ya = as_float_array(y, "y", func)
-    n = check_same_length(func, x=xa, y=ya)
-    if n < minimum:
-        raise ValueError(f"{func}: x and y must have at least {minimum} samples (got {n})")
-    return xa, ya
-
-
-def _constant(func: str, x: np.ndarray, y: np.ndarray) -> bool:
-    for name, a in (("x", x), ("y", y)):
-        if np.all(a == a[0]):
-            warnings.warn(
-                f"{func}: {name} is constant, so the correlation is undefined; returning NaN",
-                UndefinedMetricWarning,
-                stacklevel=3,
-            )
-            return True
-    return False
 
 
 # --------------------------------------------------------------------------- #
