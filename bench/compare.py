@@ -179,7 +179,6 @@ def _load_text(info: dict[str, Any]) -> str:
 def format_environment(info: dict[str, Any], markdown: bool = False) -> str:
     """The header printed above a table: one line per item, or a markdown bullet list."""
     torch = f"{info['torch']} ({info['torch_blas']})" if info.get("torch") else "not installed"
-    load = info.get("load_average")
     items = [
         ("date", info["date"]),
         ("cpu", f"{info['cpu']} ({info['cores']} cores available)"),
