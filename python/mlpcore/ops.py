@@ -135,23 +135,16 @@ def _activation_name(fn: str, name: object) -> str:
     return name
 
 
-def _elementwise_out(fn: str, out: Optional[np.ndarray], like: np.ndarray,
-                     inputs: dict[str, np.ndarray]) -> np.ndarray:
+def _elementwise_out(fn: str, out: Optional[np.ndarray], like: np.ndarray) -> np.ndarray:
+    """``out`` checked against ``like`` (or a new array). Whether ``out`` overlaps an input is
+    checked in C++ (in place, ``out is x``, is allowed; a partial overlap is not)."""
     if out is None:
         return np.empty_like(like, order="C")
-    _check_out(fn, out, like.shape, like.dtype)
-    for name, x in inputs.items():
-        # Exactly in place is fine for elementwise work; a partial overlap is not.
-        same = out.__array_interface__["data"][0] == x.__array_interface__["data"][0] and (
-            out.strides == x.strides
-        )
-        if not same and np.may_share_memory(out, x):
-            raise ValueError(f"{fn}: out must be {name} itself or not share memory with it")
-    return out
+    return _check_out(fn, out, like.shape, like.dtype)
 
 
 def _slope(fn: str, negative_slope: object) -> float:
-    slope = _real(fn, "negative_slope", negative_slope)
+    slope = negative_slope if type(negative_slope) is float else _real(fn, "negative_slope", negative_slope)
     if not math.isfinite(slope):
         raise ValueError(f"{fn}: negative_slope must be finite (got {slope})")
     return slope
@@ -178,7 +171,7 @@ def activation(
     name = _activation_name(fn, name)
     x = _c_contiguous(_as_float_array(x, fn, "x"))
     slope = _slope(fn, negative_slope)
-    out = _elementwise_out(fn, out, x, {"x": x})
+    out = _elementwise_out(fn, out, x)
     _core.activation_forward(name, x, out, slope)
     return out
 
@@ -206,7 +199,7 @@ def activation_grad(
         raise ValueError(f"{fn}: grad_out.shape {grad_out.shape} must equal x.shape {x.shape}")
     grad_out = _c_contiguous(grad_out)
     slope = _slope(fn, negative_slope)
-    out = _elementwise_out(fn, out, x, {"x": x, "grad_out": grad_out})
+    out = _elementwise_out(fn, out, x)
     _core.activation_backward(name, x, grad_out, out, slope)
     return out
 
@@ -215,7 +208,7 @@ def _softmax(fn: str, x: np.ndarray, out: Optional[np.ndarray], log: bool) -> np
     x = _c_contiguous(_as_float_array(x, fn, "x"))
     if x.ndim == 0:
         raise ValueError(f"{fn}: x must have at least 1 dimension (got a scalar)")
-    out = _elementwise_out(fn, out, x, {"x": x})
+    out = _elementwise_out(fn, out, x)
     cols = x.shape[-1]
     rows = x.size // cols if cols else 0
     _core.softmax(x.reshape(rows, cols), out.reshape(rows, cols), log)
