@@ -80,9 +80,30 @@ void scale_output(const GemmArgs<T>& g) {
     }
 }
 
+// The kernel for an m x n output: the standard tile, or for m <= 4 the small tile that pads
+// the output least (ties go to the larger tile, which runs faster), so that a single sample
+// does not fill 11 of 12 tile rows with padding.
+template <class T>
+const GemmKernel<T>& kernel_for(const TypedKernels<T>& kernels, std::int64_t m, std::int64_t n) {
+    const GemmKernel<T>* best = &kernels.gemm;
+    if (m > 4) return *best;
+    std::int64_t best_area = -1;
+    for (const GemmKernel<T>& small : kernels.gemm_small) {
+        const GemmBlocking& b = small.blocking;
+        if (b.mr < m) continue;
+        const std::int64_t area = ceil_div(m, b.mr) * b.mr * ceil_div(n, b.nr) * b.nr;
+        const bool larger = best_area >= 0 && b.mr * b.nr > best->blocking.mr * best->blocking.nr;
+        if (best_area < 0 || area < best_area || (area == best_area && larger)) {
+            best = &small;
+            best_area = area;
+        }
+    }
+    return *best;
+}
+
 template <class T>
 void gemm_blocked_parallel(const GemmArgs<T>& g) {
-    const GemmKernel<T> kernel = active_kernels<T>().gemm;
+    const GemmKernel<T> kernel = kernel_for(active_kernels<T>(), g.m, g.n);
     const GemmBlocking& blk = kernel.blocking;
     const ThreadGrid grid = choose_grid(g.m, g.n, g.k, blk, get_num_threads());
     const std::int64_t panels_m = ceil_div(g.m, blk.mr), panels_n = ceil_div(g.n, blk.nr);

@@ -23,6 +23,23 @@ inline constexpr GemmBlocking avx2_f32{6, 16, 1032, 256, 512};
 inline constexpr GemmBlocking avx2_f64{6, 8, 1032, 256, 256};
 inline constexpr GemmBlocking generic_f32{4, 8, 1024, 256, 512};
 inline constexpr GemmBlocking generic_f64{4, 4, 1024, 256, 256};
+
+// Few-row products (a single sample through a layer, m = 1) would waste most of an mr-row tile:
+// for m <= 4 the same loops run with one of these smaller tiles (gemm.cpp picks the one that
+// pads least). A widened tile is up to 4x wider, as long as it needs no more accumulator
+// registers than the standard tile, so each kernel step reads a longer contiguous run of B.
+struct SmallTile {
+    int mr;
+    bool widen;
+};
+inline constexpr SmallTile kSmallTiles[] = {{1, false}, {1, true}, {2, true}, {4, true}};
+inline constexpr int kNumSmallTiles = 4;
+
+constexpr GemmBlocking small_tile_blocking(GemmBlocking b, SmallTile tile) {
+    int widen = 1;
+    while (tile.widen && widen * 2 <= 4 && widen * 2 * tile.mr <= b.mr) widen *= 2;
+    return GemmBlocking{tile.mr, b.nr * widen, b.mc / tile.mr * tile.mr, b.kc, b.nc};
+}
 }  // namespace gemm_config
 
 }  // namespace mlpcore

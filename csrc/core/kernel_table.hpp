@@ -14,6 +14,8 @@ namespace mlpcore {
 template <class T>
 struct TypedKernels {
     GemmKernel<T> gemm;
+    // The same GEMM with the small tiles of gemm_config::kSmallTiles, for m <= 4.
+    GemmKernel<T> gemm_small[gemm_config::kNumSmallTiles];
     void (*activation_forward[kNumActivations])(const T* x, T* y, std::size_t n, T slope);
     void (*activation_backward[kNumActivations])(const T* x, const T* grad_out, T* grad_in,
                                                  std::size_t n, T slope);
