@@ -570,3 +570,34 @@ def test_core_entry_points_check_too():
             fn(a, b, f64(5, 3).T, False, False, 1.0, 0.0)
         with pytest.raises(ValueError, match="alpha and beta must be finite"):
             fn(a, b, f64(3, 5), False, False, np.nan, 0.0)
+
+
+# Few-row products (m <= 4) run on 1-, 2- and 4-row tiles, some of them widened, chosen by the
+# padding they cause; every choice must agree with the reference on every SIMD path, for any
+# layout of B (read in place when row-major) and any thread count.
+FEW_ROW_SHAPES = [(m, n, k) for m in (1, 2, 3, 4, 5) for n in (1, 10, 33, 127, 129, 300) for k in (1, 7, 300)]
+
+
+@pytest.mark.parametrize("level", mlpcore.supported_simd_levels())
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_few_row_products_on_every_simd_path(level, dtype):
+    rng = np.random.default_rng(SEED)
+    with simd_level(level):
+        for m, n, k in FEW_ROW_SHAPES:
+            for layout_b in ("C", "F"):
+                a, b = operands(rng, m, n, k, dtype, layout_b=layout_b)
+                check_matmul(a, b)
+                c0 = rng.standard_normal((m, n)).astype(dtype)
+                check_matmul(a, b, alpha=0.5, beta=-1.5, c0=c0)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+def test_few_row_products_bit_identical_across_threads(m, dtype):
+    rng = np.random.default_rng(SEED + m)
+    a, b = operands(rng, m, 3000, 700, dtype)  # wide enough to be split over threads
+    with num_threads(1):
+        one = ops.matmul(a, b)
+    with num_threads(2):
+        two = ops.matmul(a, b)
+    assert_bitwise_equal(two, one, f"m={m}")
