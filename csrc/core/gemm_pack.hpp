@@ -112,40 +112,10 @@ void pack_a(std::int64_t rows, std::int64_t depth, const T* src, std::ptrdiff_t 
 }
 
 // B block (depth x cols, strides rs, cs) -> slivers of nr columns, each stored depth-major:
-// dst[s * nr * depth + p * nr + j] = B[p, s * nr + j].
+// dst[s * nr * depth + p * nr + j] = B[p, s * nr + j]. That is pack_a of B^T, whose strides are
+// B's swapped.
 template <int nr, class T>
 void pack_b(std::int64_t depth, std::int64_t cols, const T* src, std::ptrdiff_t rs,
             std::ptrdiff_t cs, T* dst) {
-    for (std::int64_t j0 = 0; j0 < cols; j0 += nr, dst += nr * depth) {
-        const std::int64_t live = cols - j0 < nr ? cols - j0 : nr;
-        const T* block = src + j0 * cs;
-        if (cs == 1 && live == nr) {
-            // The common case: whole rows of nr elements, a fixed-size copy the compiler keeps
-            // in vector registers (a variable-length loop becomes a slow `rep movs`).
-            for (std::int64_t p = 0; p < depth; ++p) {
-                const T* from = block + p * rs;
-                T* to = dst + p * nr;
-#pragma GCC unroll 8
-                for (int j = 0; j < nr; ++j) to[j] = from[j];
-            }
-        } else if (cs == 1) {
-            for (std::int64_t p = 0; p < depth; ++p) {
-                const T* from = block + p * rs;
-                T* to = dst + p * nr;
-                for (std::int64_t j = 0; j < live; ++j) to[j] = from[j];
-                for (std::int64_t j = live; j < nr; ++j) to[j] = T(0);
-            }
-        } else {
-            if (rs == 1) {
-                interleave_lines(block, cs, live, depth, nr, dst);
-            } else {
-                for (std::int64_t j = 0; j < live; ++j) {
-                    const T* from = block + j * cs;
-                    for (std::int64_t p = 0; p < depth; ++p) dst[p * nr + j] = from[p * rs];
-                }
-            }
-            for (std::int64_t j = live; j < nr; ++j)
-                for (std::int64_t p = 0; p < depth; ++p) dst[p * nr + j] = T(0);
-        }
-    }
+    pack_a<nr>(cols, depth, src, cs, rs, dst);
 }
