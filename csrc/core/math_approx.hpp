@@ -96,7 +96,10 @@ inline T round_to_integral(T x) {
 template <class T>
 inline T fast_exp(T x) {
     using M = MathTraits<T>;
-    const T clamped = x > M::kMaxArg ? M::kMaxArg : (x < M::kMinArg ? M::kMinArg : x);
+    // Written as min/max patterns (a < b ? a : b) so they compile to vminps/vmaxps; NaN is
+    // restored by the last line.
+    const T upper = x < M::kMaxArg ? x : M::kMaxArg;
+    const T clamped = upper > M::kMinArg ? upper : M::kMinArg;
     const T n = round_to_integral(clamped * M::kLog2e);
     const T r = (clamped - n * M::kLn2Hi) - n * M::kLn2Lo;
     const T p = exp_taylor<T, M::kExpDegree>(r);
