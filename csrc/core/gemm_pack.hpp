@@ -48,11 +48,10 @@ __attribute__((always_inline)) inline void transpose_8(const float* src, std::pt
     if (lines == 8) {
         for (int e = 0; e < 8; ++e) _mm256_storeu_ps(dst + e * dst_stride, out[e]);
     } else {
-        alignas(32) float tmp[8];
-        for (int e = 0; e < 8; ++e) {
-            _mm256_store_ps(tmp, out[e]);
-            for (int r = 0; r < lines; ++r) dst[e * dst_stride + r] = tmp[r];
-        }
+        // Fewer lines (an mr = 6 or 4 sliver, or an edge): store only the first `lines` lanes.
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lines),
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        for (int e = 0; e < 8; ++e) _mm256_maskstore_ps(dst + e * dst_stride, mask, out[e]);
     }
 }
 #endif
