@@ -145,13 +145,13 @@ void gemm_transposed(const GemmArgs<T>& g) {
     t.c = ct;
     t.ldc = g.m;
     gemm_blocked_parallel(t);
+    if (g.beta == T(0)) {
+        active_kernels<T>().transpose(ct, g.m, g.n, g.m, g.ldc, g.c);
+        return;
+    }
     for (std::int64_t i = 0; i < g.m; ++i) {
         T* row = g.c + i * g.ldc;
-        if (g.beta == T(0)) {
-            for (std::int64_t j = 0; j < g.n; ++j) row[j] = ct[j * g.m + i];
-        } else {
-            for (std::int64_t j = 0; j < g.n; ++j) row[j] = ct[j * g.m + i] + g.beta * row[j];
-        }
+        for (std::int64_t j = 0; j < g.n; ++j) row[j] = ct[j * g.m + i] + g.beta * row[j];
     }
 }
 

@@ -60,7 +60,7 @@ __attribute__((always_inline)) inline void transpose_8(const float* src, std::pt
 // contiguous along the depth, interleaved into a depth-major sliver of the given width.
 template <class T>
 void interleave_lines(const T* src, std::ptrdiff_t line_stride, std::int64_t lines,
-                      std::int64_t depth, int width, T* dst) {
+                      std::int64_t depth, std::ptrdiff_t width, T* dst) {
     const std::int64_t full = depth - depth % 8;
     for (std::int64_t l0 = 0; l0 < lines; l0 += 8) {
         const int live = static_cast<int>(lines - l0 < 8 ? lines - l0 : 8);
@@ -92,8 +92,10 @@ void pack_a(std::int64_t rows, std::int64_t depth, const T* src, std::ptrdiff_t 
             for (std::int64_t p = 0; p < depth; ++p) {
                 const T* from = block + p * cs;
                 T* to = dst + p * mr;
-                for (std::int64_t i = 0; i < live; ++i) to[i] = from[i];
-                for (std::int64_t i = live; i < mr; ++i) to[i] = T(0);
+                // A fixed trip count keeps this in (masked) vector moves; a variable-length copy
+                // becomes a memcpy call per depth step.
+#pragma GCC unroll 8
+                for (int i = 0; i < mr; ++i) to[i] = i < live ? from[i] : T(0);
             }
         } else {
             if (cs == 1) {

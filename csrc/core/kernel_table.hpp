@@ -16,6 +16,10 @@ struct TypedKernels {
     GemmKernel<T> gemm;
     // The same GEMM with the small tiles of gemm_config::kSmallTiles, for m <= 4.
     GemmKernel<T> gemm_small[gemm_config::kNumSmallTiles];
+    // dst[p * dst_stride + l] = src[l * src_stride + p] for l < lines, p < depth: a transpose
+    // (8 x 8 blocks in registers where the ISA has them).
+    void (*transpose)(const T* src, std::ptrdiff_t src_stride, std::int64_t lines,
+                      std::int64_t depth, std::ptrdiff_t dst_stride, T* dst);
     void (*activation_forward[kNumActivations])(const T* x, T* y, std::size_t n, T slope);
     void (*activation_backward[kNumActivations])(const T* x, const T* grad_out, T* grad_in,
                                                  std::size_t n, T slope);
