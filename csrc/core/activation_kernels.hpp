@@ -19,7 +19,7 @@
 
 template <class T>
 inline T sigmoid_scalar(T x) {
-    const T z = fast_exp(-(x < T(0) ? -x : x));
+    const T z = fast_exp_nonpositive(-(x < T(0) ? -x : x));
     const T d = T(1) / (T(1) + z);
     return x >= T(0) ? d : z * d;
 }
@@ -45,7 +45,7 @@ void sigmoid_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const T ax = x[i] < T(0) ? -x[i] : x[i];
-        const T z = fast_exp(-ax);
+        const T z = fast_exp_nonpositive(-ax);
         const T d = T(1) / (T(1) + z);
         gx[i] = gy[i] * (z * d * d);
     }
@@ -56,7 +56,7 @@ void tanh_forward(const T* x, T* y, std::size_t n, T) {
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const T ax = x[i] < T(0) ? -x[i] : x[i];
-        const T em = fast_expm1(T(-2) * ax);
+        const T em = fast_expm1_nonpositive(T(-2) * ax);
         const T t = -em / (T(2) + em);
         y[i] = x[i] < T(0) ? -t : (x[i] != x[i] ? x[i] : t);
     }
@@ -66,7 +66,7 @@ void tanh_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
         const T ax = x[i] < T(0) ? -x[i] : x[i];
-        const T z = fast_exp(T(-2) * ax);
+        const T z = fast_exp_nonpositive(T(-2) * ax);
         const T d = T(1) / (T(1) + z);
         gx[i] = gy[i] * (T(4) * z * d * d);
     }
@@ -97,12 +97,22 @@ void leaky_relu_backward(const T* x, const T* gy, T* gx, std::size_t n, T slope)
 
 template <class T>
 void softplus_forward(const T* x, T* y, std::size_t n, T) {
+    // Two passes per block: GCC does not vectorise exp and log1p fused in one loop body
+    // ("control flow in loop"), but does each on its own.
+    constexpr std::size_t kBlock = 256;
+    T z[kBlock];
+    for (std::size_t base = 0; base < n; base += kBlock) {
+        const std::size_t len = n - base < kBlock ? n - base : kBlock;
+        const T* xb = x + base;
 #pragma omp simd
-    for (std::size_t i = 0; i < n; ++i) {
-        const T ax = x[i] < T(0) ? -x[i] : x[i];
-        const T pos = x[i] > T(0) ? x[i] : T(0);
-        const T v = pos + fast_log1p_nonneg(fast_exp(-ax));
-        y[i] = x[i] != x[i] ? x[i] : v;
+        for (std::size_t i = 0; i < len; ++i) z[i] = fast_exp_nonpositive(xb[i] < T(0) ? xb[i] : -xb[i]);
+#pragma omp simd
+        for (std::size_t i = 0; i < len; ++i) {
+            const T xi = xb[i];
+            const T pos = xi > T(0) ? xi : T(0);
+            const T v = pos + fast_log1p_nonneg(z[i]);
+            y[base + i] = xi != xi ? xi : v;
+        }
     }
 }
 template <class T>
@@ -131,14 +141,14 @@ void softmax_rows(const T* x, T* y, std::size_t rows, std::size_t cols, bool log
         T sum = T(0);
         if (log_output) {
 #pragma omp simd reduction(+ : sum)
-            for (std::size_t j = 0; j < cols; ++j) sum += fast_exp(xr[j] - m);
+            for (std::size_t j = 0; j < cols; ++j) sum += fast_exp_nonpositive(xr[j] - m);
             const T log_sum = fast_log(sum);
 #pragma omp simd
             for (std::size_t j = 0; j < cols; ++j) yr[j] = (xr[j] - m) - log_sum;
         } else {
 #pragma omp simd reduction(+ : sum)
             for (std::size_t j = 0; j < cols; ++j) {
-                const T e = fast_exp(xr[j] - m);
+                const T e = fast_exp_nonpositive(xr[j] - m);
                 yr[j] = e;
                 sum += e;
             }

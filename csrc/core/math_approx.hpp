@@ -3,8 +3,8 @@
 // its own registers. Accuracy: a few ulp in float32 and float64, tested against numpy.
 //
 //   exp(x)   = 2^n * P(r),  n = round(x / ln2),  r = x - n*ln2 in [-ln2/2, ln2/2],
-//              P = Taylor series of e^r (degree 7 in float32, 13 in float64)
-//   expm1(x) = Taylor series for |x| < ln2/2 (no cancellation), exp(x) - 1 elsewhere
+//              P = Taylor series of e^r (degree 7 in float32, 13 in float64); for x <= 0 only
+//   expm1(x) = Taylor series for |x| < ln2/2 (no cancellation), exp(x) - 1 elsewhere; x <= 0
 //   log(u)   = e*ln2 + 2*atanh(s),  u = 2^e * m,  m in [sqrt(1/2), sqrt(2)),  s = (m-1)/(m+1)
 //   log1p(z) = log(u) + (z - (u - 1)) / u,  u = 1 + z   (the second term restores the bits of z
 //              lost in rounding 1 + z)
@@ -23,7 +23,6 @@ template <> struct MathTraits<float> {
     static constexpr float kLn2Hi = 0.693359375f;
     static constexpr float kLn2Lo = -2.12194440e-4f;
     static constexpr float kLog2e = 1.44269504088896341f;
-    static constexpr float kMaxArg = 88.7228394f;     // exp overflows above
     static constexpr float kMinArg = -104.0f;         // result rounds to 0 below
     static constexpr int kExpDegree = 7;
     static constexpr int kExpm1Degree = 9;
@@ -38,7 +37,6 @@ template <> struct MathTraits<double> {
     static constexpr double kLn2Hi = 6.93147180369123816490e-01;
     static constexpr double kLn2Lo = 1.90821492927058770002e-10;
     static constexpr double kLog2e = 1.44269504088896338700e+00;
-    static constexpr double kMaxArg = 709.782712893383973096;
     static constexpr double kMinArg = -746.0;  // result rounds to 0 below
     static constexpr int kExpDegree = 13;
     static constexpr int kExpm1Degree = 16;
@@ -93,34 +91,34 @@ inline T round_to_integral(T x) {
     return (x + MathTraits<T>::kRoundMagic) - MathTraits<T>::kRoundMagic;
 }
 
+// e^x for x <= 0 (or NaN), the only arguments the activations and softmax ever pass
+// (e^-|x|, e^(x - max)): no overflow to handle, so the clamp and the scaling stay short.
+//   n = round(x / ln2) in [-150, 0] (float32),  e^x = P(r) * 2^(n + 64) * 2^-64
+// Scaling by 2^(n + 64) keeps the first product normal; the exact multiply by 2^-64 then gives
+// subnormal results correctly rounded.
 template <class T>
-inline T fast_exp(T x) {
+inline T fast_exp_nonpositive(T x) {
     using M = MathTraits<T>;
-    // Written as min/max patterns (a < b ? a : b) so they compile to vminps/vmaxps; NaN is
-    // restored by the last line.
-    const T upper = x < M::kMaxArg ? x : M::kMaxArg;
-    const T clamped = upper > M::kMinArg ? upper : M::kMinArg;
+    // The comparison is false for NaN, which therefore passes through to the result. (No clamp
+    // above: one more select can stop GCC from vectorising a caller's loop, and x > 0 would
+    // still come out right up to x = 44.)
+    const T clamped = x < M::kMinArg ? M::kMinArg : x;
     const T n = round_to_integral(clamped * M::kLog2e);
     const T r = (clamped - n * M::kLn2Hi) - n * M::kLn2Lo;
     const T p = exp_taylor<T, M::kExpDegree>(r);
-    // 2^n in two halves so that neither overflows nor leaves the normal range: results near
-    // the top of the range and subnormal results come out right.
-    const T half = round_to_integral(n * T(0.5));
-    T result = (p * exp2_integral(n - half)) * exp2_integral(half);
-    result = x > M::kMaxArg ? T(INFINITY) : result;
-    result = x < M::kMinArg ? T(0) : result;
-    return x != x ? x : result;
+    return (p * exp2_integral(n + T(64))) * T(5.42101086242752217e-20);  // 2^-64
 }
 
+// e^x - 1 for x <= 0.
 template <class T>
-inline T fast_expm1(T x) {
+inline T fast_expm1_nonpositive(T x) {
     using M = MathTraits<T>;
     // x + x^2/2! + ... = x * sum_{k=0..D-1} x^k / (k+1)!
     T p = T(inv_factorial(M::kExpm1Degree));
 #pragma GCC unroll 20
     for (int k = M::kExpm1Degree - 2; k >= 0; --k) p = p * x + T(inv_factorial(k + 1));
     const T small = x * p;
-    const T large = fast_exp(x) - T(1);
+    const T large = fast_exp_nonpositive(x) - T(1);
     const T half_ln2 = T(0.34657359027997264);
     return (x < half_ln2 && x > -half_ln2) ? small : large;
 }
