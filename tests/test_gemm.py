@@ -601,3 +601,28 @@ def test_few_row_products_bit_identical_across_threads(m, dtype):
     with num_threads(2):
         two = ops.matmul(a, b)
     assert_bitwise_equal(two, one, f"m={m}")
+
+
+# Outputs of at most 16 columns with a row-major A take the narrow path where the SIMD level has
+# one (dot products along k, AVX-512 float32) or the transposed path: both must agree with the
+# reference, for partial groups of 8 rows, k not a multiple of 16, any layout of B, and give
+# the same bits for any thread count.
+NARROW_PATH_SHAPES = [(m, n, k) for m in (8, 13, 128, 1001) for n in (1, 2, 7, 10, 16) for k in (64, 100, 784)]
+
+
+@pytest.mark.parametrize("level", mlpcore.supported_simd_levels())
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_narrow_outputs_on_every_simd_path(level, dtype):
+    rng = np.random.default_rng(SEED)
+    with simd_level(level):
+        for m, n, k in NARROW_PATH_SHAPES:
+            layout_b = "F" if (m + n + k) % 2 else "C"
+            a, b = operands(rng, m, n, k, dtype, layout_b=layout_b)
+            check_matmul(a, b)
+            c0 = rng.standard_normal((m, n)).astype(dtype)
+            check_matmul(a, b, alpha=-0.75, beta=0.5, c0=c0)
+            with num_threads(1):
+                one = ops.matmul(a, b)
+            with num_threads(2):
+                two = ops.matmul(a, b)
+            assert_bitwise_equal(two, one, f"{level} {m}x{k} @ {k}x{n}")

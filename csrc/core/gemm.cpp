@@ -155,6 +155,28 @@ void gemm_transposed(const GemmArgs<T>& g) {
     }
 }
 
+// Narrow outputs as dot products along k (the ISA's narrow kernel): no transposed copy of A.
+// Only worth it when k is long enough to amortise reducing each dot product's lanes.
+constexpr std::int64_t kNarrowMaxCols = 16;
+constexpr std::int64_t kNarrowMinDepth = 64;
+
+template <class T>
+void gemm_narrow(const TypedKernels<T>& kernels, const GemmArgs<T>& g) {
+    thread_local AlignedBuffer<T> scratch;
+    T* bt = scratch.reserve(static_cast<std::size_t>(ceil_div(g.n, 2) * 2 * ceil_div(g.k, 16) * 16));
+    const std::int64_t bt_row = kernels.narrow_pack(g, bt);
+    const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+    const std::int64_t groups = ceil_div(g.m, 8);  // rows go to threads in groups of 8
+    const int threads = static_cast<int>(std::min<double>(
+        {static_cast<double>(get_num_threads()), std::max(1.0, macs / kMinMacsPerThread),
+         static_cast<double>(groups)}));
+    ThreadPool::instance().run(threads, [&](int t) {
+        const std::int64_t row0 = split_point(groups, threads, t) * 8;
+        const std::int64_t row1 = std::min(g.m, split_point(groups, threads, t + 1) * 8);
+        if (row0 < row1) kernels.narrow_rows(g, bt, bt_row, row0, row1);
+    });
+}
+
 }  // namespace
 
 template <class T>
@@ -164,7 +186,13 @@ void gemm(const GemmArgs<T>& g) {
         scale_output(g);
         return;
     }
-    const GemmBlocking& blk = active_kernels<T>().gemm.blocking;
+    const TypedKernels<T>& kernels = active_kernels<T>();
+    if (kernels.narrow_rows != nullptr && g.n <= kNarrowMaxCols && g.csa == 1 &&
+        g.k >= kNarrowMinDepth && g.m >= 8) {
+        gemm_narrow(kernels, g);
+        return;
+    }
+    const GemmBlocking& blk = kernels.gemm.blocking;
     if (2 * g.n <= blk.nr && g.m >= 2 * blk.mr) {
         gemm_transposed(g);
         return;

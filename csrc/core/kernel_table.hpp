@@ -25,6 +25,12 @@ struct TypedKernels {
                                                  std::size_t n, T slope);
     void (*softmax_rows)(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_output);
     void (*sgd_step)(T* w, const T* g, T* v, std::size_t n, const SgdParams<T>& params);
+    // Narrow outputs (n <= 16) with a row-major A, as dot products along k (gemm_narrow_*.hpp);
+    // null where the ISA has no such kernel. narrow_pack writes B^T to bt and returns its row
+    // length; narrow_rows computes rows [row0, row1) of C from it.
+    std::int64_t (*narrow_pack)(const GemmArgs<T>& args, T* bt) = nullptr;
+    void (*narrow_rows)(const GemmArgs<T>& args, const T* bt, std::int64_t bt_row,
+                        std::int64_t row0, std::int64_t row1) = nullptr;
 };
 
 struct KernelTable {
