@@ -6,7 +6,7 @@
 //   identity    f = x                              f' = 1
 //   sigmoid     f = 1 / (1 + e^-x)                 f' = f (1 - f) = z / (1 + z)^2,  z = e^-|x|
 //               (evaluated with z so neither end overflows nor cancels)
-//   tanh        f = sign(x) * -expm1(-2|x|) / (2 + expm1(-2|x|))
+//   tanh        f = sign(x) (1 - z) / (1 + z),  z = e^-2|x|;  odd Taylor series for |x| < 0.17
 //               f' = 1 - f^2 = 4 z / (1 + z)^2,  z = e^-2|x|
 //   relu        f = max(x, 0)                      f' = 1 if x > 0 else 0     (0 at the kink)
 //   leaky_relu  f = x if x > 0 else a x            f' = 1 if x > 0 else a     (a at the kink)
@@ -51,14 +51,46 @@ void sigmoid_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
     }
 }
 
+// Odd Taylor series of tanh around 0, tanh(x) = x * sum_k c_k x^(2k): used for |x| < 0.17,
+// where (1 - z) / (1 + z) would cancel. 6 terms reach float32's precision there, 10 float64's.
+template <class T> struct TanhSeries;
+template <> struct TanhSeries<float> {
+    static constexpr int kTerms = 6;
+};
+template <> struct TanhSeries<double> {
+    static constexpr int kTerms = 10;
+};
+inline constexpr double kTanhCoefficients[10] = {
+    1.0,
+    -0.3333333333333333333333333,
+    0.1333333333333333333333333,
+    -0.05396825396825396825396825,
+    0.02186948853615520282186949,
+    -0.008863235529902196568863236,
+    0.003592128036572481016925461,
+    -0.001455834387051318268249485,
+    0.000590027440945585981378076,
+    -0.0002391291142435524814857315,
+};
+
 template <class T>
 void tanh_forward(const T* x, T* y, std::size_t n, T) {
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {
-        const T ax = x[i] < T(0) ? -x[i] : x[i];
-        const T em = fast_expm1_nonpositive(T(-2) * ax);
-        const T t = -em / (T(2) + em);
-        y[i] = x[i] < T(0) ? -t : (x[i] != x[i] ? x[i] : t);
+        const T xi = x[i];
+        const T ax = xi < T(0) ? -xi : xi;
+        // |x| >= 0.17: tanh|x| = (1 - z) / (1 + z), z = e^-2|x| (never overflows)
+        const T z = fast_exp_nonpositive(T(-2) * ax);
+        const T large = (T(1) - z) / (T(1) + z);
+        // |x| < 0.17: the series, on x itself (keeps the sign and -0)
+        const T x2 = xi * xi;
+        T series = T(kTanhCoefficients[TanhSeries<T>::kTerms - 1]);
+#pragma GCC unroll 10
+        for (int k = TanhSeries<T>::kTerms - 2; k >= 0; --k)
+            series = series * x2 + T(kTanhCoefficients[k]);
+        const T small = xi * series;
+        // NaN fails both comparisons and comes out of `large` as NaN.
+        y[i] = ax < T(0.17) ? small : (xi < T(0) ? -large : large);
     }
 }
 template <class T>

@@ -1,10 +1,9 @@
-// exp, expm1 and log1p written so that the compiler vectorises loops that call them (libm's
+// exp and log1p written so that the compiler vectorises loops that call them (libm's
 // scalar versions block vectorisation). Plain C++: each ISA translation unit compiles these for
 // its own registers. Accuracy: a few ulp in float32 and float64, tested against numpy.
 //
 //   exp(x)   = 2^n * P(r),  n = round(x / ln2),  r = x - n*ln2 in [-ln2/2, ln2/2],
 //              P = Taylor series of e^r (degree 7 in float32, 13 in float64); for x <= 0 only
-//   expm1(x) = Taylor series for |x| < ln2/2 (no cancellation), exp(x) - 1 elsewhere; x <= 0
 //   log(u)   = e*ln2 + 2*atanh(s),  u = 2^e * m,  m in [sqrt(1/2), sqrt(2)),  s = (m-1)/(m+1)
 //   log1p(z) = log(u) + (z - (u - 1)) / u,  u = 1 + z   (the second term restores the bits of z
 //              lost in rounding 1 + z)
@@ -25,7 +24,6 @@ template <> struct MathTraits<float> {
     static constexpr float kLog2e = 1.44269504088896341f;
     static constexpr float kMinArg = -104.0f;         // result rounds to 0 below
     static constexpr int kExpDegree = 7;
-    static constexpr int kExpm1Degree = 9;
     static constexpr int kAtanhTerms = 6;  // s, s^3, ..., s^11
 };
 
@@ -39,7 +37,6 @@ template <> struct MathTraits<double> {
     static constexpr double kLog2e = 1.44269504088896338700e+00;
     static constexpr double kMinArg = -746.0;  // result rounds to 0 below
     static constexpr int kExpDegree = 13;
-    static constexpr int kExpm1Degree = 16;
     static constexpr int kAtanhTerms = 12;  // s, ..., s^23
 };
 
@@ -107,20 +104,6 @@ inline T fast_exp_nonpositive(T x) {
     const T r = (clamped - n * M::kLn2Hi) - n * M::kLn2Lo;
     const T p = exp_taylor<T, M::kExpDegree>(r);
     return (p * exp2_integral(n + T(64))) * T(5.42101086242752217e-20);  // 2^-64
-}
-
-// e^x - 1 for x <= 0.
-template <class T>
-inline T fast_expm1_nonpositive(T x) {
-    using M = MathTraits<T>;
-    // x + x^2/2! + ... = x * sum_{k=0..D-1} x^k / (k+1)!
-    T p = T(inv_factorial(M::kExpm1Degree));
-#pragma GCC unroll 20
-    for (int k = M::kExpm1Degree - 2; k >= 0; --k) p = p * x + T(inv_factorial(k + 1));
-    const T small = x * p;
-    const T large = fast_exp_nonpositive(x) - T(1);
-    const T half_ln2 = T(0.34657359027997264);
-    return (x < half_ln2 && x > -half_ln2) ? small : large;
 }
 
 // log(u) for finite u > 0 (normal numbers).
