@@ -38,7 +38,10 @@ inline constexpr int kNumSmallTiles = 4;
 constexpr GemmBlocking small_tile_blocking(GemmBlocking b, SmallTile tile) {
     int widen = 1;
     while (tile.widen && widen * 2 <= 4 && widen * 2 * tile.mr <= b.mr) widen *= 2;
-    return GemmBlocking{tile.mr, b.nr * widen, b.mc / tile.mr * tile.mr, b.kc, b.nc};
+    // A 1-row product streams B once from memory: a shallower kc keeps the kc x nc block of B
+    // that the kernel walks sliver by sliver inside L2.
+    const int kc = tile.mr == 1 ? b.kc / 4 : b.kc;
+    return GemmBlocking{tile.mr, b.nr * widen, b.mc / tile.mr * tile.mr, kc, b.nc};
 }
 }  // namespace gemm_config
 

@@ -61,6 +61,10 @@ __attribute__((always_inline)) inline void transpose_8(const float* src, std::pt
 template <class T>
 void interleave_lines(const T* src, std::ptrdiff_t line_stride, std::int64_t lines,
                       std::int64_t depth, std::ptrdiff_t width, T* dst) {
+    if (lines == 1) {  // one line (a 1-row tile): a strided copy, no transpose
+        for (std::int64_t p = 0; p < depth; ++p) dst[p * width] = src[p];
+        return;
+    }
     const std::int64_t full = depth - depth % 8;
     for (std::int64_t l0 = 0; l0 < lines; l0 += 8) {
         const int live = static_cast<int>(lines - l0 < 8 ? lines - l0 : 8);
