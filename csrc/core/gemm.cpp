@@ -13,6 +13,9 @@ namespace {
 
 // Below this many multiply-adds a second thread costs more than it saves.
 constexpr double kMinMacsPerThread = 1.0e6;
+// Products with at most this many rows, and the bytes of B a thread should read at least.
+constexpr std::int64_t kFewRows = 4;
+constexpr double kMinBytesPerThread = 128.0 * 1024.0;
 // Packing one element costs about as much as this many multiply-adds in the kernel.
 constexpr double kPackCostInMacs = 12.0;
 
@@ -30,9 +33,14 @@ struct ThreadGrid {
 // Choose rows x cols threads for the output, minimising the slowest thread's estimated time:
 // its share of tiles plus its packing (A once, B once per mc rows; see gemm_blocked.hpp).
 ThreadGrid choose_grid(std::int64_t m, std::int64_t n, std::int64_t k, const GemmBlocking& blk,
-                       int max_threads) {
+                       int max_threads, std::size_t element_size) {
     const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-    const int useful = static_cast<int>(std::max(1.0, macs / kMinMacsPerThread));
+    // A few-row product is bound by reading B, not by multiply-adds: split it once each thread
+    // gets enough of B to read (its share then stays in that core's cache across calls).
+    const double work = m <= kFewRows ? static_cast<double>(k) * static_cast<double>(n) *
+                                            static_cast<double>(element_size) / kMinBytesPerThread
+                                      : macs / kMinMacsPerThread;
+    const int useful = static_cast<int>(std::max(1.0, work));
     const int threads = std::min(max_threads, useful);
     const std::int64_t panels_m = ceil_div(m, blk.mr), panels_n = ceil_div(n, blk.nr);
     ThreadGrid best;
@@ -86,7 +94,7 @@ void scale_output(const GemmArgs<T>& g) {
 template <class T>
 const GemmKernel<T>& kernel_for(const TypedKernels<T>& kernels, std::int64_t m, std::int64_t n) {
     const GemmKernel<T>* best = &kernels.gemm;
-    if (m > 4) return *best;
+    if (m > kFewRows) return *best;
     std::int64_t best_area = -1;
     for (const GemmKernel<T>& small : kernels.gemm_small) {
         const GemmBlocking& b = small.blocking;
@@ -105,7 +113,7 @@ template <class T>
 void gemm_blocked_parallel(const GemmArgs<T>& g) {
     const GemmKernel<T> kernel = kernel_for(active_kernels<T>(), g.m, g.n);
     const GemmBlocking& blk = kernel.blocking;
-    const ThreadGrid grid = choose_grid(g.m, g.n, g.k, blk, get_num_threads());
+    const ThreadGrid grid = choose_grid(g.m, g.n, g.k, blk, get_num_threads(), sizeof(T));
     const std::int64_t panels_m = ceil_div(g.m, blk.mr), panels_n = ceil_div(g.n, blk.nr);
     ThreadPool::instance().run(grid.rows * grid.cols, [&](int t) {
         const int ti = t / grid.cols, tj = t % grid.cols;
