@@ -13,10 +13,9 @@ MNIST = Path(os.environ.get("MLPCORE_MNIST_DIR", ROOT.parent / "shared" / "data"
 
 
 def run_example(path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
     return subprocess.run(
         [sys.executable, str(path), "--fast", *args],
-        capture_output=True, text=True, timeout=300, env=env, cwd=ROOT,
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
 
 

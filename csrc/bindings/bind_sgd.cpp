@@ -27,7 +27,6 @@ void run_sgd(py::array& param, const py::array& grad, std::optional<py::array>& 
     const T* g = static_cast<const T*>(grad.data());
     T* v = velocity ? static_cast<T*>(velocity->mutable_data()) : nullptr;
     const auto n = static_cast<std::size_t>(param.size());
-    check_sgd_params(p, v != nullptr);
     py::gil_scoped_release release;  // plain buffers from here on
     sgd_update(w, g, v, n, p);
 }
@@ -50,22 +49,22 @@ void sgd_entry(py::array param, const py::array& grad, std::optional<py::array> 
         require(!overlaps(param, *velocity) && !overlaps(grad, *velocity), fn,
                 ": velocity must not share memory with param or grad");
     }
+    // The caller's values are checked here, with the GIL held, so messages show them rather
+    // than values rounded to float32 (the core checks again for callers outside Python).
+    const SgdParams<double> given{lr, momentum, weight_decay, l1, nesterov, momentum > 0.0};
+    check_sgd_params(given, velocity.has_value());
     if (dtype == DType::float32) {
-        // Check the caller's values first, so messages show them rather than rounded ones.
-        check_sgd_params(SgdParams<double>{lr, momentum, weight_decay, l1, nesterov, momentum > 0.0},
-                         velocity.has_value());
         require_float32_finite("lr", lr);
         require_float32_finite("weight_decay", weight_decay);
         require_float32_finite("l1", l1);
         require(static_cast<float>(momentum) < 1.0f, "sgd_update: momentum must be in [0, 1) (got ",
                 momentum, ", which rounds to 1 in float32)");
-        SgdParams<float> p{static_cast<float>(lr), static_cast<float>(momentum),
-                           static_cast<float>(weight_decay), static_cast<float>(l1), nesterov,
-                           momentum > 0.0};
+        const SgdParams<float> p{static_cast<float>(lr), static_cast<float>(momentum),
+                                 static_cast<float>(weight_decay), static_cast<float>(l1),
+                                 nesterov, given.use_momentum};
         run_sgd<float>(param, grad, velocity, p);
     } else {
-        run_sgd<double>(param, grad, velocity,
-                        SgdParams<double>{lr, momentum, weight_decay, l1, nesterov, momentum > 0.0});
+        run_sgd<double>(param, grad, velocity, given);
     }
 }
 

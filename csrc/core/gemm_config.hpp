@@ -33,7 +33,7 @@ struct SmallTile {
     bool widen;
 };
 inline constexpr SmallTile kSmallTiles[] = {{1, false}, {1, true}, {2, true}, {4, true}};
-inline constexpr int kNumSmallTiles = 4;
+inline constexpr int kNumSmallTiles = static_cast<int>(sizeof kSmallTiles / sizeof kSmallTiles[0]);
 
 constexpr GemmBlocking small_tile_blocking(GemmBlocking b, SmallTile tile) {
     int widen = 1;
