@@ -11,6 +11,7 @@ void bind_runtime(py::module_& m);
 void bind_gemm(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_sgd(py::module_& m);
+void bind_trainer(py::module_& m);
 }  // namespace mlpcore::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -22,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
     mlpcore::bindings::bind_gemm(m);
     mlpcore::bindings::bind_activation(m);
     mlpcore::bindings::bind_sgd(m);
+    mlpcore::bindings::bind_trainer(m);
 }

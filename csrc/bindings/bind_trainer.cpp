@@ -1,0 +1,302 @@
+// mlpcore._core.Network: an MLP's architecture, with forward, loss-and-gradient, evaluation and
+// whole-epoch training over numpy arrays. Arrays are checked here with the GIL held; the GIL is
+// released for the work itself, which touches only the checked buffers.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "array_view.hpp"
+#include "trainer.hpp"
+
+namespace mlpcore::bindings {
+namespace {
+
+OutputKind parse_output(const std::string& name) {
+    if (name == "identity") return OutputKind::identity;
+    if (name == "sigmoid") return OutputKind::sigmoid;
+    if (name == "softmax") return OutputKind::softmax;
+    fail("mlp: output must be one of identity, sigmoid, softmax (got '", name, "')");
+}
+
+LossKind parse_loss(const std::string& name) {
+    for (LossKind kind : {LossKind::cross_entropy, LossKind::binary_cross_entropy, LossKind::mse,
+                          LossKind::mae, LossKind::hinge})
+        if (name == loss_name(kind)) return kind;
+    fail("mlp: loss must be one of cross_entropy, binary_cross_entropy, mse, mae, hinge (got '",
+         name, "')");
+}
+
+struct Network {
+    MlpSpec spec;
+
+    Network(std::vector<std::int64_t> sizes, const std::vector<std::string>& hidden,
+            const std::string& output, const std::string& loss, double negative_slope) {
+        spec.sizes = std::move(sizes);
+        for (const auto& name : hidden) spec.hidden.push_back(parse_activation(name));
+        spec.output = parse_output(output);
+        spec.loss = parse_loss(loss);
+        spec.negative_slope = negative_slope;
+        check_spec(spec);
+    }
+};
+
+std::int64_t require_params(const Network& net, const py::array& params, const char* fn) {
+    require_ndim(params, 1, fn, "params");
+    require_writable_c_contiguous(params, fn, "params");
+    require(static_cast<std::size_t>(params.size()) == net.spec.n_parameters(), fn,
+            ": params must hold ", net.spec.n_parameters(), " values (got ", params.size(), ")");
+    return params.size();
+}
+
+// X: 2-D, C order, the dtype of params, n_in columns. Returns its row count.
+std::int64_t require_inputs(const Network& net, const py::array& params, const py::array& x,
+                            const char* fn) {
+    require_same_dtype(params, "params", x, "X", fn);
+    require_ndim(x, 2, fn, "X");
+    require_c_contiguous(x, fn, "X");
+    require(x.shape(1) == net.spec.n_in(), fn, ": X must have ", net.spec.n_in(),
+            " columns, the model's input width (got ", x.shape(1), ")");
+    return x.shape(0);
+}
+
+template <class T>
+Dataset<T> make_dataset(const Network& net, const py::array& x,
+                        const std::optional<py::array>& labels,
+                        const std::optional<py::array>& values, const char* fn) {
+    const MlpSpec& spec = net.spec;
+    const std::int64_t n = x.shape(0), k = spec.n_out();
+    Dataset<T> data{static_cast<const T*>(x.data()), n, x.shape(1), {}};
+    require(labels.has_value() != values.has_value(), fn,
+            ": pass exactly one of labels and values as targets");
+    const bool dense_ok = spec.loss != LossKind::hinge;
+    const bool labels_ok = loss_takes_labels(spec.loss, k);
+    if (labels) {
+        require(labels_ok, fn, ": loss '", loss_name(spec.loss), "' with ", k,
+                " outputs needs target rows (values), not class labels");
+        if (!labels->dtype().is(py::dtype::of<std::int32_t>()))
+            throw py::type_error(std::string(fn) + ": labels must be an int32 array (got " +
+                                 dtype_str(*labels) + ")");
+        require_ndim(*labels, 1, fn, "labels");
+        require_c_contiguous(*labels, fn, "labels");
+        require(labels->shape(0) == n, fn, ": labels must have one entry per row of X (", n,
+                "), got ", labels->shape(0));
+        const auto* y = static_cast<const std::int32_t*>(labels->data());
+        const std::int64_t classes = k == 1 ? 2 : k;
+        for (std::int64_t i = 0; i < n; ++i)
+            require(y[i] >= 0 && y[i] < classes, fn, ": labels must be in [0, ", classes,
+                    ") (got ", y[i], " at index ", i, ")");
+        data.targets.labels = y;
+    } else {
+        require(dense_ok, fn, ": loss 'hinge' needs class labels, not target rows");
+        require_same_dtype(x, "X", *values, "values", fn);
+        require_ndim(*values, 2, fn, "values");
+        require_c_contiguous(*values, fn, "values");
+        require(values->shape(0) == n && values->shape(1) == k, fn, ": values must have shape (",
+                n, ", ", k, "), got ", shape_str(*values));
+        data.targets.values = static_cast<const T*>(values->data());
+    }
+    return data;
+}
+
+const std::int64_t* require_rows(const std::optional<py::array>& rows, std::int64_t n_data,
+                                 std::int64_t& count, const char* fn) {
+    if (!rows) {
+        count = n_data;
+        return nullptr;
+    }
+    if (!rows->dtype().is(py::dtype::of<std::int64_t>()))
+        throw py::type_error(std::string(fn) + ": rows must be an int64 array (got " +
+                             dtype_str(*rows) + ")");
+    require_ndim(*rows, 1, fn, "rows");
+    require_c_contiguous(*rows, fn, "rows");
+    count = rows->shape(0);
+    const auto* r = static_cast<const std::int64_t*>(rows->data());
+    for (std::int64_t i = 0; i < count; ++i)
+        require(r[i] >= 0 && r[i] < n_data, fn, ": rows must be in [0, ", n_data, ") (got ", r[i],
+                " at index ", i, ")");
+    return r;
+}
+
+py::array predict(const Network& net, const py::array& params, const py::array& x) {
+    const char* fn = "predict";
+    const DType dtype = float_dtype(params, fn, "params");
+    require_params(net, params, fn);
+    const std::int64_t n = require_inputs(net, params, x, fn);
+    py::array out(params.dtype(), std::vector<py::ssize_t>{n, net.spec.n_out()});
+    void* o = out.mutable_data();
+    {
+        py::gil_scoped_release release;  // params, x and out are checked buffers
+        if (dtype == DType::float32)
+            predict_output(net.spec, static_cast<const float*>(params.data()),
+                           static_cast<const float*>(x.data()), n, static_cast<float*>(o));
+        else
+            predict_output(net.spec, static_cast<const double*>(params.data()),
+                           static_cast<const double*>(x.data()), n, static_cast<double*>(o));
+    }
+    return out;
+}
+
+template <class T>
+double loss_and_grads_t(const Network& net, const py::array& params, const py::array& x,
+                        const std::optional<py::array>& labels,
+                        const std::optional<py::array>& values, py::array& grads) {
+    const Dataset<T> data = make_dataset<T>(net, x, labels, values, "loss_and_grads");
+    const T* p = static_cast<const T*>(params.data());
+    T* g = static_cast<T*>(grads.mutable_data());
+    py::gil_scoped_release release;
+    return loss_and_gradients(net.spec, p, data, g);
+}
+
+py::tuple loss_and_grads(const Network& net, const py::array& params, const py::array& x,
+                         const std::optional<py::array>& labels,
+                         const std::optional<py::array>& values) {
+    const char* fn = "loss_and_grads";
+    const DType dtype = float_dtype(params, fn, "params");
+    require_params(net, params, fn);
+    const std::int64_t n = require_inputs(net, params, x, fn);
+    require(n >= 1, fn, ": X must have at least one row");
+    py::array grads(params.dtype(), std::vector<py::ssize_t>{params.shape(0)});
+    const double loss = dtype == DType::float32
+                            ? loss_and_grads_t<float>(net, params, x, labels, values, grads)
+                            : loss_and_grads_t<double>(net, params, x, labels, values, grads);
+    return py::make_tuple(loss, grads);
+}
+
+template <class T>
+py::tuple evaluate_t(const Network& net, const py::array& params, const py::array& x,
+                     const std::optional<py::array>& labels, const std::optional<py::array>& values,
+                     const std::optional<py::array>& rows) {
+    const char* fn = "evaluate";
+    const Dataset<T> data = make_dataset<T>(net, x, labels, values, fn);
+    std::int64_t count = 0;
+    const std::int64_t* r = require_rows(rows, data.n_rows, count, fn);
+    const T* p = static_cast<const T*>(params.data());
+    LossTotals totals;
+    {
+        py::gil_scoped_release release;
+        totals = evaluate(net.spec, p, data, r, count);
+    }
+    return py::make_tuple(totals.loss_sum, totals.correct, count);
+}
+
+py::tuple evaluate_entry(const Network& net, const py::array& params, const py::array& x,
+                         const std::optional<py::array>& labels,
+                         const std::optional<py::array>& values,
+                         const std::optional<py::array>& rows) {
+    const DType dtype = float_dtype(params, "evaluate", "params");
+    require_params(net, params, "evaluate");
+    require_inputs(net, params, x, "evaluate");
+    return dtype == DType::float32 ? evaluate_t<float>(net, params, x, labels, values, rows)
+                                   : evaluate_t<double>(net, params, x, labels, values, rows);
+}
+
+struct EpochArgs {
+    std::int64_t batch_size;
+    bool shuffle;
+    std::uint64_t seed;
+    std::int64_t epoch;
+    double lr, momentum, weight_decay, l1;
+    bool nesterov;
+    double max_norm, dropout, input_noise;
+};
+
+template <class T>
+py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py::array>& velocity,
+                        const py::array& x, const std::optional<py::array>& labels,
+                        const std::optional<py::array>& values,
+                        const std::optional<py::array>& rows, const EpochArgs& e) {
+    const char* fn = "train_epoch";
+    const Dataset<T> data = make_dataset<T>(net, x, labels, values, fn);
+    std::int64_t count = 0;
+    const std::int64_t* r = require_rows(rows, data.n_rows, count, fn);
+    TrainSettings<T> s;
+    s.batch_size = e.batch_size;
+    s.shuffle = e.shuffle;
+    s.seed = e.seed;
+    s.epoch = e.epoch;
+    s.sgd = SgdParams<T>{static_cast<T>(e.lr), static_cast<T>(e.momentum),
+                         static_cast<T>(e.weight_decay), static_cast<T>(e.l1), e.nesterov,
+                         e.momentum > 0.0};
+    s.max_norm = static_cast<T>(e.max_norm);
+    s.dropout = static_cast<T>(e.dropout);
+    s.input_noise = static_cast<T>(e.input_noise);
+    require(std::isfinite(s.sgd.lr) && std::isfinite(s.sgd.weight_decay) &&
+                std::isfinite(s.sgd.l1) && std::isfinite(s.max_norm) &&
+                std::isfinite(s.input_noise) && s.sgd.momentum < T(1) && s.dropout < T(1),
+            fn, ": hyper-parameters must stay finite, and momentum and dropout below 1, in ",
+            sizeof(T) == 4 ? "float32" : "float64");
+    T* p = static_cast<T*>(params.mutable_data());
+    T* v = velocity ? static_cast<T*>(velocity->mutable_data()) : nullptr;
+    check_train_settings(s, v != nullptr);
+    EpochResult result;
+    {
+        py::gil_scoped_release release;  // every buffer above is checked and stays alive
+        result = train_epoch(net.spec, p, v, data, r, count, s);
+    }
+    return py::make_tuple(result.loss_sum, result.batches, result.correct, result.rows,
+                          result.diverged);
+}
+
+py::tuple train_epoch_entry(const Network& net, py::array params,
+                            std::optional<py::array> velocity, const py::array& x,
+                            const std::optional<py::array>& labels,
+                            const std::optional<py::array>& values,
+                            const std::optional<py::array>& rows, std::int64_t batch_size,
+                            bool shuffle, std::uint64_t seed, std::int64_t epoch, double lr,
+                            double momentum, double weight_decay, double l1, bool nesterov,
+                            double max_norm, double dropout, double input_noise) {
+    const char* fn = "train_epoch";
+    const DType dtype = float_dtype(params, fn, "params");
+    require_params(net, params, fn);
+    require_inputs(net, params, x, fn);
+    if (velocity) {
+        require_same_dtype(params, "params", *velocity, "velocity", fn);
+        require_same_shape(params, "params", *velocity, "velocity", fn);
+        require_writable_c_contiguous(*velocity, fn, "velocity");
+        require(!overlaps(params, *velocity), fn, ": velocity must not share memory with params");
+    }
+    require(!overlaps(params, x), fn, ": X must not share memory with params");
+    const EpochArgs e{batch_size, shuffle, seed, epoch, lr, momentum, weight_decay, l1,
+                      nesterov, max_norm, dropout, input_noise};
+    return dtype == DType::float32
+               ? train_epoch_t<float>(net, params, velocity, x, labels, values, rows, e)
+               : train_epoch_t<double>(net, params, velocity, x, labels, values, rows, e);
+}
+
+}  // namespace
+
+void bind_trainer(py::module_& m) {
+    using namespace pybind11::literals;
+    py::class_<Network>(m, "Network", "An MLP architecture (sizes, activations, output, loss).")
+        .def(py::init<std::vector<std::int64_t>, const std::vector<std::string>&,
+                      const std::string&, const std::string&, double>(),
+             "sizes"_a, "hidden"_a, "output"_a, "loss"_a, "negative_slope"_a = 0.01)
+        .def_property_readonly("n_parameters",
+                               [](const Network& n) { return n.spec.n_parameters(); })
+        .def("weight_offset", [](const Network& n, std::size_t l) { return n.spec.weight_offset(l); })
+        .def("bias_offset", [](const Network& n, std::size_t l) { return n.spec.bias_offset(l); })
+        .def("predict", &predict, "params"_a.noconvert(), "x"_a.noconvert(),
+             "Output activations of X, shape (rows, n_out).")
+        .def("loss_and_grads", &loss_and_grads, "params"_a.noconvert(), "x"_a.noconvert(),
+             "labels"_a.noconvert().none(true), "values"_a.noconvert().none(true),
+             "Mean data loss over X and its gradient in the parameter layout.")
+        .def("evaluate", &evaluate_entry, "params"_a.noconvert(), "x"_a.noconvert(),
+             "labels"_a.noconvert().none(true), "values"_a.noconvert().none(true),
+             "rows"_a.noconvert().none(true),
+             "(sum of row losses, rows correct, rows) over the given rows of X.")
+        .def("train_epoch", &train_epoch_entry, "params"_a.noconvert(),
+             "velocity"_a.noconvert().none(true), "x"_a.noconvert(),
+             "labels"_a.noconvert().none(true), "values"_a.noconvert().none(true),
+             "rows"_a.noconvert().none(true), "batch_size"_a, "shuffle"_a, "seed"_a, "epoch"_a,
+             "lr"_a, "momentum"_a, "weight_decay"_a, "l1"_a, "nesterov"_a, "max_norm"_a,
+             "dropout"_a, "input_noise"_a,
+             "One epoch of minibatch SGD in C++ (GIL released): "
+             "(sum of batch mean losses, batches, rows correct, rows, diverged).");
+}
+
+}  // namespace mlpcore::bindings

@@ -1,0 +1,247 @@
+#include "loss.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "activation.hpp"
+#include "check.hpp"
+
+namespace mlpcore {
+
+const char* output_name(OutputKind kind) {
+    switch (kind) {
+        case OutputKind::identity: return "identity";
+        case OutputKind::sigmoid: return "sigmoid";
+        case OutputKind::softmax: return "softmax";
+    }
+    return "?";
+}
+
+const char* loss_name(LossKind kind) {
+    switch (kind) {
+        case LossKind::cross_entropy: return "cross_entropy";
+        case LossKind::binary_cross_entropy: return "binary_cross_entropy";
+        case LossKind::mse: return "mse";
+        case LossKind::mae: return "mae";
+        case LossKind::hinge: return "hinge";
+    }
+    return "?";
+}
+
+void check_output_loss(OutputKind output, LossKind loss, std::int64_t n_out) {
+    require(n_out >= 1, "mlp: the output layer needs at least one unit (got ", n_out, ")");
+    require(loss != LossKind::cross_entropy || output == OutputKind::softmax,
+            "mlp: loss 'cross_entropy' needs output 'softmax' (got '", output_name(output), "')");
+    require(loss != LossKind::binary_cross_entropy || output == OutputKind::sigmoid,
+            "mlp: loss 'binary_cross_entropy' needs output 'sigmoid' (got '", output_name(output),
+            "')");
+    require(output != OutputKind::softmax || n_out >= 2,
+            "mlp: output 'softmax' needs at least 2 output units (got ", n_out, ")");
+}
+
+bool is_classification(LossKind loss) {
+    return loss == LossKind::cross_entropy || loss == LossKind::binary_cross_entropy ||
+           loss == LossKind::hinge;
+}
+
+bool loss_takes_labels(LossKind loss, std::int64_t n_out) {
+    return loss == LossKind::hinge || (loss == LossKind::cross_entropy) ||
+           (loss == LossKind::binary_cross_entropy && n_out == 1);
+}
+
+template <class T>
+void output_forward(OutputKind output, const T* z, T* a, std::int64_t n_rows, std::int64_t k) {
+    const auto n = static_cast<std::size_t>(n_rows * k);
+    switch (output) {
+        case OutputKind::identity: std::copy(z, z + n, a); break;
+        case OutputKind::sigmoid: activation_forward(Activation::sigmoid, z, a, n, T(0)); break;
+        case OutputKind::softmax:
+            softmax(z, a, static_cast<std::size_t>(n_rows), static_cast<std::size_t>(k), false);
+            break;
+    }
+}
+
+namespace {
+
+template <class T>
+std::int64_t argmax(const T* v, std::int64_t k) {
+    std::int64_t best = 0;
+    for (std::int64_t j = 1; j < k; ++j)
+        if (v[j] > v[best]) best = j;
+    return best;
+}
+
+template <class T>
+T sign(T v) {
+    return T(v > T(0)) - T(v < T(0));
+}
+
+// Row-wise pieces of each loss. Each returns the row's loss and, when dz is non-null, writes the
+// gradient of (row loss * scale) with respect to z (fused pairs) or a (the others; the output
+// activation's derivative is applied afterwards).
+
+template <class T>
+double cross_entropy_row(const T* z, std::int64_t k, std::int32_t label, const T* y, T* dz,
+                         T scale) {
+    const T m = *std::max_element(z, z + k);
+    T s = 0;
+    for (std::int64_t j = 0; j < k; ++j) s += std::exp(z[j] - m);
+    const T lse = m + std::log(s);
+    T y_sum = 1, yz = 0;
+    if (y) {
+        y_sum = 0;
+        for (std::int64_t j = 0; j < k; ++j) {
+            y_sum += y[j];
+            yz += y[j] * z[j];
+        }
+    } else {
+        yz = z[label];
+    }
+    if (dz) {
+        for (std::int64_t j = 0; j < k; ++j) {
+            const T target = y ? y[j] : T(j == label);
+            dz[j] = (std::exp(z[j] - m) / s * y_sum - target) * scale;
+        }
+    }
+    return static_cast<double>(y_sum * lse - yz);
+}
+
+template <class T>
+T stable_sigmoid(T z) {
+    if (z >= T(0)) return T(1) / (T(1) + std::exp(-z));
+    const T e = std::exp(z);
+    return e / (T(1) + e);
+}
+
+template <class T>
+double bce_row(const T* z, std::int64_t k, const T* y, std::int32_t label, T* dz, T scale) {
+    double sum = 0;
+    const T per = scale / static_cast<T>(k);
+    for (std::int64_t j = 0; j < k; ++j) {
+        const T t = y ? y[j] : static_cast<T>(label);
+        sum += static_cast<double>(std::max(z[j], T(0)) - t * z[j] +
+                                   std::log1p(std::exp(-std::abs(z[j]))));
+        if (dz) dz[j] = (stable_sigmoid(z[j]) - t) * per;
+    }
+    return sum / static_cast<double>(k);
+}
+
+template <class T>
+double regression_row(LossKind loss, const T* a, std::int64_t k, const T* y, T* da, T scale) {
+    double sum = 0;
+    const T per = scale / static_cast<T>(k);
+    for (std::int64_t j = 0; j < k; ++j) {
+        const T diff = a[j] - y[j];
+        if (loss == LossKind::mse) {
+            sum += static_cast<double>(diff * diff);
+            if (da) da[j] = T(2) * diff * per;
+        } else {
+            sum += static_cast<double>(std::abs(diff));
+            if (da) da[j] = sign(diff) * per;
+        }
+    }
+    return sum / static_cast<double>(k);
+}
+
+template <class T>
+double hinge_row(const T* a, std::int64_t k, std::int32_t label, T* da, T scale) {
+    if (k == 1) {
+        const T t = label ? T(1) : T(-1);
+        const T margin = T(1) - t * a[0];
+        if (da) da[0] = margin > T(0) ? -t * scale : T(0);
+        return margin > T(0) ? static_cast<double>(margin) : 0.0;
+    }
+    double sum = 0;
+    const T per = scale / static_cast<T>(k);
+    std::int64_t active = 0;
+    for (std::int64_t j = 0; j < k; ++j) {
+        if (j == label) continue;
+        const T margin = T(1) - a[label] + a[j];
+        const bool on = margin > T(0);
+        if (on) {
+            sum += static_cast<double>(margin);
+            ++active;
+        }
+        if (da) da[j] = on ? per : T(0);
+    }
+    if (da) da[label] = -static_cast<T>(active) * per;
+    return sum / static_cast<double>(k);
+}
+
+// dz = da * f'(z) for the output activation, written over da.
+template <class T>
+void output_backward_row(OutputKind output, const T* a, T* d, std::int64_t k) {
+    if (output == OutputKind::sigmoid) {
+        for (std::int64_t j = 0; j < k; ++j) d[j] *= a[j] * (T(1) - a[j]);
+    } else if (output == OutputKind::softmax) {
+        T dot = 0;
+        for (std::int64_t j = 0; j < k; ++j) dot += d[j] * a[j];
+        for (std::int64_t j = 0; j < k; ++j) d[j] = a[j] * (d[j] - dot);
+    }
+}
+
+template <class T>
+bool row_correct(OutputKind output, LossKind loss, const T* z, const T* a, std::int64_t k,
+                 std::int32_t label, const T* y) {
+    // Scores whose sign or argmax gives the class: z for the fused pairs, a otherwise.
+    const T* s = (loss == LossKind::hinge) ? a : z;
+    if (loss == LossKind::binary_cross_entropy || (loss == LossKind::hinge && k == 1)) {
+        // sigmoid(z) > 1/2 exactly when z > 0; a hinge score's class is its sign.
+        if (!y) return (s[0] > T(0)) == (label != 0);
+        for (std::int64_t j = 0; j < k; ++j)
+            if ((s[j] > T(0)) != (y[j] > T(0.5))) return false;
+        return true;
+    }
+    (void)output;
+    const std::int64_t predicted = argmax(s, k);
+    return y ? predicted == argmax(y, k) : predicted == label;
+}
+
+}  // namespace
+
+template <class T>
+LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBatch<T>& batch,
+                                 const T* a, T* dz, T grad_scale) {
+    LossTotals totals;
+    const std::int64_t k = batch.k;
+    const bool classify = is_classification(loss);
+    for (std::int64_t r = 0; r < batch.n_rows; ++r) {
+        const T* z = batch.z + r * k;
+        const T* ar = a ? a + r * k : nullptr;
+        T* d = dz ? dz + r * k : nullptr;
+        const std::int64_t t = batch.target_row(r);
+        const std::int32_t label = batch.targets.labels ? batch.targets.labels[t] : 0;
+        const T* y = batch.targets.values ? batch.targets.values + t * k : nullptr;
+        double row_loss = 0;
+        switch (loss) {
+            case LossKind::cross_entropy:
+                row_loss = cross_entropy_row(z, k, label, y, d, grad_scale);
+                break;
+            case LossKind::binary_cross_entropy:
+                row_loss = bce_row(z, k, y, label, d, grad_scale);
+                break;
+            case LossKind::mse:
+            case LossKind::mae:
+                row_loss = regression_row(loss, ar, k, y, d, grad_scale);
+                if (d) output_backward_row(output, ar, d, k);
+                break;
+            case LossKind::hinge:
+                row_loss = hinge_row(ar, k, label, d, grad_scale);
+                if (d) output_backward_row(output, ar, d, k);
+                break;
+        }
+        totals.loss_sum += row_loss;
+        if (classify && row_correct(output, loss, z, ar, k, label, y)) ++totals.correct;
+    }
+    return totals;
+}
+
+template void output_forward<float>(OutputKind, const float*, float*, std::int64_t, std::int64_t);
+template void output_forward<double>(OutputKind, const double*, double*, std::int64_t,
+                                     std::int64_t);
+template LossTotals loss_forward_backward<float>(OutputKind, LossKind, const LossBatch<float>&,
+                                                 const float*, float*, float);
+template LossTotals loss_forward_backward<double>(OutputKind, LossKind, const LossBatch<double>&,
+                                                  const double*, double*, double);
+
+}  // namespace mlpcore

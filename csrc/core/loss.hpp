@@ -1,0 +1,72 @@
+// Output layers and their losses: the value of a batch's loss and its gradient with respect to
+// the output layer's pre-activation Z (the "output delta" backpropagation starts from).
+//
+// Reductions follow PyTorch's defaults so results can be checked against it:
+//   cross_entropy          softmax outputs, mean over samples of -sum_j y_j log softmax(z)_j
+//                          (CrossEntropyLoss; y one class index or a row of probabilities)
+//   binary_cross_entropy   sigmoid outputs, mean over all elements of
+//                          -(y log s(z) + (1 - y) log(1 - s(z))) (BCELoss), computed from z as
+//                          max(z, 0) - y z + log1p(exp(-|z|)), so it never takes log(0)
+//   mse / mae              mean over all elements of (a - y)^2 / |a - y| (MSELoss, L1Loss)
+//   hinge                  k >= 2 outputs: mean over samples of sum_{j != y} max(0, 1 - a_y + a_j) / k
+//                          (MultiMarginLoss); one output: mean of max(0, 1 - t a), t = 2y - 1
+// where a is the output activation. Softmax + cross-entropy and sigmoid + BCE are fused
+// (dZ = (a - y) / scale); the other pairs go through dA and the output activation's derivative.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mlpcore {
+
+enum class OutputKind { identity, sigmoid, softmax };
+enum class LossKind { cross_entropy, binary_cross_entropy, mse, mae, hinge };
+
+const char* output_name(OutputKind kind);
+const char* loss_name(LossKind kind);
+// cross_entropy needs softmax outputs and binary_cross_entropy sigmoid outputs; throws
+// invalid_argument otherwise.
+void check_output_loss(OutputKind output, LossKind loss, std::int64_t n_out);
+// Losses whose targets are classes (accuracy is defined for them).
+bool is_classification(LossKind loss);
+// Whether the loss reads class indices (labels) rather than dense target rows.
+bool loss_takes_labels(LossKind loss, std::int64_t n_out);
+
+// Targets of a data set: one class index per row (cross_entropy, hinge, and one-output
+// binary_cross_entropy / hinge with labels 0/1), or dense rows of n_out values.
+template <class T>
+struct Targets {
+    const std::int32_t* labels = nullptr;
+    const T* values = nullptr;
+};
+
+// A batch of output pre-activations z (rows x k, C order). The targets of batch row r are
+// target row rows[r] (or first_row + r when rows is null).
+template <class T>
+struct LossBatch {
+    const T* z = nullptr;
+    std::int64_t n_rows = 0, k = 0;
+    Targets<T> targets;
+    const std::int64_t* rows = nullptr;
+    std::int64_t first_row = 0;
+
+    std::int64_t target_row(std::int64_t r) const { return rows ? rows[r] : first_row + r; }
+};
+
+struct LossTotals {
+    double loss_sum = 0;  // sum over rows of each row's loss (mean over its elements where the
+                          // reduction is over elements), so loss_sum / n_rows is the mean loss
+    std::int64_t correct = 0;  // rows classified correctly (classification losses)
+};
+
+// Output activations of z into a (rows x k); a may alias nothing else.
+template <class T>
+void output_forward(OutputKind output, const T* z, T* a, std::int64_t n_rows, std::int64_t k);
+
+// Loss of the batch, with a = output_forward(z) already computed. When dz is non-null it
+// receives d(loss_sum * grad_scale) / dz: pass grad_scale = 1 / n_rows for the batch mean.
+template <class T>
+LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBatch<T>& batch,
+                                 const T* a, T* dz, T grad_scale);
+
+}  // namespace mlpcore

@@ -1,0 +1,70 @@
+// A multilayer perceptron as the core sees it: layer sizes, activations, the output layer and
+// its loss, and one flat parameter buffer holding, layer after layer, W_l (sizes[l] x sizes[l+1],
+// C order, so a row is one input unit's outgoing weights and a column one unit's incoming
+// weights) followed by b_l (sizes[l+1]).
+//
+// Forward, for layers l = 0 .. L-1 with A_{-1} = X:
+//     Z_l = A_{l-1} W_l + b_l,   A_l = f_l(Z_l) * M_l  (M_l the inverted-dropout mask, hidden only)
+// Backward, from D_{L-1} = dLoss/dZ_{L-1} (loss.hpp):
+//     dW_l = A_{l-1}^T D_l,  db_l = sum over rows of D_l,  D_{l-1} = (D_l W_l^T) * M_{l-1} * f'(Z_{l-1})
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "activation_kind.hpp"
+#include "aligned_buffer.hpp"
+#include "loss.hpp"
+
+namespace mlpcore {
+
+struct MlpSpec {
+    std::vector<std::int64_t> sizes;  // n_in, hidden..., n_out
+    std::vector<Activation> hidden;   // one per hidden layer
+    OutputKind output = OutputKind::softmax;
+    LossKind loss = LossKind::cross_entropy;
+    double negative_slope = 0.01;  // leaky_relu
+
+    std::size_t n_layers() const { return sizes.size() - 1; }
+    std::int64_t n_in() const { return sizes.front(); }
+    std::int64_t n_out() const { return sizes.back(); }
+    std::size_t weight_offset(std::size_t layer) const;
+    std::size_t bias_offset(std::size_t layer) const;
+    std::size_t n_parameters() const;
+    std::int64_t widest() const;  // widest layer after the input
+};
+
+// Throws invalid_argument naming the problem (too few layers, a size < 1, activation count).
+void check_spec(const MlpSpec& spec);
+
+// Scratch for one chunk of rows: the gathered input, Z, A, D and dropout masks per layer.
+template <class T>
+class MlpWorkspace {
+public:
+    void reserve(const MlpSpec& spec, std::int64_t rows, bool need_input, bool dropout);
+
+    T* input = nullptr;             // rows x n_in
+    std::vector<T*> z, a, delta;    // rows x sizes[l + 1] per layer (a of the output layer is
+                                    // filled only by callers that need output activations)
+    std::vector<T*> mask;           // rows x sizes[l + 1] per hidden layer
+    std::int64_t rows = 0;
+
+private:
+    AlignedBuffer<T> input_, layers_;
+};
+
+// Forward through every layer for `rows` rows of x (row stride ldx). Output pre-activations end
+// in ws.z[L-1]; hidden A_l are multiplied by ws.mask[l] when use_masks.
+template <class T>
+void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
+                 std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks);
+
+// Backpropagate ws.delta[L-1] into grads (flat, the parameter layout). accumulate adds to grads
+// (for a batch processed in several chunks) instead of overwriting them.
+template <class T>
+void mlp_backward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
+                  std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks, T* grads,
+                  bool accumulate);
+
+}  // namespace mlpcore

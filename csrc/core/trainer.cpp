@@ -1,0 +1,245 @@
+#include "trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "check.hpp"
+#include "random.hpp"
+#include "sgd.hpp"
+
+namespace mlpcore {
+namespace {
+
+// Tags that keep the random streams of one batch apart.
+enum StreamTag : std::uint64_t { kShuffle = 1, kNoise = 2, kDropout = 3 };
+
+// Where a chunk's random numbers come from; null for evaluation and loss_and_gradients.
+template <class T>
+struct Regularizers {
+    const TrainSettings<T>* settings = nullptr;
+    std::int64_t batch = 0;
+};
+
+bool needs_output_activations(LossKind loss) {
+    return loss != LossKind::cross_entropy && loss != LossKind::binary_cross_entropy;
+}
+
+// Rows [begin, end) of a row list (or of the identity when rows is null) as a chunk of input:
+// either the caller's array read in place, or rows gathered (and noised) into ws.input.
+template <class T>
+const T* chunk_input(const Dataset<T>& data, const std::int64_t* rows, std::int64_t begin,
+                     std::int64_t end, MlpWorkspace<T>& ws, const Regularizers<T>& reg,
+                     std::int64_t chunk) {
+    const std::int64_t width = data.n_cols;
+    const bool noise = reg.settings && reg.settings->input_noise > T(0);
+    if (!rows && !noise) return data.x + begin * width;
+    for (std::int64_t r = begin; r < end; ++r) {
+        const std::int64_t source = rows ? rows[r] : r;
+        std::copy(data.x + source * width, data.x + (source + 1) * width,
+                  ws.input + (r - begin) * width);
+    }
+    if (noise) {
+        const auto& s = *reg.settings;
+        Rng rng(stream_seed(s.seed, s.epoch, reg.batch, chunk, kNoise));
+        const std::int64_t count = (end - begin) * width;
+        const double sigma = static_cast<double>(s.input_noise);
+        for (std::int64_t i = 0; i < count; i += 2) {
+            double g0, g1;
+            rng.normal_pair(g0, g1);
+            ws.input[i] += static_cast<T>(sigma * g0);
+            if (i + 1 < count) ws.input[i + 1] += static_cast<T>(sigma * g1);
+        }
+    }
+    return ws.input;
+}
+
+template <class T>
+void fill_dropout_masks(const MlpSpec& spec, std::int64_t n, MlpWorkspace<T>& ws,
+                        const Regularizers<T>& reg, std::int64_t chunk) {
+    const auto& s = *reg.settings;
+    const double p = static_cast<double>(s.dropout);
+    const T keep_scale = T(1) / (T(1) - s.dropout);
+    for (std::size_t l = 0; l + 1 < spec.n_layers(); ++l) {
+        Rng rng(stream_seed(s.seed, s.epoch, reg.batch, chunk, kDropout, l));
+        T* mask = ws.mask[l];
+        const std::int64_t count = n * spec.sizes[l + 1];
+        for (std::int64_t i = 0; i < count; ++i) mask[i] = rng.uniform() < p ? T(0) : keep_scale;
+    }
+}
+
+// Mean loss of rows [0, count) of the row list and its gradient in grads, chunk by chunk.
+template <class T>
+LossTotals batch_gradient(const MlpSpec& spec, const T* params, const Dataset<T>& data,
+                          const std::int64_t* rows, std::int64_t count, MlpWorkspace<T>& ws,
+                          const Regularizers<T>& reg, T* grads) {
+    const std::size_t last = spec.n_layers() - 1;
+    const bool dropout = reg.settings && reg.settings->dropout > T(0) && spec.n_layers() > 1;
+    const T scale = T(1) / static_cast<T>(count);
+    LossTotals totals;
+    for (std::int64_t begin = 0, chunk = 0; begin < count; begin += kChunkRows, ++chunk) {
+        const std::int64_t end = std::min(count, begin + kChunkRows), n = end - begin;
+        const T* x = chunk_input(data, rows, begin, end, ws, reg, chunk);
+        if (dropout) fill_dropout_masks(spec, n, ws, reg, chunk);
+        mlp_forward(spec, params, x, data.n_cols, n, ws, dropout);
+        const bool with_a = needs_output_activations(spec.loss);
+        if (with_a) output_forward(spec.output, ws.z[last], ws.a[last], n, spec.n_out());
+        LossBatch<T> batch{ws.z[last], n, spec.n_out(), data.targets, rows ? rows + begin : nullptr,
+                           begin};
+        const LossTotals part = loss_forward_backward(spec.output, spec.loss, batch,
+                                                      with_a ? ws.a[last] : nullptr,
+                                                      ws.delta[last], scale);
+        totals.loss_sum += part.loss_sum;
+        totals.correct += part.correct;
+        mlp_backward(spec, params, x, data.n_cols, n, ws, dropout, grads, begin > 0);
+    }
+    return totals;
+}
+
+}  // namespace
+
+template <class T>
+void check_train_settings(const TrainSettings<T>& s, bool has_velocity) {
+    require(s.batch_size >= 1, "train_epoch: batch_size must be >= 1 (got ", s.batch_size, ")");
+    require(s.dropout >= T(0) && s.dropout < T(1), "train_epoch: dropout must be in [0, 1) (got ",
+            s.dropout, ")");
+    require(std::isfinite(s.input_noise) && s.input_noise >= T(0),
+            "train_epoch: input_noise must be a finite number >= 0 (got ", s.input_noise, ")");
+    require(std::isfinite(s.max_norm) && s.max_norm >= T(0),
+            "train_epoch: max_norm must be a finite number >= 0 (got ", s.max_norm, ")");
+    check_sgd_params(s.sgd, has_velocity);
+}
+
+template <class T>
+EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Dataset<T>& data,
+                        const std::int64_t* rows, std::int64_t n_rows,
+                        const TrainSettings<T>& s) {
+    check_spec(spec);
+    check_train_settings(s, velocity != nullptr);
+    std::vector<std::int64_t> order(static_cast<std::size_t>(n_rows));
+    if (rows) std::copy(rows, rows + n_rows, order.begin());
+    else std::iota(order.begin(), order.end(), std::int64_t(0));
+    if (s.shuffle) {
+        Rng rng(stream_seed(s.seed, s.epoch, kShuffle));
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[rng.below(i)]);
+    }
+    const std::int64_t batch_size = std::min(s.batch_size, std::max<std::int64_t>(n_rows, 1));
+    MlpWorkspace<T> ws;
+    ws.reserve(spec, std::min(batch_size, kChunkRows), true, s.dropout > T(0));
+    AlignedBuffer<T> grad_buffer;
+    T* grads = grad_buffer.reserve(spec.n_parameters());
+    SgdParams<T> bias_sgd = s.sgd;
+    bias_sgd.weight_decay = T(0);
+    bias_sgd.l1 = T(0);
+
+    EpochResult result;
+    for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {
+        const std::int64_t count = std::min(batch_size, n_rows - begin);
+        const LossTotals totals = batch_gradient(spec, params, data, order.data() + begin, count,
+                                                 ws, Regularizers<T>{&s, batch}, grads);
+        const double mean = totals.loss_sum / static_cast<double>(count);
+        if (!std::isfinite(mean)) {
+            result.diverged = true;
+            break;
+        }
+        for (std::size_t l = 0; l < spec.n_layers(); ++l) {
+            const std::size_t w = spec.weight_offset(l), b = spec.bias_offset(l);
+            const std::size_t next = spec.weight_offset(l + 1);
+            sgd_update(params + w, grads + w, velocity ? velocity + w : nullptr, b - w, s.sgd);
+            sgd_update(params + b, grads + b, velocity ? velocity + b : nullptr, next - b, bias_sgd);
+        }
+        if (s.max_norm > T(0)) apply_max_norm(spec, params, s.max_norm);
+        result.loss_sum += mean;
+        result.correct += totals.correct;
+        result.rows += count;
+        ++result.batches;
+    }
+    return result;
+}
+
+template <class T>
+LossTotals evaluate(const MlpSpec& spec, const T* params, const Dataset<T>& data,
+                    const std::int64_t* rows, std::int64_t n_rows) {
+    check_spec(spec);
+    const std::size_t last = spec.n_layers() - 1;
+    MlpWorkspace<T> ws;
+    ws.reserve(spec, std::min(n_rows, kChunkRows), rows != nullptr, false);
+    LossTotals totals;
+    for (std::int64_t begin = 0; begin < n_rows; begin += kChunkRows) {
+        const std::int64_t end = std::min(n_rows, begin + kChunkRows), n = end - begin;
+        const T* x = chunk_input(data, rows, begin, end, ws, Regularizers<T>{}, 0);
+        mlp_forward(spec, params, x, data.n_cols, n, ws, false);
+        output_forward(spec.output, ws.z[last], ws.a[last], n, spec.n_out());
+        LossBatch<T> batch{ws.z[last], n, spec.n_out(), data.targets, rows ? rows + begin : nullptr,
+                           begin};
+        const LossTotals part = loss_forward_backward<T>(spec.output, spec.loss, batch, ws.a[last],
+                                                         nullptr, T(1));
+        totals.loss_sum += part.loss_sum;
+        totals.correct += part.correct;
+    }
+    return totals;
+}
+
+template <class T>
+double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>& data, T* grads) {
+    check_spec(spec);
+    require(data.n_rows >= 1, "loss_and_grads: X must have at least one row");
+    MlpWorkspace<T> ws;
+    ws.reserve(spec, std::min(data.n_rows, kChunkRows), false, false);
+    const LossTotals totals = batch_gradient(spec, params, data, static_cast<const std::int64_t*>(nullptr),
+                                             data.n_rows, ws, Regularizers<T>{}, grads);
+    return totals.loss_sum / static_cast<double>(data.n_rows);
+}
+
+template <class T>
+void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64_t n_rows, T* out) {
+    check_spec(spec);
+    const std::size_t last = spec.n_layers() - 1;
+    const std::int64_t k = spec.n_out();
+    MlpWorkspace<T> ws;
+    ws.reserve(spec, std::min(n_rows, kChunkRows), false, false);
+    for (std::int64_t begin = 0; begin < n_rows; begin += kChunkRows) {
+        const std::int64_t n = std::min(n_rows - begin, kChunkRows);
+        mlp_forward(spec, params, x + begin * spec.n_in(), spec.n_in(), n, ws, false);
+        output_forward(spec.output, ws.z[last], out + begin * k, n, k);
+    }
+}
+
+template <class T>
+void apply_max_norm(const MlpSpec& spec, T* params, T max_norm) {
+    std::vector<T> factor;
+    for (std::size_t l = 0; l < spec.n_layers(); ++l) {
+        const std::int64_t n_i = spec.sizes[l], n_o = spec.sizes[l + 1];
+        T* w = params + spec.weight_offset(l);
+        factor.assign(static_cast<std::size_t>(n_o), T(0));
+        for (std::int64_t i = 0; i < n_i; ++i)
+            for (std::int64_t j = 0; j < n_o; ++j) factor[j] += w[i * n_o + j] * w[i * n_o + j];
+        bool any = false;
+        for (auto& f : factor) {
+            const T norm = std::sqrt(f);
+            f = norm > max_norm ? max_norm / norm : T(1);
+            any = any || f != T(1);
+        }
+        if (!any) continue;
+        for (std::int64_t i = 0; i < n_i; ++i)
+            for (std::int64_t j = 0; j < n_o; ++j) w[i * n_o + j] *= factor[j];
+    }
+}
+
+#define MLPCORE_INSTANTIATE(T)                                                                   \
+    template void check_train_settings<T>(const TrainSettings<T>&, bool);                        \
+    template EpochResult train_epoch<T>(const MlpSpec&, T*, T*, const Dataset<T>&,               \
+                                        const std::int64_t*, std::int64_t,                       \
+                                        const TrainSettings<T>&);                                \
+    template LossTotals evaluate<T>(const MlpSpec&, const T*, const Dataset<T>&,                 \
+                                    const std::int64_t*, std::int64_t);                          \
+    template double loss_and_gradients<T>(const MlpSpec&, const T*, const Dataset<T>&, T*);      \
+    template void predict_output<T>(const MlpSpec&, const T*, const T*, std::int64_t, T*);       \
+    template void apply_max_norm<T>(const MlpSpec&, T*, T);
+MLPCORE_INSTANTIATE(float)
+MLPCORE_INSTANTIATE(double)
+#undef MLPCORE_INSTANTIATE
+
+}  // namespace mlpcore

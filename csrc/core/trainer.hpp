@@ -1,0 +1,76 @@
+// Training and evaluation loops over a whole data set, in C++ from start to end: one call runs a
+// whole epoch (shuffle, minibatch gather, input noise, dropout masks, forward, loss, backward,
+// the fused SGD step and max-norm) with no Python in between.
+//
+// Batches are gathered from the caller's array through a row index list, so training never copies
+// the data set; rows are processed in chunks of at most kChunkRows, so memory stays bounded for any
+// batch size (full-batch gradient descent included). Chunking depends only on the batch size, and
+// every random stream is keyed by (seed, epoch, batch, chunk, layer): the same seed gives the same
+// bits for any number of threads.
+#pragma once
+
+#include <cstdint>
+
+#include "mlp.hpp"
+#include "sgd_params.hpp"
+
+namespace mlpcore {
+
+inline constexpr std::int64_t kChunkRows = 512;
+
+template <class T>
+struct Dataset {
+    const T* x = nullptr;  // n_rows x n_cols, C order
+    std::int64_t n_rows = 0, n_cols = 0;
+    Targets<T> targets;
+};
+
+template <class T>
+struct TrainSettings {
+    std::int64_t batch_size = 32;
+    bool shuffle = true;
+    std::uint64_t seed = 0;
+    std::int64_t epoch = 0;  // keys this epoch's random streams
+    SgdParams<T> sgd;        // for weights; biases take the same step without decay or L1
+    T max_norm = 0;          // > 0: cap each unit's incoming weight norm after every step
+    T dropout = 0;           // probability of dropping a hidden unit (inverted dropout)
+    T input_noise = 0;       // standard deviation of Gaussian noise added to the inputs
+};
+
+struct EpochResult {
+    double loss_sum = 0;       // sum over batches of each batch's mean loss
+    std::int64_t batches = 0;  // batches applied
+    std::int64_t correct = 0;  // rows classified correctly during training (before each step)
+    std::int64_t rows = 0;     // rows trained on
+    bool diverged = false;     // a batch loss was NaN or infinite; its step was not applied
+};
+
+// Throws invalid_argument for a bad batch size, dropout, noise or max-norm, or the SGD checks.
+template <class T>
+void check_train_settings(const TrainSettings<T>& settings, bool has_velocity);
+
+// One epoch over rows[0 .. n_rows) of data (all rows in order when rows is null). velocity (the
+// parameter layout) is required when momentum > 0.
+template <class T>
+EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Dataset<T>& data,
+                        const std::int64_t* rows, std::int64_t n_rows,
+                        const TrainSettings<T>& settings);
+
+// Loss totals (sum of row losses, rows correct) of the given rows, without dropout or noise.
+template <class T>
+LossTotals evaluate(const MlpSpec& spec, const T* params, const Dataset<T>& data,
+                    const std::int64_t* rows, std::int64_t n_rows);
+
+// Mean loss over all rows of data and its exact gradient (parameter layout) in grads.
+template <class T>
+double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>& data, T* grads);
+
+// Output activations (n_rows x n_out) of x (n_rows x n_in, C order).
+template <class T>
+void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64_t n_rows, T* out);
+
+// W[:, j] *= max_norm / ||W[:, j]|| for every column of every W whose norm exceeds max_norm.
+template <class T>
+void apply_max_norm(const MlpSpec& spec, T* params, T max_norm);
+
+}  // namespace mlpcore
