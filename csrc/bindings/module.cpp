@@ -12,6 +12,7 @@ void bind_gemm(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_sgd(py::module_& m);
 void bind_trainer(py::module_& m);
+void bind_checks(py::module_& m);
 }  // namespace mlpcore::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -24,4 +25,5 @@ PYBIND11_MODULE(_core, m) {
     mlpcore::bindings::bind_activation(m);
     mlpcore::bindings::bind_sgd(m);
     mlpcore::bindings::bind_trainer(m);
+    mlpcore::bindings::bind_checks(m);
 }

@@ -113,7 +113,7 @@ template <class T>
 void gemm_blocked_parallel(const GemmArgs<T>& g) {
     const GemmKernel<T> kernel = kernel_for(active_kernels<T>(), g.m, g.n);
     const GemmBlocking& blk = kernel.blocking;
-    const ThreadGrid grid = choose_grid(g.m, g.n, g.k, blk, get_num_threads(), sizeof(T));
+    const ThreadGrid grid = choose_grid(g.m, g.n, g.k, blk, usable_threads(), sizeof(T));
     const std::int64_t panels_m = ceil_div(g.m, blk.mr), panels_n = ceil_div(g.n, blk.nr);
     ThreadPool::instance().run(grid.rows * grid.cols, [&](int t) {
         const int ti = t / grid.cols, tj = t % grid.cols;
@@ -176,7 +176,7 @@ void gemm_narrow(const TypedKernels<T>& kernels, const GemmArgs<T>& g) {
     const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
     const std::int64_t groups = ceil_div(g.m, 8);  // rows go to threads in groups of 8
     const int threads = static_cast<int>(std::min<double>(
-        {static_cast<double>(get_num_threads()), std::max(1.0, macs / kMinMacsPerThread),
+        {static_cast<double>(usable_threads()), std::max(1.0, macs / kMinMacsPerThread),
          static_cast<double>(groups)}));
     ThreadPool::instance().run(threads, [&](int t) {
         const std::int64_t row0 = split_point(groups, threads, t) * 8;

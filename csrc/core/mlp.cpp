@@ -43,7 +43,7 @@ std::size_t padded(std::size_t count) { return (count + 15) / 16 * 16; }
 
 // Below this many multiply-adds a plain loop beats the blocked GEMM's packing and dispatch
 // (online learning on small networks runs almost entirely here).
-constexpr std::int64_t kDirectMacs = 8192;
+constexpr std::int64_t kDirectMacs = 2048;
 
 // C (m x n, row stride ldc) = or += op(A) op(B), strides as in GemmArgs. The path depends on the
 // shape only, so results never depend on the thread count.

@@ -15,7 +15,7 @@ inline constexpr std::size_t kMinElementsPerThread = 1 << 15;
 template <class Body>  // body(begin, end)
 void parallel_chunks(std::size_t n, std::size_t min_per_thread, std::size_t align, Body body) {
     const std::size_t useful = std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_per_thread));
-    const int threads = static_cast<int>(std::min<std::size_t>(get_num_threads(), useful));
+    const int threads = static_cast<int>(std::min<std::size_t>(usable_threads(), useful));
     if (threads <= 1) {
         body(std::size_t(0), n);
         return;

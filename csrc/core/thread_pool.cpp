@@ -86,7 +86,7 @@ void ThreadPool::start_workers(int n_workers) {
     // to run must still count as new for it.
     const std::uint64_t seen = shared->generation.load(std::memory_order_acquire);
     for (int i = static_cast<int>(shared->workers.size()) + 1; i <= n_workers; ++i)
-        shared->workers.emplace_back([shared, i, seen] { worker_loop(shared, i, seen); });
+        shared->workers.emplace_back([shared, seen] { worker_loop(shared, seen); });
 }
 
 void ThreadPool::stop_workers() {
@@ -110,7 +110,7 @@ void ThreadPool::set_num_threads(int n) {
     num_threads_.store(n, std::memory_order_relaxed);
 }
 
-void ThreadPool::worker_loop(Shared* shared, int index, std::uint64_t seen) {
+void ThreadPool::worker_loop(Shared* shared, std::uint64_t seen) {
     for (;;) {
         const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
         unsigned spins = 0;
@@ -127,16 +127,24 @@ void ThreadPool::worker_loop(Shared* shared, int index, std::uint64_t seen) {
         }
         if (shared->stop.load()) return;
         seen = shared->generation.load(std::memory_order_acquire);
-        if (index < shared->n_tasks) {
-            InsideTask inside;
-            try {
-                (*shared->task)(index);
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(shared->error_mutex);
-                if (!shared->error) shared->error = std::current_exception();
-            }
-            shared->pending.fetch_sub(1, std::memory_order_acq_rel);
+        run_claimed_tasks(shared);
+    }
+}
+
+void ThreadPool::run_claimed_tasks(Shared* shared) {
+    InsideTask inside;
+    for (;;) {
+        // Claiming first and reading n_tasks and task after (acquire) sees the run whose
+        // next_task reset this claim observed; a late worker finds the counter spent.
+        const int t = shared->next_task.fetch_add(1, std::memory_order_acq_rel);
+        if (t >= shared->n_tasks.load(std::memory_order_acquire)) return;
+        try {
+            (*shared->task.load(std::memory_order_acquire))(t);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(shared->error_mutex);
+            if (!shared->error) shared->error = std::current_exception();
         }
+        shared->pending.fetch_sub(1, std::memory_order_acq_rel);
     }
 }
 
@@ -156,23 +164,18 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
     shared->task = &task;
     shared->n_tasks = n_tasks;
     shared->error = nullptr;
-    shared->pending.store(n_tasks - 1, std::memory_order_relaxed);
+    shared->pending.store(n_tasks, std::memory_order_relaxed);
+    shared->next_task.store(0, std::memory_order_release);  // last: publishes the fields above
     {
         std::lock_guard<std::mutex> sleep_lock(shared->sleep_mutex);
         shared->generation.fetch_add(1, std::memory_order_acq_rel);
     }
     shared->wake.notify_all();
-    std::exception_ptr own_error;
-    {
-        InsideTask inside;
-        try {
-            task(0);
-        } catch (...) {
-            own_error = std::current_exception();
-        }
-    }
-    // Wait for the workers: spin (they usually finish within microseconds of us), but yield
-    // the core after a while, in case a worker is queued behind us on an oversubscribed CPU.
+    // The caller takes tasks too, including any a worker has not claimed yet: a worker that is
+    // descheduled (a loaded machine) delays the run by at most the task it already started.
+    run_claimed_tasks(shared);
+    // Wait for tasks still running on workers: spin (they usually finish within microseconds
+    // of us), but yield the core after a while, in case a worker is queued behind us.
     for (unsigned spins = 0; shared->pending.load(std::memory_order_acquire) != 0; ++spins) {
         if (spins < 4096) {
             cpu_relax();
@@ -180,12 +183,14 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
             std::this_thread::yield();
         }
     }
+    shared->next_task.store(kSpent, std::memory_order_release);
     shared->task = nullptr;
-    if (own_error) std::rethrow_exception(own_error);
     if (shared->error) std::rethrow_exception(shared->error);
 }
 
 void set_num_threads(int n) { ThreadPool::instance().set_num_threads(n); }
+
+int usable_threads() { return t_inside_task ? 1 : get_num_threads(); }
 
 void init_threads_from_environment() {
     const char* env = std::getenv("MLPCORE_NUM_THREADS");

@@ -1,6 +1,6 @@
-// A small persistent pool: run(n, fn) calls fn(t) for t = 0..n-1, task t on its own thread
-// (the caller is thread 0). Callers partition their work statically by t, so results never
-// depend on scheduling. Nested or concurrent calls fall back to running the tasks in order on
+// A small persistent pool: run(n, fn) calls fn(t) for t = 0..n-1 on the caller and the workers,
+// each task claimed by whichever thread is free first. Callers partition their work statically
+// by t (never by the thread that runs it), so results never depend on scheduling. Nested or concurrent calls fall back to running the tasks in order on
 // the calling thread, which gives the same results.
 #pragma once
 
@@ -32,16 +32,20 @@ public:
 private:
     // Everything the workers share. Replaced wholesale in a forked child, where the parent's
     // workers do not exist and its mutexes and condition variable may be in any state.
+    static constexpr int kSpent = 1 << 30;
     struct Shared {
         std::vector<std::thread> workers;
         std::mutex dispatch;  // one run() at a time uses the workers
         std::mutex sleep_mutex;
         std::condition_variable wake;
         std::atomic<std::uint64_t> generation{0};
-        std::atomic<int> pending{0};
+        std::atomic<int> pending{0};    // tasks of the current run not finished yet
+        // Next task to claim; kSpent between runs, so a late worker never claims a task of a run
+        // whose fields it might see half-published.
+        std::atomic<int> next_task{kSpent};
         std::atomic<bool> stop{false};
-        const std::function<void(int)>* task = nullptr;
-        int n_tasks = 0;
+        std::atomic<const std::function<void(int)>*> task{nullptr};
+        std::atomic<int> n_tasks{0};
         std::mutex error_mutex;
         std::exception_ptr error;
     };
@@ -49,7 +53,8 @@ private:
     ThreadPool();
     void start_workers(int n_workers);  // call with shared_->dispatch held (or single-threaded)
     void stop_workers();
-    static void worker_loop(Shared* shared, int index, std::uint64_t seen);
+    static void worker_loop(Shared* shared, std::uint64_t seen);
+    static void run_claimed_tasks(Shared* shared);
     static void after_fork_in_child();
 
     std::atomic<int> num_threads_{1};
@@ -60,6 +65,9 @@ private:
 int available_cores();
 
 inline int get_num_threads() { return ThreadPool::instance().num_threads(); }
+// Threads a caller should plan its work for: 1 inside a pool task (nested work runs inline on
+// the task's thread), otherwise get_num_threads().
+int usable_threads();
 void set_num_threads(int n);  // throws invalid_argument for n < 1
 
 // Applies MLPCORE_NUM_THREADS if set (throws invalid_argument for a value that is not an

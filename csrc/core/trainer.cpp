@@ -7,10 +7,18 @@
 
 #include "check.hpp"
 #include "random.hpp"
+#include "parallel_chunks.hpp"
 #include "sgd.hpp"
+#include "thread_pool.hpp"
 
 namespace mlpcore {
 namespace {
+
+// A shard's chunks are numbered from shard * kMaxChunksPerShard, so random streams (keyed by
+// chunk) never collide between shards.
+constexpr std::int64_t kMaxChunksPerShard = std::int64_t(1) << 40;
+constexpr std::int64_t kMinShardRows = 64;
+constexpr std::int64_t kMaxShards = 4;
 
 // Tags that keep the random streams of one batch apart.
 enum StreamTag : std::uint64_t { kShuffle = 1, kNoise = 2, kDropout = 3 };
@@ -69,33 +77,104 @@ void fill_dropout_masks(const MlpSpec& spec, std::int64_t n, MlpWorkspace<T>& ws
     }
 }
 
-// Mean loss of rows [0, count) of the row list and its gradient in grads, chunk by chunk.
+// Loss totals of rows [begin, end) of a batch of `count` rows and the gradient of their part of
+// the batch mean loss, written to grads, chunk by chunk.
 template <class T>
-LossTotals batch_gradient(const MlpSpec& spec, const T* params, const Dataset<T>& data,
-                          const std::int64_t* rows, std::int64_t count, MlpWorkspace<T>& ws,
-                          const Regularizers<T>& reg, T* grads) {
+LossTotals shard_gradient(const MlpSpec& spec, const T* params, const Dataset<T>& data,
+                          const std::int64_t* rows, std::int64_t begin, std::int64_t end,
+                          std::int64_t count, MlpWorkspace<T>& ws, const Regularizers<T>& reg,
+                          std::int64_t shard, T* grads) {
     const std::size_t last = spec.n_layers() - 1;
     const bool dropout = reg.settings && reg.settings->dropout > T(0) && spec.n_layers() > 1;
+    const bool with_a = needs_output_activations(spec.loss);
     const T scale = T(1) / static_cast<T>(count);
     LossTotals totals;
-    for (std::int64_t begin = 0, chunk = 0; begin < count; begin += kChunkRows, ++chunk) {
-        const std::int64_t end = std::min(count, begin + kChunkRows), n = end - begin;
-        const T* x = chunk_input(data, rows, begin, end, ws, reg, chunk);
+    for (std::int64_t lo = begin, chunk = shard * kMaxChunksPerShard; lo < end;
+         lo += kChunkRows, ++chunk) {
+        const std::int64_t hi = std::min(end, lo + kChunkRows), n = hi - lo;
+        const T* x = chunk_input(data, rows, lo, hi, ws, reg, chunk);
         if (dropout) fill_dropout_masks(spec, n, ws, reg, chunk);
         mlp_forward(spec, params, x, data.n_cols, n, ws, dropout);
-        const bool with_a = needs_output_activations(spec.loss);
         if (with_a) output_forward(spec.output, ws.z[last], ws.a[last], n, spec.n_out());
-        LossBatch<T> batch{ws.z[last], n, spec.n_out(), data.targets, rows ? rows + begin : nullptr,
-                           begin};
+        LossBatch<T> batch{ws.z[last], n, spec.n_out(), data.targets, rows ? rows + lo : nullptr, lo};
         const LossTotals part = loss_forward_backward(spec.output, spec.loss, batch,
                                                       with_a ? ws.a[last] : nullptr,
                                                       ws.delta[last], scale);
         totals.loss_sum += part.loss_sum;
         totals.correct += part.correct;
-        mlp_backward(spec, params, x, data.n_cols, n, ws, dropout, grads, begin > 0);
+        mlp_backward(spec, params, x, data.n_cols, n, ws, dropout, grads, lo > begin);
     }
     return totals;
 }
+
+// A batch is cut into shard_count(rows) contiguous shards whose gradients are computed
+// independently (one thread each when there are threads to spare, each running its GEMMs
+// alone) and then summed in shard order. The cut depends only on the batch size, so the sum is
+// the same for any number of threads; two shards of 64 rows keep two cores busy with no
+// synchronisation inside the forward and backward passes.
+std::int64_t shard_count(std::int64_t rows) {
+    return std::clamp<std::int64_t>(rows / kMinShardRows, 1, kMaxShards);
+}
+
+template <class T>
+class BatchRunner {
+public:
+    BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
+        : spec_(spec), shards_(static_cast<std::size_t>(shard_count(max_batch))) {
+        // A smaller final batch may have fewer, larger shards: size every shard for the worst.
+        for (std::size_t s = 0; s < shards_.size(); ++s) {
+            shards_[s].ws.reserve(spec, std::min(max_batch, kChunkRows), gather, dropout);
+            if (s > 0) shards_[s].grads.reserve(spec.n_parameters());
+        }
+    }
+
+    // Mean loss totals of rows [0, count) of the row list; the gradient of the batch mean loss
+    // in grads. count <= the max_batch given to the constructor.
+    LossTotals run(const T* params, const Dataset<T>& data, const std::int64_t* rows,
+                   std::int64_t count, const Regularizers<T>& reg, T* grads) {
+        const std::int64_t n_shards = shard_count(count);
+        std::vector<LossTotals> totals(static_cast<std::size_t>(n_shards));
+        auto work = [&](std::int64_t s) {
+            const std::int64_t begin = count * s / n_shards, end = count * (s + 1) / n_shards;
+            T* g = s == 0 ? grads : shards_[static_cast<std::size_t>(s)].grads.get();
+            totals[static_cast<std::size_t>(s)] =
+                shard_gradient(spec_, params, data, rows, begin, end, count,
+                               shards_[static_cast<std::size_t>(s)].ws, reg, s, g);
+        };
+        const int threads = static_cast<int>(std::min<std::int64_t>(usable_threads(), n_shards));
+        if (threads <= 1) {
+            for (std::int64_t s = 0; s < n_shards; ++s) work(s);
+        } else {
+            ThreadPool::instance().run(threads, [&](int t) {
+                for (std::int64_t s = t; s < n_shards; s += threads) work(s);
+            });
+        }
+        LossTotals sum;
+        for (const auto& t : totals) {
+            sum.loss_sum += t.loss_sum;
+            sum.correct += t.correct;
+        }
+        if (n_shards > 1) {
+            std::vector<const T*> parts;
+            for (std::int64_t s = 1; s < n_shards; ++s)
+                parts.push_back(shards_[static_cast<std::size_t>(s)].grads.get());
+            parallel_chunks(spec_.n_parameters(), kMinElementsPerThread, 16,
+                            [&](std::size_t lo, std::size_t hi) {
+                                for (const T* part : parts)
+                                    for (std::size_t i = lo; i < hi; ++i) grads[i] += part[i];
+                            });
+        }
+        return sum;
+    }
+
+private:
+    struct Shard {
+        MlpWorkspace<T> ws;
+        AlignedBuffer<T> grads;
+    };
+    const MlpSpec& spec_;
+    std::vector<Shard> shards_;
+};
 
 }  // namespace
 
@@ -126,8 +205,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Datas
             std::swap(order[i - 1], order[rng.below(i)]);
     }
     const std::int64_t batch_size = std::min(s.batch_size, std::max<std::int64_t>(n_rows, 1));
-    MlpWorkspace<T> ws;
-    ws.reserve(spec, std::min(batch_size, kChunkRows), true, s.dropout > T(0));
+    BatchRunner<T> runner(spec, batch_size, true, s.dropout > T(0));
     AlignedBuffer<T> grad_buffer;
     T* grads = grad_buffer.reserve(spec.n_parameters());
     SgdParams<T> bias_sgd = s.sgd;
@@ -137,8 +215,8 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Datas
     EpochResult result;
     for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {
         const std::int64_t count = std::min(batch_size, n_rows - begin);
-        const LossTotals totals = batch_gradient(spec, params, data, order.data() + begin, count,
-                                                 ws, Regularizers<T>{&s, batch}, grads);
+        const LossTotals totals =
+            runner.run(params, data, order.data() + begin, count, Regularizers<T>{&s, batch}, grads);
         const double mean = totals.loss_sum / static_cast<double>(count);
         if (!std::isfinite(mean)) {
             result.diverged = true;
@@ -186,10 +264,8 @@ template <class T>
 double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>& data, T* grads) {
     check_spec(spec);
     require(data.n_rows >= 1, "loss_and_grads: X must have at least one row");
-    MlpWorkspace<T> ws;
-    ws.reserve(spec, std::min(data.n_rows, kChunkRows), false, false);
-    const LossTotals totals = batch_gradient(spec, params, data, static_cast<const std::int64_t*>(nullptr),
-                                             data.n_rows, ws, Regularizers<T>{}, grads);
+    BatchRunner<T> runner(spec, data.n_rows, false, false);
+    const LossTotals totals = runner.run(params, data, nullptr, data.n_rows, Regularizers<T>{}, grads);
     return totals.loss_sum / static_cast<double>(data.n_rows);
 }
 

@@ -16,7 +16,7 @@
 
 namespace mlpcore {
 
-inline constexpr std::int64_t kChunkRows = 512;
+inline constexpr std::int64_t kChunkRows = 256;
 
 template <class T>
 struct Dataset {

@@ -25,6 +25,7 @@ def activation_backward(
 ) -> _Float: ...
 def softmax(x: _Float, out: _Float, log: bool) -> _Float: ...
 def activation_names() -> list[str]: ...
+def find_nonfinite(x: _Float) -> int: ...
 def sgd_update(
     param: _Float,
     grad: _Float,
@@ -35,3 +36,50 @@ def sgd_update(
     l1: float,
     nesterov: bool,
 ) -> None: ...
+
+_Labels = npt.NDArray[np.int32]
+_Rows = npt.NDArray[np.int64]
+
+class Network:
+    """An MLP architecture; parameters live in one flat array owned by the caller."""
+
+    def __init__(
+        self, sizes: list[int], hidden: list[str], output: str, loss: str, negative_slope: float = 0.01
+    ) -> None: ...
+    @property
+    def n_parameters(self) -> int: ...
+    def weight_offset(self, layer: int) -> int: ...
+    def bias_offset(self, layer: int) -> int: ...
+    def predict(self, params: _Float, x: _Float) -> _Float: ...
+    def loss_and_grads(
+        self, params: _Float, x: _Float, labels: Optional[_Labels], values: Optional[_Float]
+    ) -> tuple[float, _Float]: ...
+    def evaluate(
+        self,
+        params: _Float,
+        x: _Float,
+        labels: Optional[_Labels],
+        values: Optional[_Float],
+        rows: Optional[_Rows],
+    ) -> tuple[float, int, int]: ...
+    def train_epoch(
+        self,
+        params: _Float,
+        velocity: Optional[_Float],
+        x: _Float,
+        labels: Optional[_Labels],
+        values: Optional[_Float],
+        rows: Optional[_Rows],
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        epoch: int,
+        lr: float,
+        momentum: float,
+        weight_decay: float,
+        l1: float,
+        nesterov: bool,
+        max_norm: float,
+        dropout: float,
+        input_noise: float,
+    ) -> tuple[float, int, int, int, bool]: ...

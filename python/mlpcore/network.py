@@ -38,17 +38,28 @@ _NEGATIVE_SLOPE = 0.01  # leaky_relu, as torch.nn.LeakyReLU
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _FILE_FORMAT = "mlpcore.MLP"
 _FILE_VERSION = 1
-# Rows per block when checking big inputs for NaN/Inf (bounds the temporary mask's memory).
+# Rows per block when numpy checks an input for NaN/Inf (bounds the temporary mask's memory).
 _FINITE_CHECK_ROWS = 4096
+_SCANNED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _check_finite_rows(arr: np.ndarray, name: str, func: str) -> None:
-    """ValueError when a float array holds NaN or infinity, checked in blocks of rows."""
-    for start in range(0, max(len(arr), 1), _FINITE_CHECK_ROWS):
-        block = arr[start : start + _FINITE_CHECK_ROWS]
-        if not np.isfinite(block).all():
-            bad = "NaN" if np.isnan(block).any() else "infinite values"
-            raise ValueError(f"{func}: {name} contains {bad}")
+    """ValueError when a float array holds NaN or infinity.
+
+    Float arrays in C order are scanned in C++ (no temporary); others in blocks of rows, so
+    the temporary mask stays small.
+    """
+    if arr.dtype in _SCANNED_DTYPES and arr.flags.c_contiguous:
+        found = _core.find_nonfinite(arr)
+    else:
+        found = 0
+        for start in range(0, max(len(arr), 1), _FINITE_CHECK_ROWS):
+            block = arr[start : start + _FINITE_CHECK_ROWS]
+            if not np.isfinite(block).all():
+                found = 1 if np.isnan(block).any() else 2
+                break
+    if found:
+        raise ValueError(f"{func}: {name} contains {'NaN' if found == 1 else 'infinite values'}")
 
 
 def _as_dtype(dtype: Any) -> np.dtype:
@@ -223,7 +234,7 @@ class MLP:
     # ----------------------------------------------------------------------- inputs and targets
     def _as_input(self, X: Any, func: str, name: str = "X") -> np.ndarray:
         """X as a C-contiguous 2-D array of the model's dtype (no copy when it already is one)."""
-        arr = X if isinstance(X, np.ndarray) else np.asarray(X)
+        arr = X if type(X) is np.ndarray else np.asarray(X)
         if arr.dtype != self.dtype or not arr.flags.c_contiguous:
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"{func}: {name} must be a numeric array (got {describe(arr)})")
