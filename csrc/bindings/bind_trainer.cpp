@@ -296,7 +296,7 @@ void bind_trainer(py::module_& m) {
              "lr"_a, "momentum"_a, "weight_decay"_a, "l1"_a, "nesterov"_a, "max_norm"_a,
              "dropout"_a, "input_noise"_a,
              "One epoch of minibatch SGD in C++ (GIL released): "
-             "(sum of batch mean losses, batches, rows correct, rows, diverged).");
+             "(sum of row losses, batches, rows correct, rows, diverged).");
 }
 
 }  // namespace mlpcore::bindings

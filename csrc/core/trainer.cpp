@@ -229,7 +229,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Datas
             sgd_update(params + b, grads + b, velocity ? velocity + b : nullptr, next - b, bias_sgd);
         }
         if (s.max_norm > T(0)) apply_max_norm(spec, params, s.max_norm);
-        result.loss_sum += mean;
+        result.loss_sum += totals.loss_sum;
         result.correct += totals.correct;
         result.rows += count;
         ++result.batches;

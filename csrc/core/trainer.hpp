@@ -38,7 +38,8 @@ struct TrainSettings {
 };
 
 struct EpochResult {
-    double loss_sum = 0;       // sum over batches of each batch's mean loss
+    double loss_sum = 0;       // sum of the rows' losses, each taken before its batch's step
+                               // (loss_sum / rows weighs each batch mean by its size)
     std::int64_t batches = 0;  // batches applied
     std::int64_t correct = 0;  // rows classified correctly during training (before each step)
     std::int64_t rows = 0;     // rows trained on

@@ -419,10 +419,11 @@ def load(path: str | os.PathLike[str]) -> MLP:
     if not os.path.isfile(target):
         raise FileNotFoundError(f"load: no such model file: {target!r}")
     try:
-        data = np.load(target, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):  # a plain .npy array or pickle-free text
-            raise ValueError("not an .npz archive")  # noqa: TRY004 - the file, not an argument, is wrong
-        with data:
+        # Our own file object, so it is closed even when numpy fails half-way through a header.
+        with open(target, "rb") as stream:
+            data = np.load(stream, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # a plain .npy array
+                raise ValueError("not an .npz archive")  # noqa: TRY004 - the file, not an argument, is wrong
             fields = {"format", "format_version", "layer_sizes", "activation", "output", "loss",
                       "dropout", "input_noise", "dtype", "params"}
             missing = fields - set(data.files)

@@ -74,7 +74,8 @@ class EarlyStopping:
 class History:
     """Per-epoch figures of a :func:`fit` run, as plain lists ready to plot.
 
-    ``train_loss`` is the mean of the epoch's minibatch losses and ``train_accuracy`` the
+    ``train_loss`` is the mean of the epoch's minibatch losses, each weighted by its number of
+    samples (as Keras and scikit-learn report it; a smaller last batch counts less), and ``train_accuracy`` the
     fraction of training samples classified correctly as their minibatch was trained on (the
     Keras and scikit-learn convention); ``val_loss`` and ``val_accuracy`` are measured with the
     end-of-epoch weights. Accuracy lists stay empty for regression losses and validation lists
@@ -276,7 +277,7 @@ def fit(
                     f"(lr={lr:g}); try a lower learning rate",
                     history,
                 )
-            history.train_loss.append(loss_sum / batches)
+            history.train_loss.append(loss_sum / rows)
             if model.is_classifier:
                 history.train_accuracy.append(correct / rows)
             if val is not None:
