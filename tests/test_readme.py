@@ -21,7 +21,9 @@ def test_readme_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
             exec(compile(block, str(README), "exec"), {})
     finally:
         mlpcore.set_num_threads(threads)
-    printed = capsys.readouterr().out.split()
-    accuracy, pvalue = float(printed[0]), float(printed[-1])
+    tour, pvalue, training = capsys.readouterr().out.splitlines()
+    accuracy = float(tour.split()[0])
     assert 0.8 < accuracy < 1.0
-    assert pvalue < 1e-6
+    assert float(pvalue) < 1e-6
+    words = training.split()
+    assert words[:2] == ["test", "accuracy"] and float(words[2]) > 0.8
