@@ -17,8 +17,12 @@ namespace {
 // A shard's chunks are numbered from shard * kMaxChunksPerShard, so random streams (keyed by
 // chunk) never collide between shards.
 constexpr std::int64_t kMaxChunksPerShard = std::int64_t(1) << 40;
-constexpr std::int64_t kMinShardRows = 64;
+constexpr std::int64_t kMinShardRows = 32;
+constexpr std::int64_t kPreferredShardRows = 64;
 constexpr std::int64_t kMaxShards = 4;
+constexpr double kMinShardWork = 1 << 18;  // rows x parameters, about the multiply-adds of a pass
+// Rows ahead whose cache lines a gather requests before copying the current row.
+constexpr std::int64_t kPrefetchRows = 4;
 
 // Tags that keep the random streams of one batch apart.
 enum StreamTag : std::uint64_t { kShuffle = 1, kNoise = 2, kDropout = 3 };
@@ -43,7 +47,14 @@ const T* chunk_input(const Dataset<T>& data, const std::int64_t* rows, std::int6
     const std::int64_t width = data.n_cols;
     const bool noise = reg.settings && reg.settings->input_noise > T(0);
     if (!rows && !noise) return data.x + begin * width;
+    const std::int64_t line = 64 / static_cast<std::int64_t>(sizeof(T));
     for (std::int64_t r = begin; r < end; ++r) {
+        // Rows sit at random places in a large array: asking for a row a few ahead while this
+        // one is copied overlaps their memory latencies.
+        if (r + kPrefetchRows < end) {
+            const T* ahead = data.x + (rows ? rows[r + kPrefetchRows] : r + kPrefetchRows) * width;
+            for (std::int64_t i = 0; i < width; i += line) __builtin_prefetch(ahead + i, 0, 3);
+        }
         const std::int64_t source = rows ? rows[r] : r;
         std::copy(data.x + source * width, data.x + (source + 1) * width,
                   ws.input + (r - begin) * width);
@@ -107,20 +118,24 @@ LossTotals shard_gradient(const MlpSpec& spec, const T* params, const Dataset<T>
     return totals;
 }
 
-// A batch is cut into shard_count(rows) contiguous shards whose gradients are computed
+// A batch is cut into shard_count() contiguous shards whose gradients are computed
 // independently (one thread each when there are threads to spare, each running its GEMMs
-// alone) and then summed in shard order. The cut depends only on the batch size, so the sum is
-// the same for any number of threads; two shards of 64 rows keep two cores busy with no
-// synchronisation inside the forward and backward passes.
-std::int64_t shard_count(std::int64_t rows) {
-    return std::clamp<std::int64_t>(rows / kMinShardRows, 1, kMaxShards);
+// alone) and then summed in shard order. The cut depends only on the batch size and the
+// network, so the sum is the same for any number of threads; two shards keep two cores busy
+// with no synchronisation inside the forward and backward passes. Small batches of small
+// networks stay whole: there, waking a thread costs more than it saves.
+std::int64_t shard_count(std::int64_t rows, std::size_t n_parameters) {
+    if (rows < 2 * kMinShardRows ||
+        static_cast<double>(rows) * static_cast<double>(n_parameters) < kMinShardWork)
+        return 1;
+    return std::clamp<std::int64_t>(rows / kPreferredShardRows, 2, kMaxShards);
 }
 
 template <class T>
 class BatchRunner {
 public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
-        : spec_(spec), shards_(static_cast<std::size_t>(shard_count(max_batch))) {
+        : spec_(spec), shards_(static_cast<std::size_t>(shard_count(max_batch, spec.n_parameters()))) {
         // A smaller final batch may have fewer, larger shards: size every shard for the worst.
         for (std::size_t s = 0; s < shards_.size(); ++s) {
             shards_[s].ws.reserve(spec, std::min(max_batch, kChunkRows), gather, dropout);
@@ -132,7 +147,7 @@ public:
     // in grads. count <= the max_batch given to the constructor.
     LossTotals run(const T* params, const Dataset<T>& data, const std::int64_t* rows,
                    std::int64_t count, const Regularizers<T>& reg, T* grads) {
-        const std::int64_t n_shards = shard_count(count);
+        const std::int64_t n_shards = shard_count(count, spec_.n_parameters());
         std::vector<LossTotals> totals(static_cast<std::size_t>(n_shards));
         auto work = [&](std::int64_t s) {
             const std::int64_t begin = count * s / n_shards, end = count * (s + 1) / n_shards;

@@ -49,7 +49,7 @@ class EarlyStopping:
     ) -> None:
         func = "EarlyStopping"
         self.monitor = check_choice(monitor, "monitor", func, ("val_loss", "val_accuracy"))
-        self.patience = check_int(patience, "patience", func, minimum=0)
+        self.patience = check_int(patience, "patience", func, minimum=1)
         self.min_delta = check_float(min_delta, "min_delta", func, minimum=0.0)
         if not isinstance(restore_best, bool):
             raise TypeError(f"{func}: restore_best must be a bool (got {describe(restore_best)})")
