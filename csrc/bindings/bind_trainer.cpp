@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "array_view.hpp"
+#include "nonfinite.hpp"
 #include "trainer.hpp"
 
 namespace mlpcore::bindings {
@@ -127,17 +128,29 @@ py::array predict(const Network& net, const py::array& params, const py::array& 
     const DType dtype = float_dtype(params, fn, "params");
     require_params(net, params, fn);
     const std::int64_t n = require_inputs(net, params, x, fn);
+    require(n >= 1, fn, ": X must have at least one row");
     py::array out(params.dtype(), std::vector<py::ssize_t>{n, net.spec.n_out()});
     void* o = out.mutable_data();
+    const auto count = static_cast<std::size_t>(x.size());
+    NonFinite bad = NonFinite::none;
     {
         py::gil_scoped_release release;  // params, x and out are checked buffers
-        if (dtype == DType::float32)
-            predict_output(net.spec, static_cast<const float*>(params.data()),
-                           static_cast<const float*>(x.data()), n, static_cast<float*>(o));
-        else
-            predict_output(net.spec, static_cast<const double*>(params.data()),
-                           static_cast<const double*>(x.data()), n, static_cast<double*>(o));
+        if (dtype == DType::float32) {
+            const auto* xf = static_cast<const float*>(x.data());
+            bad = find_nonfinite(xf, count);
+            if (bad == NonFinite::none)
+                predict_output(net.spec, static_cast<const float*>(params.data()), xf, n,
+                               static_cast<float*>(o));
+        } else {
+            const auto* xd = static_cast<const double*>(x.data());
+            bad = find_nonfinite(xd, count);
+            if (bad == NonFinite::none)
+                predict_output(net.spec, static_cast<const double*>(params.data()), xd, n,
+                               static_cast<double*>(o));
+        }
     }
+    require(bad == NonFinite::none, fn, ": X contains ",
+            bad == NonFinite::nan ? "NaN" : "infinite values");
     return out;
 }
 
@@ -281,7 +294,8 @@ void bind_trainer(py::module_& m) {
         .def("weight_offset", [](const Network& n, std::size_t l) { return n.spec.weight_offset(l); })
         .def("bias_offset", [](const Network& n, std::size_t l) { return n.spec.bias_offset(l); })
         .def("predict", &predict, "params"_a.noconvert(), "x"_a.noconvert(),
-             "Output activations of X, shape (rows, n_out).")
+             "Output activations of X, shape (rows, n_out); X must be C-contiguous, of the dtype of "
+             "params, with at least one row and only finite values.")
         .def("loss_and_grads", &loss_and_grads, "params"_a.noconvert(), "x"_a.noconvert(),
              "labels"_a.noconvert().none(true), "values"_a.noconvert().none(true),
              "Mean data loss over X and its gradient in the parameter layout.")

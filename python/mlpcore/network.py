@@ -318,23 +318,30 @@ class MLP:
         return np.ascontiguousarray(arr, dtype=self.dtype)
 
     # ------------------------------------------------------------------------ forward and loss
+    def _outputs(self, X: Any, func: str) -> np.ndarray:
+        """Output activations of X. An array the core takes as it is (C order, the model's dtype,
+        2-D, finite: the core checks all of it) goes straight through, which keeps one-sample
+        latency low; anything else is converted, or rejected with a message, by _as_input."""
+        try:
+            return self._net.predict(self._params, X)
+        except (TypeError, ValueError):
+            pass
+        return self._net.predict(self._params, self._as_input(X, func))
+
     def forward(self, X: Any) -> np.ndarray:
         """Output activations, shape (n_samples, n_out): softmax or sigmoid probabilities, or raw values."""
-        x = self._as_input(X, "forward")
-        return self._net.predict(self._params, x)
+        return self._outputs(X, "forward")
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (softmax rows, or per-output sigmoid probabilities)."""
         if self.output == "identity":
             raise ValueError("predict_proba: needs a softmax or sigmoid output (this model's output is 'identity')")
-        x = self._as_input(X, "predict_proba")
-        return self._net.predict(self._params, x)
+        return self._outputs(X, "predict_proba")
 
     def predict(self, X: Any) -> np.ndarray:
         """Class indices (softmax, multiclass hinge), 0/1 labels or an indicator matrix (sigmoid,
         one-output hinge), or the output values (regression losses)."""
-        x = self._as_input(X, "predict")
-        out = self._net.predict(self._params, x)
+        out = self._outputs(X, "predict")
         if not self.is_classifier:
             return out
         if self.output == "softmax" or (self.loss == "hinge" and self.n_outputs > 1):
