@@ -17,10 +17,8 @@ namespace {
 // A shard's chunks are numbered from shard * kMaxChunksPerShard, so random streams (keyed by
 // chunk) never collide between shards.
 constexpr std::int64_t kMaxChunksPerShard = std::int64_t(1) << 40;
-constexpr std::int64_t kMinShardRows = 32;
-constexpr std::int64_t kPreferredShardRows = 64;
+constexpr std::int64_t kMinShardRows = 128;
 constexpr std::int64_t kMaxShards = 4;
-constexpr double kMinShardWork = 1 << 18;  // rows x parameters, about the multiply-adds of a pass
 // Rows ahead whose cache lines a gather requests before copying the current row.
 constexpr std::int64_t kPrefetchRows = 4;
 
@@ -120,22 +118,20 @@ LossTotals shard_gradient(const MlpSpec& spec, const T* params, const Dataset<T>
 
 // A batch is cut into shard_count() contiguous shards whose gradients are computed
 // independently (one thread each when there are threads to spare, each running its GEMMs
-// alone) and then summed in shard order. The cut depends only on the batch size and the
-// network, so the sum is the same for any number of threads; two shards keep two cores busy
-// with no synchronisation inside the forward and backward passes. Small batches of small
-// networks stay whole: there, waking a thread costs more than it saves.
-std::int64_t shard_count(std::int64_t rows, std::size_t n_parameters) {
-    if (rows < 2 * kMinShardRows ||
-        static_cast<double>(rows) * static_cast<double>(n_parameters) < kMinShardWork)
-        return 1;
-    return std::clamp<std::int64_t>(rows / kPreferredShardRows, 2, kMaxShards);
+// alone) and then summed in shard order. The cut depends only on the batch size, so the sum is
+// the same for any number of threads. Below two shards' worth of rows the GEMMs themselves
+// split over the threads as well or better (measured with bench/compare.py: one shard of 128
+// rows beats two of 64, two shards of 128 beat one of 256); a shard's fixed costs (writing a
+// whole gradient, packing) outweigh the gain for smaller ones.
+std::int64_t shard_count(std::int64_t rows) {
+    return std::clamp<std::int64_t>(rows / kMinShardRows, 1, kMaxShards);
 }
 
 template <class T>
 class BatchRunner {
 public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
-        : spec_(spec), shards_(static_cast<std::size_t>(shard_count(max_batch, spec.n_parameters()))) {
+        : spec_(spec), shards_(static_cast<std::size_t>(shard_count(max_batch))) {
         // A smaller final batch may have fewer, larger shards: size every shard for the worst.
         for (std::size_t s = 0; s < shards_.size(); ++s) {
             shards_[s].ws.reserve(spec, std::min(max_batch, kChunkRows), gather, dropout);
@@ -147,7 +143,7 @@ public:
     // in grads. count <= the max_batch given to the constructor.
     LossTotals run(const T* params, const Dataset<T>& data, const std::int64_t* rows,
                    std::int64_t count, const Regularizers<T>& reg, T* grads) {
-        const std::int64_t n_shards = shard_count(count, spec_.n_parameters());
+        const std::int64_t n_shards = shard_count(count);
         std::vector<LossTotals> totals(static_cast<std::size_t>(n_shards));
         auto work = [&](std::int64_t s) {
             const std::int64_t begin = count * s / n_shards, end = count * (s + 1) / n_shards;
