@@ -106,35 +106,52 @@ void MlpWorkspace<T>::reserve(const MlpSpec& spec, std::int64_t n_rows, bool nee
 
 template <class T>
 void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
-                 std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks) {
+                 std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks) {
     const std::size_t layers = spec.n_layers();
     const T slope = static_cast<T>(spec.negative_slope);
     for (std::size_t l = 0; l < layers; ++l) {
         const std::int64_t n_i = spec.sizes[l], n_o = spec.sizes[l + 1];
-        const T* in = l == 0 ? x : ws.a[l - 1];
+        const T* in = l == 0 ? x : ws.a[l - 1] + row0 * n_i;
         const std::int64_t ld_in = l == 0 ? ldx : n_i;
         const T* w = params + spec.weight_offset(l);
         const T* b = params + spec.bias_offset(l);
-        T* z = ws.z[l];
+        T* z = ws.z[l] + row0 * n_o;
         for (std::int64_t r = 0; r < rows; ++r) std::copy(b, b + n_o, z + r * n_o);
         product<T>(rows, n_o, n_i, in, ld_in, 1, w, n_o, 1, z, n_o, true);
         if (l + 1 == layers) break;
         const auto count = static_cast<std::size_t>(rows * n_o);
-        activation_forward(spec.hidden[l], z, ws.a[l], count, slope);
+        T* act = ws.a[l] + row0 * n_o;
+        activation_forward(spec.hidden[l], z, act, count, slope);
         if (use_masks) {
-            T* act = ws.a[l];
-            const T* m = ws.mask[l];
+            const T* m = ws.mask[l] + row0 * n_o;
             for (std::size_t i = 0; i < count; ++i) act[i] *= m[i];
         }
     }
 }
 
 template <class T>
-void mlp_backward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
-                  std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks, T* grads,
-                  bool accumulate) {
+void mlp_backward_data(const MlpSpec& spec, const T* params, std::int64_t row0, std::int64_t rows,
+                       MlpWorkspace<T>& ws, bool use_masks) {
     const T slope = static_cast<T>(spec.negative_slope);
-    for (std::size_t l = spec.n_layers(); l-- > 0;) {
+    for (std::size_t l = spec.n_layers() - 1; l > 0; --l) {
+        const std::int64_t n_i = spec.sizes[l], n_o = spec.sizes[l + 1];
+        // D_{l-1} = D_l W_l^T, W read transposed in place (strides 1 and n_o).
+        T* prev = ws.delta[l - 1] + row0 * n_i;
+        product<T>(rows, n_i, n_o, ws.delta[l] + row0 * n_o, n_o, 1,
+                   params + spec.weight_offset(l), 1, n_o, prev, n_i, false);
+        const auto count = static_cast<std::size_t>(rows * n_i);
+        if (use_masks) {
+            const T* m = ws.mask[l - 1] + row0 * n_i;
+            for (std::size_t i = 0; i < count; ++i) prev[i] *= m[i];
+        }
+        activation_backward(spec.hidden[l - 1], ws.z[l - 1] + row0 * n_i, prev, prev, count, slope);
+    }
+}
+
+template <class T>
+void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
+                          const MlpWorkspace<T>& ws, T* grads, bool accumulate) {
+    for (std::size_t l = 0; l < spec.n_layers(); ++l) {
         const std::int64_t n_i = spec.sizes[l], n_o = spec.sizes[l + 1];
         const T* in = l == 0 ? x : ws.a[l - 1];
         const std::int64_t ld_in = l == 0 ? ldx : n_i;
@@ -148,29 +165,22 @@ void mlp_backward(const MlpSpec& spec, const T* params, const T* x, std::int64_t
             const T* dr = d + r * n_o;
             for (std::int64_t j = 0; j < n_o; ++j) db[j] += dr[j];
         }
-        if (l == 0) break;
-        // D_{l-1} = D W^T, W read transposed in place (strides 1 and n_o).
-        T* prev = ws.delta[l - 1];
-        product<T>(rows, n_i, n_o, d, n_o, 1, params + spec.weight_offset(l), 1, n_o, prev, n_i,
-                   false);
-        const auto count = static_cast<std::size_t>(rows * n_i);
-        if (use_masks) {
-            const T* m = ws.mask[l - 1];
-            for (std::size_t i = 0; i < count; ++i) prev[i] *= m[i];
-        }
-        activation_backward(spec.hidden[l - 1], ws.z[l - 1], prev, prev, count, slope);
     }
 }
 
 template class MlpWorkspace<float>;
 template class MlpWorkspace<double>;
 template void mlp_forward<float>(const MlpSpec&, const float*, const float*, std::int64_t,
-                                 std::int64_t, MlpWorkspace<float>&, bool);
+                                 std::int64_t, std::int64_t, MlpWorkspace<float>&, bool);
 template void mlp_forward<double>(const MlpSpec&, const double*, const double*, std::int64_t,
-                                  std::int64_t, MlpWorkspace<double>&, bool);
-template void mlp_backward<float>(const MlpSpec&, const float*, const float*, std::int64_t,
-                                  std::int64_t, MlpWorkspace<float>&, bool, float*, bool);
-template void mlp_backward<double>(const MlpSpec&, const double*, const double*, std::int64_t,
-                                   std::int64_t, MlpWorkspace<double>&, bool, double*, bool);
+                                  std::int64_t, std::int64_t, MlpWorkspace<double>&, bool);
+template void mlp_backward_data<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
+                                       MlpWorkspace<float>&, bool);
+template void mlp_backward_data<double>(const MlpSpec&, const double*, std::int64_t, std::int64_t,
+                                        MlpWorkspace<double>&, bool);
+template void mlp_weight_gradients<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
+                                          const MlpWorkspace<float>&, float*, bool);
+template void mlp_weight_gradients<double>(const MlpSpec&, const double*, std::int64_t,
+                                           std::int64_t, const MlpWorkspace<double>&, double*, bool);
 
 }  // namespace mlpcore

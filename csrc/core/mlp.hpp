@@ -54,17 +54,23 @@ private:
     AlignedBuffer<T> input_, layers_;
 };
 
-// Forward through every layer for `rows` rows of x (row stride ldx). Output pre-activations end
-// in ws.z[L-1]; hidden A_l are multiplied by ws.mask[l] when use_masks.
+// Forward through every layer for rows [row0, row0 + rows) of the workspace, from `rows` rows
+// of x (row stride ldx). Output pre-activations end in ws.z[L-1]; hidden A_l are multiplied by
+// ws.mask[l] when use_masks. Disjoint row ranges may run concurrently.
 template <class T>
 void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
-                 std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks);
+                 std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks);
 
-// Backpropagate ws.delta[L-1] into grads (flat, the parameter layout). accumulate adds to grads
-// (for a batch processed in several chunks) instead of overwriting them.
+// Propagate ws.delta[L-1] down to ws.delta[0] for rows [row0, row0 + rows) (the input layer's
+// own input gradient is never needed). Disjoint row ranges may run concurrently.
 template <class T>
-void mlp_backward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
-                  std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks, T* grads,
-                  bool accumulate);
+void mlp_backward_data(const MlpSpec& spec, const T* params, std::int64_t row0, std::int64_t rows,
+                       MlpWorkspace<T>& ws, bool use_masks);
+
+// dW_l and db_l from rows [0, rows) of the workspace's deltas and activations (x the input
+// rows), into grads (the parameter layout); accumulate adds to grads instead of overwriting.
+template <class T>
+void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
+                          const MlpWorkspace<T>& ws, T* grads, bool accumulate);
 
 }  // namespace mlpcore

@@ -7,18 +7,15 @@
 
 #include "check.hpp"
 #include "random.hpp"
-#include "parallel_chunks.hpp"
 #include "sgd.hpp"
 #include "thread_pool.hpp"
 
 namespace mlpcore {
 namespace {
 
-// A shard's chunks are numbered from shard * kMaxChunksPerShard, so random streams (keyed by
-// chunk) never collide between shards.
-constexpr std::int64_t kMaxChunksPerShard = std::int64_t(1) << 40;
-constexpr std::int64_t kMinShardRows = 128;
-constexpr std::int64_t kMaxShards = 4;
+// Row blocks of a chunk (see BatchRunner): at least this many rows each, at most this many.
+constexpr std::int64_t kMinBlockRows = 64;
+constexpr std::int64_t kMaxBlocks = 4;
 // Rows ahead whose cache lines a gather requests before copying the current row.
 constexpr std::int64_t kPrefetchRows = 4;
 
@@ -36,15 +33,12 @@ bool needs_output_activations(LossKind loss) {
     return loss != LossKind::cross_entropy && loss != LossKind::binary_cross_entropy;
 }
 
-// Rows [begin, end) of a row list (or of the identity when rows is null) as a chunk of input:
-// either the caller's array read in place, or rows gathered (and noised) into ws.input.
+// Copies rows[begin .. end) of the data (rows begin .. end when rows is null) to dest, adding
+// Gaussian input noise from the given stream when training asks for it.
 template <class T>
-const T* chunk_input(const Dataset<T>& data, const std::int64_t* rows, std::int64_t begin,
-                     std::int64_t end, MlpWorkspace<T>& ws, const Regularizers<T>& reg,
-                     std::int64_t chunk) {
+void gather_rows(const Dataset<T>& data, const std::int64_t* rows, std::int64_t begin,
+                 std::int64_t end, T* dest, const Regularizers<T>& reg, std::uint64_t stream) {
     const std::int64_t width = data.n_cols;
-    const bool noise = reg.settings && reg.settings->input_noise > T(0);
-    if (!rows && !noise) return data.x + begin * width;
     const std::int64_t line = 64 / static_cast<std::int64_t>(sizeof(T));
     for (std::int64_t r = begin; r < end; ++r) {
         // Rows sit at random places in a large array: asking for a row a few ahead while this
@@ -54,137 +48,110 @@ const T* chunk_input(const Dataset<T>& data, const std::int64_t* rows, std::int6
             for (std::int64_t i = 0; i < width; i += line) __builtin_prefetch(ahead + i, 0, 3);
         }
         const std::int64_t source = rows ? rows[r] : r;
-        std::copy(data.x + source * width, data.x + (source + 1) * width,
-                  ws.input + (r - begin) * width);
+        std::copy(data.x + source * width, data.x + (source + 1) * width, dest + (r - begin) * width);
     }
-    if (noise) {
+    if (reg.settings && reg.settings->input_noise > T(0)) {
         const auto& s = *reg.settings;
-        Rng rng(stream_seed(s.seed, s.epoch, reg.batch, chunk, kNoise));
+        Rng rng(stream_seed(s.seed, s.epoch, reg.batch, stream, kNoise));
         const std::int64_t count = (end - begin) * width;
         const double sigma = static_cast<double>(s.input_noise);
         for (std::int64_t i = 0; i < count; i += 2) {
             double g0, g1;
             rng.normal_pair(g0, g1);
-            ws.input[i] += static_cast<T>(sigma * g0);
-            if (i + 1 < count) ws.input[i + 1] += static_cast<T>(sigma * g1);
+            dest[i] += static_cast<T>(sigma * g0);
+            if (i + 1 < count) dest[i + 1] += static_cast<T>(sigma * g1);
         }
     }
-    return ws.input;
 }
 
+// Inverted-dropout masks (0 or 1 / (1 - p)) for workspace rows [row0, row0 + n) of every
+// hidden layer.
 template <class T>
-void fill_dropout_masks(const MlpSpec& spec, std::int64_t n, MlpWorkspace<T>& ws,
-                        const Regularizers<T>& reg, std::int64_t chunk) {
+void fill_dropout_masks(const MlpSpec& spec, std::int64_t row0, std::int64_t n, MlpWorkspace<T>& ws,
+                        const Regularizers<T>& reg, std::uint64_t stream) {
     const auto& s = *reg.settings;
     const double p = static_cast<double>(s.dropout);
     const T keep_scale = T(1) / (T(1) - s.dropout);
     for (std::size_t l = 0; l + 1 < spec.n_layers(); ++l) {
-        Rng rng(stream_seed(s.seed, s.epoch, reg.batch, chunk, kDropout, l));
-        T* mask = ws.mask[l];
-        const std::int64_t count = n * spec.sizes[l + 1];
-        for (std::int64_t i = 0; i < count; ++i) mask[i] = rng.uniform() < p ? T(0) : keep_scale;
+        Rng rng(stream_seed(s.seed, s.epoch, reg.batch, stream, kDropout, l));
+        const std::int64_t width = spec.sizes[l + 1];
+        T* mask = ws.mask[l] + row0 * width;
+        for (std::int64_t i = 0; i < n * width; ++i) mask[i] = rng.uniform() < p ? T(0) : keep_scale;
     }
 }
 
-// Loss totals of rows [begin, end) of a batch of `count` rows and the gradient of their part of
-// the batch mean loss, written to grads, chunk by chunk.
-template <class T>
-LossTotals shard_gradient(const MlpSpec& spec, const T* params, const Dataset<T>& data,
-                          const std::int64_t* rows, std::int64_t begin, std::int64_t end,
-                          std::int64_t count, MlpWorkspace<T>& ws, const Regularizers<T>& reg,
-                          std::int64_t shard, T* grads) {
-    const std::size_t last = spec.n_layers() - 1;
-    const bool dropout = reg.settings && reg.settings->dropout > T(0) && spec.n_layers() > 1;
-    const bool with_a = needs_output_activations(spec.loss);
-    const T scale = T(1) / static_cast<T>(count);
-    LossTotals totals;
-    for (std::int64_t lo = begin, chunk = shard * kMaxChunksPerShard; lo < end;
-         lo += kChunkRows, ++chunk) {
-        const std::int64_t hi = std::min(end, lo + kChunkRows), n = hi - lo;
-        const T* x = chunk_input(data, rows, lo, hi, ws, reg, chunk);
-        if (dropout) fill_dropout_masks(spec, n, ws, reg, chunk);
-        mlp_forward(spec, params, x, data.n_cols, n, ws, dropout);
-        if (with_a) output_forward(spec.output, ws.z[last], ws.a[last], n, spec.n_out());
-        LossBatch<T> batch{ws.z[last], n, spec.n_out(), data.targets, rows ? rows + lo : nullptr, lo};
-        const LossTotals part = loss_forward_backward(spec.output, spec.loss, batch,
-                                                      with_a ? ws.a[last] : nullptr,
-                                                      ws.delta[last], scale);
-        totals.loss_sum += part.loss_sum;
-        totals.correct += part.correct;
-        mlp_backward(spec, params, x, data.n_cols, n, ws, dropout, grads, lo > begin);
-    }
-    return totals;
-}
-
-// A batch is cut into shard_count() contiguous shards whose gradients are computed
-// independently (one thread each when there are threads to spare, each running its GEMMs
-// alone) and then summed in shard order. The cut depends only on the batch size, so the sum is
-// the same for any number of threads. Below two shards' worth of rows the GEMMs themselves
-// split over the threads as well or better (measured with bench/compare.py: one shard of 128
-// rows beats two of 64, two shards of 128 beat one of 256); a shard's fixed costs (writing a
-// whole gradient, packing) outweigh the gain for smaller ones.
-std::int64_t shard_count(std::int64_t rows) {
-    return std::clamp<std::int64_t>(rows / kMinShardRows, 1, kMaxShards);
+// A chunk of rows is cut into row_blocks() contiguous blocks. Each block runs its forward pass,
+// loss and backward pass down to the first layer's delta on its own (one thread per block when
+// there are threads to spare, its GEMMs single-threaded, no synchronisation between layers);
+// then the weight gradients of the whole chunk are computed at once, by GEMMs threaded over
+// their outputs. The cut depends only on the chunk's size, never on the thread count, and
+// every row's numbers are computed the same way in any block, so results are bit-identical
+// for any number of threads.
+std::int64_t row_blocks(std::int64_t rows) {
+    return std::clamp<std::int64_t>(rows / kMinBlockRows, 1, kMaxBlocks);
 }
 
 template <class T>
 class BatchRunner {
 public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
-        : spec_(spec), shards_(static_cast<std::size_t>(shard_count(max_batch))) {
-        // A smaller final batch may have fewer, larger shards: size every shard for the worst.
-        for (std::size_t s = 0; s < shards_.size(); ++s) {
-            shards_[s].ws.reserve(spec, std::min(max_batch, kChunkRows), gather, dropout);
-            if (s > 0) shards_[s].grads.reserve(spec.n_parameters());
-        }
+        : spec_(spec) {
+        ws_.reserve(spec, std::min(max_batch, kChunkRows), gather, dropout);
     }
 
-    // Mean loss totals of rows [0, count) of the row list; the gradient of the batch mean loss
-    // in grads. count <= the max_batch given to the constructor.
+    // Loss totals of rows [0, count) of the row list (the data's rows in order when rows is
+    // null) and, in grads, the gradient of their mean loss.
     LossTotals run(const T* params, const Dataset<T>& data, const std::int64_t* rows,
                    std::int64_t count, const Regularizers<T>& reg, T* grads) {
-        const std::int64_t n_shards = shard_count(count);
-        std::vector<LossTotals> totals(static_cast<std::size_t>(n_shards));
-        auto work = [&](std::int64_t s) {
-            const std::int64_t begin = count * s / n_shards, end = count * (s + 1) / n_shards;
-            T* g = s == 0 ? grads : shards_[static_cast<std::size_t>(s)].grads.get();
-            totals[static_cast<std::size_t>(s)] =
-                shard_gradient(spec_, params, data, rows, begin, end, count,
-                               shards_[static_cast<std::size_t>(s)].ws, reg, s, g);
-        };
-        const int threads = static_cast<int>(std::min<std::int64_t>(usable_threads(), n_shards));
-        if (threads <= 1) {
-            for (std::int64_t s = 0; s < n_shards; ++s) work(s);
-        } else {
-            ThreadPool::instance().run(threads, [&](int t) {
-                for (std::int64_t s = t; s < n_shards; s += threads) work(s);
-            });
+        const std::size_t last = spec_.n_layers() - 1;
+        const std::int64_t k = spec_.n_out(), width = data.n_cols;
+        const bool dropout = reg.settings && reg.settings->dropout > T(0) && spec_.n_layers() > 1;
+        const bool noise = reg.settings && reg.settings->input_noise > T(0);
+        const bool with_a = needs_output_activations(spec_.loss);
+        const T scale = T(1) / static_cast<T>(count);
+        LossTotals totals;
+        for (std::int64_t lo = 0, chunk = 0; lo < count; lo += kChunkRows, ++chunk) {
+            const std::int64_t n = std::min(kChunkRows, count - lo);
+            const std::int64_t blocks = row_blocks(n);
+            // Rows in order and no noise: the caller's array is read in place.
+            const T* x = (!rows && !noise) ? data.x + lo * width : ws_.input;
+            LossTotals parts[kMaxBlocks];
+            auto block = [&](std::int64_t b) {
+                const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
+                const auto stream = static_cast<std::uint64_t>(chunk * kMaxBlocks + b);
+                if (x == ws_.input)
+                    gather_rows(data, rows, lo + r0, lo + r0 + m, ws_.input + r0 * width, reg, stream);
+                if (dropout) fill_dropout_masks(spec_, r0, m, ws_, reg, stream);
+                mlp_forward(spec_, params, x + r0 * width, width, r0, m, ws_, dropout);
+                T* z = ws_.z[last] + r0 * k;
+                T* a = with_a ? ws_.a[last] + r0 * k : nullptr;
+                if (with_a) output_forward(spec_.output, z, a, m, k);
+                const LossBatch<T> batch{z, m, k, data.targets, rows ? rows + lo + r0 : nullptr,
+                                         lo + r0};
+                parts[b] = loss_forward_backward(spec_.output, spec_.loss, batch, a,
+                                                 ws_.delta[last] + r0 * k, scale);
+                mlp_backward_data(spec_, params, r0, m, ws_, dropout);
+            };
+            const int threads = static_cast<int>(std::min<std::int64_t>(usable_threads(), blocks));
+            if (threads <= 1) {
+                for (std::int64_t b = 0; b < blocks; ++b) block(b);
+            } else {
+                ThreadPool::instance().run(threads, [&](int t) {
+                    for (std::int64_t b = t; b < blocks; b += threads) block(b);
+                });
+            }
+            for (std::int64_t b = 0; b < blocks; ++b) {
+                totals.loss_sum += parts[b].loss_sum;
+                totals.correct += parts[b].correct;
+            }
+            mlp_weight_gradients(spec_, x, width, n, ws_, grads, lo > 0);
         }
-        LossTotals sum;
-        for (const auto& t : totals) {
-            sum.loss_sum += t.loss_sum;
-            sum.correct += t.correct;
-        }
-        if (n_shards > 1) {
-            std::vector<const T*> parts;
-            for (std::int64_t s = 1; s < n_shards; ++s)
-                parts.push_back(shards_[static_cast<std::size_t>(s)].grads.get());
-            parallel_chunks(spec_.n_parameters(), kMinElementsPerThread, 16,
-                            [&](std::size_t lo, std::size_t hi) {
-                                for (const T* part : parts)
-                                    for (std::size_t i = lo; i < hi; ++i) grads[i] += part[i];
-                            });
-        }
-        return sum;
+        return totals;
     }
 
 private:
-    struct Shard {
-        MlpWorkspace<T> ws;
-        AlignedBuffer<T> grads;
-    };
     const MlpSpec& spec_;
-    std::vector<Shard> shards_;
+    MlpWorkspace<T> ws_;
 };
 
 }  // namespace
@@ -257,9 +224,13 @@ LossTotals evaluate(const MlpSpec& spec, const T* params, const Dataset<T>& data
     ws.reserve(spec, std::min(n_rows, kChunkRows), rows != nullptr, false);
     LossTotals totals;
     for (std::int64_t begin = 0; begin < n_rows; begin += kChunkRows) {
-        const std::int64_t end = std::min(n_rows, begin + kChunkRows), n = end - begin;
-        const T* x = chunk_input(data, rows, begin, end, ws, Regularizers<T>{}, 0);
-        mlp_forward(spec, params, x, data.n_cols, n, ws, false);
+        const std::int64_t n = std::min(n_rows - begin, kChunkRows);
+        const T* x = data.x + begin * data.n_cols;
+        if (rows) {
+            gather_rows(data, rows, begin, begin + n, ws.input, Regularizers<T>{}, 0);
+            x = ws.input;
+        }
+        mlp_forward(spec, params, x, data.n_cols, 0, n, ws, false);
         output_forward(spec.output, ws.z[last], ws.a[last], n, spec.n_out());
         LossBatch<T> batch{ws.z[last], n, spec.n_out(), data.targets, rows ? rows + begin : nullptr,
                            begin};
@@ -289,7 +260,7 @@ void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64
     ws.reserve(spec, std::min(n_rows, kChunkRows), false, false);
     for (std::int64_t begin = 0; begin < n_rows; begin += kChunkRows) {
         const std::int64_t n = std::min(n_rows - begin, kChunkRows);
-        mlp_forward(spec, params, x + begin * spec.n_in(), spec.n_in(), n, ws, false);
+        mlp_forward(spec, params, x + begin * spec.n_in(), spec.n_in(), 0, n, ws, false);
         output_forward(spec.output, ws.z[last], out + begin * k, n, k);
     }
 }

@@ -4,9 +4,10 @@
 //
 // Batches are gathered from the caller's array through a row index list, so training never copies
 // the data set; rows are processed in chunks of at most kChunkRows, so memory stays bounded for any
-// batch size (full-batch gradient descent included). Chunking depends only on the batch size, and
-// every random stream is keyed by (seed, epoch, batch, chunk, layer): the same seed gives the same
-// bits for any number of threads.
+// batch size (full-batch gradient descent included), and each chunk into up to four row blocks
+// that run concurrently. Chunks and blocks depend only on the batch size, and every random stream
+// is keyed by (seed, epoch, batch, block, layer): the same seed gives the same bits for any
+// number of threads.
 #pragma once
 
 #include <cstdint>
