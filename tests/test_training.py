@@ -597,7 +597,8 @@ def test_early_stopping_needs_validation_data(rng):
 
 @pytest.mark.parametrize(
     "kwargs,pattern",
-    [(dict(monitor="loss"), "monitor"), (dict(patience=-1), "patience"), (dict(min_delta=-0.1), "min_delta"),
+    [(dict(monitor="loss"), "monitor"), (dict(patience=-1), "patience"),
+     (dict(patience=0), r"patience must be >= 1"), (dict(min_delta=-0.1), "min_delta"),
      (dict(min_delta=float("nan")), "min_delta")],
 )
 def test_early_stopping_rejects_bad_arguments(kwargs, pattern):
