@@ -86,7 +86,7 @@ void ThreadPool::start_workers(int n_workers) {
     // to run must still count as new for it.
     const std::uint64_t seen = shared->generation.load(std::memory_order_acquire);
     for (int i = static_cast<int>(shared->workers.size()) + 1; i <= n_workers; ++i)
-        shared->workers.emplace_back([shared, seen] { worker_loop(shared, seen); });
+        shared->workers.emplace_back([shared, i, seen] { worker_loop(shared, i, seen); });
 }
 
 void ThreadPool::stop_workers() {
@@ -110,7 +110,7 @@ void ThreadPool::set_num_threads(int n) {
     num_threads_.store(n, std::memory_order_relaxed);
 }
 
-void ThreadPool::worker_loop(Shared* shared, std::uint64_t seen) {
+void ThreadPool::worker_loop(Shared* shared, int index, std::uint64_t seen) {
     for (;;) {
         const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
         unsigned spins = 0;
@@ -127,16 +127,19 @@ void ThreadPool::worker_loop(Shared* shared, std::uint64_t seen) {
         }
         if (shared->stop.load()) return;
         seen = shared->generation.load(std::memory_order_acquire);
-        run_claimed_tasks(shared);
+        run_claimed_tasks(shared, index);
     }
 }
 
-void ThreadPool::run_claimed_tasks(Shared* shared) {
+void ThreadPool::run_claimed_tasks(Shared* shared, int own) {
     InsideTask inside;
-    for (;;) {
-        // Claiming first and reading n_tasks and task after (acquire) sees the run whose
-        // next_task reset this claim observed; a late worker finds the counter spent.
-        const int t = shared->next_task.fetch_add(1, std::memory_order_acq_rel);
+    auto try_task = [shared](int t) {
+        // Claiming first and reading n_tasks and task after (acquire) sees the run whose reset
+        // of claimed[t] this claim observed; between runs every flag reads 1.
+        int expected = 0;
+        if (!shared->claimed[static_cast<std::size_t>(t)].compare_exchange_strong(
+                expected, 1, std::memory_order_acq_rel))
+            return;
         if (t >= shared->n_tasks.load(std::memory_order_acquire)) return;
         try {
             (*shared->task.load(std::memory_order_acquire))(t);
@@ -145,7 +148,10 @@ void ThreadPool::run_claimed_tasks(Shared* shared) {
             if (!shared->error) shared->error = std::current_exception();
         }
         shared->pending.fetch_sub(1, std::memory_order_acq_rel);
-    }
+    };
+    const int n = shared->n_tasks.load(std::memory_order_acquire);
+    if (own < n) try_task(own);
+    for (int t = 0; t < n; ++t) try_task(t);  // then whatever no one has started
 }
 
 void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
@@ -165,7 +171,9 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
     shared->n_tasks = n_tasks;
     shared->error = nullptr;
     shared->pending.store(n_tasks, std::memory_order_relaxed);
-    shared->next_task.store(0, std::memory_order_release);  // last: publishes the fields above
+    // Last: each reset publishes the fields above to the thread that claims the task.
+    for (int t = 0; t < n_tasks; ++t)
+        shared->claimed[static_cast<std::size_t>(t)].store(0, std::memory_order_release);
     {
         std::lock_guard<std::mutex> sleep_lock(shared->sleep_mutex);
         shared->generation.fetch_add(1, std::memory_order_acq_rel);
@@ -173,7 +181,7 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
     shared->wake.notify_all();
     // The caller takes tasks too, including any a worker has not claimed yet: a worker that is
     // descheduled (a loaded machine) delays the run by at most the task it already started.
-    run_claimed_tasks(shared);
+    run_claimed_tasks(shared, 0);
     // Wait for tasks still running on workers: spin (they usually finish within microseconds
     // of us), but yield the core after a while, in case a worker is queued behind us.
     for (unsigned spins = 0; shared->pending.load(std::memory_order_acquire) != 0; ++spins) {
@@ -183,7 +191,6 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
             std::this_thread::yield();
         }
     }
-    shared->next_task.store(kSpent, std::memory_order_release);
     shared->task = nullptr;
     if (shared->error) std::rethrow_exception(shared->error);
 }

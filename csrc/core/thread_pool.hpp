@@ -1,6 +1,9 @@
-// A small persistent pool: run(n, fn) calls fn(t) for t = 0..n-1 on the caller and the workers,
-// each task claimed by whichever thread is free first. Callers partition their work statically
-// by t (never by the thread that runs it), so results never depend on scheduling. Nested or concurrent calls fall back to running the tasks in order on
+// A small persistent pool: run(n, fn) calls fn(t) for t = 0..n-1 on the caller and the workers.
+// Task t goes to thread t (the caller is thread 0), so consecutive runs that split memory the
+// same way find it in the same core's cache; a thread that is done takes the tasks no one has
+// started (a descheduled worker then delays a run by at most the task it already began).
+// Callers partition their work statically by t, never by the thread that runs it, so results
+// never depend on scheduling. Nested or concurrent calls fall back to running the tasks in order on
 // the calling thread, which gives the same results.
 #pragma once
 
@@ -32,17 +35,20 @@ public:
 private:
     // Everything the workers share. Replaced wholesale in a forked child, where the parent's
     // workers do not exist and its mutexes and condition variable may be in any state.
-    static constexpr int kSpent = 1 << 30;
+    static constexpr int kMaxTasks = 1024;
     struct Shared {
+        Shared() {
+            for (auto& flag : claimed) flag.store(1, std::memory_order_relaxed);
+        }
         std::vector<std::thread> workers;
         std::mutex dispatch;  // one run() at a time uses the workers
         std::mutex sleep_mutex;
         std::condition_variable wake;
         std::atomic<std::uint64_t> generation{0};
         std::atomic<int> pending{0};    // tasks of the current run not finished yet
-        // Next task to claim; kSpent between runs, so a late worker never claims a task of a run
-        // whose fields it might see half-published.
-        std::atomic<int> next_task{kSpent};
+        // claimed[t] is 0 while task t of the current run waits for a thread, 1 once taken (and
+        // between runs, so a late worker never takes a task of a run it sees half-published).
+        std::vector<std::atomic<int>> claimed = std::vector<std::atomic<int>>(kMaxTasks);
         std::atomic<bool> stop{false};
         std::atomic<const std::function<void(int)>*> task{nullptr};
         std::atomic<int> n_tasks{0};
@@ -53,8 +59,8 @@ private:
     ThreadPool();
     void start_workers(int n_workers);  // call with shared_->dispatch held (or single-threaded)
     void stop_workers();
-    static void worker_loop(Shared* shared, std::uint64_t seen);
-    static void run_claimed_tasks(Shared* shared);
+    static void worker_loop(Shared* shared, int index, std::uint64_t seen);
+    static void run_claimed_tasks(Shared* shared, int own);
     static void after_fork_in_child();
 
     std::atomic<int> num_threads_{1};
