@@ -872,3 +872,22 @@ def test_loss_and_grads_rejects_mismatched_lengths(rng):
     model = make([4, 6, 3])
     with pytest.raises(ValueError, match=r"\bX\b.*\bY\b|\bY\b.*\bX\b|\bX\b.*\by\b|\by\b.*\bX\b"):
         model.loss_and_grads(np.zeros((5, 4)), np.zeros(4, np.int64))
+
+
+def test_pickle_and_deepcopy_keep_weights_and_predictions():
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(5)
+    model = mlpcore.MLP([6, 9, 4], activation=["tanh"], dropout=0.2, seed=3)
+    X = rng.standard_normal((11, 6)).astype(np.float32)
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert clone.layer_sizes == model.layer_sizes and clone.activation == model.activation
+        assert clone.dropout == model.dropout and clone.dtype == model.dtype
+        np.testing.assert_array_equal(clone.forward(X), model.forward(X))
+        # The copy owns its weights: training it leaves the original alone.
+        before = model.get_weights()[0][0].copy()
+        mlpcore.fit(clone, X, rng.integers(0, 4, 11), optimizer=mlpcore.SGD(lr=0.5), epochs=2, seed=0,
+                    verbose=False)
+        np.testing.assert_array_equal(model.get_weights()[0][0], before)
+        assert not np.array_equal(clone.get_weights()[0][0], before)

@@ -362,6 +362,20 @@ class MLP:
             grads.append((flat[w0:b0].reshape(n_in, n_out), flat[b0 : b0 + n_out]))
         return float(loss), grads
 
+    # ------------------------------------------------------------------- copies and pickling
+    def __getstate__(self) -> dict[str, Any]:
+        # The native Network is rebuilt from the architecture, so models pickle (multiprocessing,
+        # joblib) and deep-copy like plain Python objects.
+        state = self.__dict__.copy()
+        del state["_net"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._net = _core.Network(
+            list(self.layer_sizes), list(self.activation), self.output, self.loss, _NEGATIVE_SLOPE
+        )
+
     # ---------------------------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to one ``.npz`` file (format version, architecture, weights).
