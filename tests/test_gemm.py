@@ -626,3 +626,18 @@ def test_narrow_outputs_on_every_simd_path(level, dtype):
             with num_threads(2):
                 two = ops.matmul(a, b)
             assert_bitwise_equal(two, one, f"{level} {m}x{k} @ {k}x{n}")
+
+
+def test_kernels_accept_arrays_whose_dtype_is_an_equal_but_distinct_object():
+    """An unpickled array carries its own dtype object (equal to np.float32 but not the same
+    object): every kernel must take it, as numpy does."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    a, b = (pickle.loads(pickle.dumps(rng.standard_normal(s).astype(np.float32))) for s in ((5, 7), (7, 3)))
+    assert a.dtype is not np.dtype(np.float32) and a.dtype == np.float32
+    np.testing.assert_allclose(ops.matmul(a, b), a.astype(np.float64) @ b.astype(np.float64), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(ops.activation("relu", a), np.maximum(a, 0))
+    w, g = a.copy(), pickle.loads(pickle.dumps(np.ones_like(a)))
+    ops.sgd_update(w, g, None, lr=0.5)
+    np.testing.assert_array_equal(w, a - np.float32(0.5))

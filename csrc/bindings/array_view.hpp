@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "check.hpp"
 
@@ -20,17 +21,39 @@ enum class DType { float32, float64 };
 
 inline std::string dtype_str(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+inline constexpr char kForeignByteOrder = '<';
+#else
+inline constexpr char kForeignByteOrder = '>';
+#endif
+
+// Whether elements are exactly T, in native byte order. Compared by kind and size, not by dtype
+// object: numpy makes new, equal dtype objects (an unpickled array has its own), and int64 has
+// two type numbers ('l' and 'q') on Linux.
+template <class T>
+bool has_dtype(const py::dtype& d) {
+    constexpr char kind = std::is_floating_point_v<T> ? 'f' : (std::is_signed_v<T> ? 'i' : 'u');
+    return d.kind() == kind && d.itemsize() == static_cast<py::ssize_t>(sizeof(T)) &&
+           d.byteorder() != kForeignByteOrder;
+}
+
 // float32 or float64, else TypeError naming the argument.
 inline DType float_dtype(const py::array& a, const char* fn, const char* name) {
-    if (a.dtype().is(py::dtype::of<float>())) return DType::float32;
-    if (a.dtype().is(py::dtype::of<double>())) return DType::float64;
+    const py::dtype d = a.dtype();
+    if (has_dtype<float>(d)) return DType::float32;
+    if (has_dtype<double>(d)) return DType::float64;
     throw py::type_error(std::string(fn) + ": " + name + " must be a float32 or float64 array (got " +
                          dtype_str(a) + ")");
 }
 
+inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
+    return a.kind() == b.kind() && a.itemsize() == b.itemsize() &&
+           a.byteorder() != kForeignByteOrder && b.byteorder() != kForeignByteOrder;
+}
+
 inline void require_same_dtype(const py::array& a, const char* a_name, const py::array& b,
                                const char* b_name, const char* fn) {
-    if (!a.dtype().is(b.dtype()))
+    if (!same_dtype(a.dtype(), b.dtype()))
         throw py::type_error(std::string(fn) + ": " + b_name + " must have the dtype of " + a_name +
                              " (" + dtype_str(a) + "), got " + dtype_str(b));
 }

@@ -79,7 +79,7 @@ Dataset<T> make_dataset(const Network& net, const py::array& x,
     if (labels) {
         require(labels_ok, fn, ": loss '", loss_name(spec.loss), "' with ", k,
                 " outputs needs target rows (values), not class labels");
-        if (!labels->dtype().is(py::dtype::of<std::int32_t>()))
+        if (!has_dtype<std::int32_t>(labels->dtype()))
             throw py::type_error(std::string(fn) + ": labels must be an int32 array (got " +
                                  dtype_str(*labels) + ")");
         require_ndim(*labels, 1, fn, "labels");
@@ -110,7 +110,7 @@ const std::int64_t* require_rows(const std::optional<py::array>& rows, std::int6
         count = n_data;
         return nullptr;
     }
-    if (!rows->dtype().is(py::dtype::of<std::int64_t>()))
+    if (!has_dtype<std::int64_t>(rows->dtype()))
         throw py::type_error(std::string(fn) + ": rows must be an int64 array (got " +
                              dtype_str(*rows) + ")");
     require_ndim(*rows, 1, fn, "rows");
