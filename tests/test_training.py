@@ -1045,3 +1045,32 @@ def test_fit_rejects_wrong_objects(rng):
         mlpcore.fit("model", X, y, optimizer=mlpcore.SGD(), verbose=False)
     with pytest.raises(TypeError, match="callbacks"):
         mlpcore.fit(model, X, y, optimizer=mlpcore.SGD(), callbacks=[1], verbose=False)
+
+
+def test_concurrent_fits_from_python_threads_match_sequential_ones():
+    """fit releases the GIL for each epoch; models trained at the same time from several Python
+    threads (sharing the thread pool) get exactly the weights they get one after another."""
+    import threading
+
+    rng = np.random.default_rng(11)
+    X = rng.random((1200, 40), dtype=np.float32)
+    y = rng.integers(0, 5, 1200)
+
+    def train(seed):
+        model = mlpcore.MLP([40, 96, 5], dropout=0.1, seed=seed)
+        history = mlpcore.fit(model, X, y, optimizer=mlpcore.SGD(lr=0.05, momentum=0.9), epochs=2,
+                              batch_size=256, seed=seed, verbose=False)
+        return model.get_weights(), history.train_loss
+
+    sequential = [train(seed) for seed in range(4)]
+    concurrent = [None] * 4
+    threads = [threading.Thread(target=lambda i=i: concurrent.__setitem__(i, train(i))) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (weights_a, loss_a), (weights_b, loss_b) in zip(sequential, concurrent):
+        assert loss_a == loss_b
+        for (wa, ba), (wb, bb) in zip(weights_a, weights_b):
+            np.testing.assert_array_equal(wa, wb)
+            np.testing.assert_array_equal(ba, bb)
