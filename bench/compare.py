@@ -42,6 +42,7 @@ import argparse
 import datetime
 import functools
 import gc
+import importlib
 import importlib.metadata
 import itertools
 import json
@@ -122,15 +123,19 @@ DEFAULT_SETTLE = 0.15
 # --------------------------------------------------------------------------------------------
 
 
-def load_torch(enabled: bool = True) -> Any:
-    """The ``torch`` module, or None when it is not installed (or ``enabled`` is False)."""
+def _optional_module(name: str, enabled: bool) -> Any:
+    """Module ``name``, or None when it is not installed (or ``enabled`` is False)."""
     if not enabled:
         return None
     try:
-        import torch
+        return importlib.import_module(name)
     except ImportError:
         return None
-    return torch
+
+
+def load_torch(enabled: bool = True) -> Any:
+    """The ``torch`` module, or None when it is not installed (or ``enabled`` is False)."""
+    return _optional_module("torch", enabled)
 
 
 def _cpu_model() -> str:
@@ -782,13 +787,7 @@ def spiral_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def load_sklearn(enabled: bool = True) -> Any:
     """``sklearn.neural_network`` (holding MLPClassifier), or None when not installed."""
-    if not enabled:
-        return None
-    try:
-        import sklearn.neural_network
-    except ImportError:
-        return None
-    return sklearn.neural_network
+    return _optional_module("sklearn.neural_network", enabled)
 
 
 def _nll(proba: Any, y: np.ndarray) -> float:

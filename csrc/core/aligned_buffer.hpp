@@ -23,8 +23,6 @@ public:
         return data_.get();
     }
 
-    T* get() const { return data_.get(); }
-
 private:
     struct Free {
         void operator()(T* p) const { std::free(p); }

@@ -181,7 +181,7 @@ void output_backward_row(OutputKind output, const T* a, T* d, std::int64_t k) {
 }
 
 template <class T>
-bool row_correct(OutputKind output, LossKind loss, const T* z, const T* a, std::int64_t k,
+bool row_correct(LossKind loss, const T* z, const T* a, std::int64_t k,
                  std::int32_t label, const T* y) {
     // Scores whose sign or argmax gives the class: z for the fused pairs, a otherwise.
     const T* s = (loss == LossKind::hinge) ? a : z;
@@ -192,7 +192,6 @@ bool row_correct(OutputKind output, LossKind loss, const T* z, const T* a, std::
             if ((s[j] > T(0)) != (y[j] > T(0.5))) return false;
         return true;
     }
-    (void)output;
     const std::int64_t predicted = argmax(s, k);
     return y ? predicted == argmax(y, k) : predicted == label;
 }
@@ -231,7 +230,7 @@ LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBat
                 break;
         }
         totals.loss_sum += row_loss;
-        if (classify && row_correct(output, loss, z, ar, k, label, y)) ++totals.correct;
+        if (classify && row_correct(loss, z, ar, k, label, y)) ++totals.correct;
     }
     return totals;
 }

@@ -63,7 +63,8 @@ struct LossTotals {
 template <class T>
 void output_forward(OutputKind output, const T* z, T* a, std::int64_t n_rows, std::int64_t k);
 
-// Loss of the batch, with a = output_forward(z) already computed. When dz is non-null it
+// Loss of the batch, with a = output_forward(z) already computed (a may be null for the fused
+// pairs, cross_entropy and binary_cross_entropy, which work from z). When dz is non-null it
 // receives d(loss_sum * grad_scale) / dz: pass grad_scale = 1 / n_rows for the batch mean.
 template <class T>
 LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBatch<T>& batch,

@@ -220,6 +220,7 @@ LossTotals evaluate(const MlpSpec& spec, const T* params, const Dataset<T>& data
                     const std::int64_t* rows, std::int64_t n_rows) {
     check_spec(spec);
     const std::size_t last = spec.n_layers() - 1;
+    const bool with_a = needs_output_activations(spec.loss);
     MlpWorkspace<T> ws;
     ws.reserve(spec, std::min(n_rows, kChunkRows), rows != nullptr, false);
     LossTotals totals;
@@ -231,11 +232,12 @@ LossTotals evaluate(const MlpSpec& spec, const T* params, const Dataset<T>& data
             x = ws.input;
         }
         mlp_forward(spec, params, x, data.n_cols, 0, n, ws, false);
-        output_forward(spec.output, ws.z[last], ws.a[last], n, spec.n_out());
+        T* a = with_a ? ws.a[last] : nullptr;
+        if (with_a) output_forward(spec.output, ws.z[last], a, n, spec.n_out());
         LossBatch<T> batch{ws.z[last], n, spec.n_out(), data.targets, rows ? rows + begin : nullptr,
                            begin};
-        const LossTotals part = loss_forward_backward<T>(spec.output, spec.loss, batch, ws.a[last],
-                                                         nullptr, T(1));
+        const LossTotals part =
+            loss_forward_backward<T>(spec.output, spec.loss, batch, a, nullptr, T(1));
         totals.loss_sum += part.loss_sum;
         totals.correct += part.correct;
     }

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import check_choice, check_float, check_int, describe
+from ._validation import check_choice, check_finite, check_float, check_int, describe
 from .ops import ACTIVATIONS
 
 __all__ = ["LOSSES", "MLP", "OUTPUTS", "load"]
@@ -38,30 +38,6 @@ _NEGATIVE_SLOPE = 0.01  # leaky_relu, as torch.nn.LeakyReLU
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _FILE_FORMAT = "mlpcore.MLP"
 _FILE_VERSION = 1
-# Rows per block when numpy checks an input for NaN/Inf (bounds the temporary mask's memory).
-_FINITE_CHECK_ROWS = 4096
-_SCANNED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _check_finite_rows(arr: np.ndarray, name: str, func: str) -> None:
-    """ValueError when a float array holds NaN or infinity.
-
-    Float arrays in C order are scanned in C++ (no temporary); others in blocks of rows, so
-    the temporary mask stays small.
-    """
-    if arr.dtype in _SCANNED_DTYPES and arr.flags.c_contiguous:
-        found = _core.find_nonfinite(arr)
-    else:
-        found = 0
-        for start in range(0, max(len(arr), 1), _FINITE_CHECK_ROWS):
-            block = arr[start : start + _FINITE_CHECK_ROWS]
-            if not np.isfinite(block).all():
-                found = 1 if np.isnan(block).any() else 2
-                break
-    if found:
-        raise ValueError(f"{func}: {name} contains {'NaN' if found == 1 else 'infinite values'}")
-
-
 def _as_dtype(dtype: Any) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
@@ -251,7 +227,7 @@ class MLP:
             )
         if arr.shape[0] == 0:
             raise ValueError(f"{func}: {name} is empty (0 samples)")
-        _check_finite_rows(arr, name, func)
+        check_finite(arr, name, func)
         return arr
 
     def _as_targets(self, y: Any, n_rows: int, func: str, name: str = "y") -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -264,7 +240,7 @@ class MLP:
         if len(arr) != n_rows:
             raise ValueError(f"{func}: X and {name} must have the same length (got {n_rows} and {len(arr)})")
         if arr.dtype.kind == "f":
-            _check_finite_rows(arr, name, func)
+            check_finite(arr, name, func)
         k = self.n_outputs
         if self.loss in ("cross_entropy", "hinge"):
             if arr.ndim == 2 and arr.shape[1] == k and k > 1:
@@ -292,7 +268,7 @@ class MLP:
             raise ValueError(f"{func}: {name} must have shape (n, {k}) to match the {k} outputs (got {arr.shape})")
         with np.errstate(over="ignore"):
             values = np.ascontiguousarray(values, dtype=self.dtype)
-        _check_finite_rows(values, name, func)
+        check_finite(values, name, func)
         return None, values
 
     def _labels(self, arr: np.ndarray, func: str, name: str) -> np.ndarray:

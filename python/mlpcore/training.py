@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
 from ._validation import check_choice, check_float, check_int, describe
 from .data import train_val_test_indices
 from .network import MLP
@@ -251,7 +252,9 @@ def fit(
     step_rows = n_train if batch_size is None else batch_size
     params = model._params
     velocity = np.zeros_like(params) if optimizer.momentum > 0 else None
-    monitor = early_stopping.monitor if early_stopping is not None else "val_loss"
+    # Without early stopping, best_epoch still follows the validation loss (never stopping).
+    rule = early_stopping if early_stopping is not None else EarlyStopping(monitor="val_loss")
+    monitor = rule.monitor
     history = History()
     best_value: float | None = None
     best_params: np.ndarray | None = None
@@ -269,8 +272,9 @@ def fit(
                 nesterov=optimizer.nesterov, max_norm=optimizer.max_norm or 0.0,
                 dropout=model.dropout, input_noise=model.input_noise,
             )
-            if diverged or not np.isfinite(params).all():
-                if not np.isfinite(params).all():
+            weights_finite = _core.find_nonfinite(params) == 0
+            if diverged or not weights_finite:
+                if not weights_finite:
                     params[...] = snapshot
                 raise TrainingDivergedError(
                     f"{func}: the training loss became NaN or infinite in epoch {epoch + 1} of {epochs} "
@@ -295,7 +299,6 @@ def fit(
             stop = False
             if val is not None:
                 value = (history.val_loss if monitor == "val_loss" else history.val_accuracy)[-1]
-                rule = early_stopping or EarlyStopping(monitor=monitor)
                 if rule.improved(value, best_value):
                     best_value, history.best_epoch, waited = value, epoch, 0
                     if early_stopping is not None and early_stopping.restore_best:
