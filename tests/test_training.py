@@ -223,7 +223,7 @@ def test_max_norm_caps_every_unit_incoming_weights(dtype, rng):
     quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.5, momentum=0.9, max_norm=0.4), epochs=5, batch_size=8,
               seed=0)
     eps = np.finfo(dtype).eps
-    for i, (W, b) in enumerate(model.get_weights()):
+    for i, (W, _) in enumerate(model.get_weights()):
         norms = np.sqrt(np.sum(W.astype(np.float64) ** 2, axis=0))
         assert np.all(norms <= 0.4 * (1 + 8 * eps * W.shape[0])), f"layer {i}: column norms {norms}"
         assert np.any(np.abs(norms - 0.4) <= 0.4 * 8 * eps * W.shape[0]), f"layer {i}: cap never reached"
