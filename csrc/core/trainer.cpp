@@ -14,7 +14,9 @@ namespace mlpcore {
 namespace {
 
 // Row blocks of a chunk (see BatchRunner): at least this many rows each, at most this many.
-constexpr std::int64_t kMinBlockRows = 64;
+// 32, not 64: a batch of 64 then uses both cores (softmax regression +10% at 2 threads, a
+// 2-16-16-2 net +15%); the weight gradients stay one GEMM per chunk, so 1 thread loses nothing.
+constexpr std::int64_t kMinBlockRows = 32;
 constexpr std::int64_t kMaxBlocks = 4;
 // Rows ahead whose cache lines a gather requests before copying the current row.
 constexpr std::int64_t kPrefetchRows = 4;
