@@ -20,31 +20,51 @@ except PackageNotFoundError:  # running from a source tree without installed met
     __version__ = "0+unknown"
 
 __all__ = [
+    "KNeighborsClassifier",
+    "KNeighborsRegressor",
     "MLP",
+    "MLPClassifier",
+    "MLPRegressor",
+    "SoftmaxRegression",
     "SGD",
     "EarlyStopping",
     "History",
     "TrainingDivergedError",
     "__version__",
     "data",
+    "estimators",
+    "experiments",
     "fit",
     "get_num_threads",
     "load",
     "metrics",
+    "neighbors",
     "ops",
+    "plot",
     "set_num_threads",
     "simd_level",
     "stats",
     "supported_simd_levels",
 ]
 
-# metrics and stats pull in scipy.stats (most of a second): import them on first use.
-_LAZY_SUBMODULES = ("metrics", "stats")
+# Submodules that pull in scipy.stats (most of a second) or optional extras (scikit-learn,
+# matplotlib, joblib) are imported on first use, so `import mlpcore` stays light.
+_LAZY_SUBMODULES = ("metrics", "stats", "estimators", "neighbors", "experiments", "plot")
+# Public names defined in those submodules: name -> submodule.
+_LAZY_ATTRIBUTES = {
+    "MLPClassifier": "estimators",
+    "MLPRegressor": "estimators",
+    "SoftmaxRegression": "estimators",
+    "KNeighborsClassifier": "neighbors",
+    "KNeighborsRegressor": "neighbors",
+}
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY_SUBMODULES:
-        import importlib
+    import importlib
 
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_ATTRIBUTES:
+        return getattr(importlib.import_module(f".{_LAZY_ATTRIBUTES[name]}", __name__), name)
     raise AttributeError(f"module 'mlpcore' has no attribute {name!r}")
