@@ -891,3 +891,43 @@ def test_pickle_and_deepcopy_keep_weights_and_predictions():
                     verbose=False)
         np.testing.assert_array_equal(model.get_weights()[0][0], before)
         assert not np.array_equal(clone.get_weights()[0][0], before)
+
+
+def test_save_metadata_round_trip(tmp_path):
+    model = mlpcore.MLP([3, 2], seed=0)
+    path = tmp_path / "m.npz"
+    meta = {"mean": np.array([1.5, -2.0, 0.25]), "classes": np.array(["cat", "dog"]), "scale": 255}
+    model.save(path, metadata=meta)
+    got = mlpcore.network.load_metadata(path)
+    assert set(got) == set(meta)
+    np.testing.assert_array_equal(got["mean"], meta["mean"])
+    np.testing.assert_array_equal(got["classes"], meta["classes"])
+    assert got["scale"].item() == 255
+    np.testing.assert_array_equal(mlpcore.load(path)._params, model._params)
+    model.save(path)
+    assert mlpcore.network.load_metadata(path) == {}
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error", "match"),
+    [
+        ([1, 2], TypeError, "metadata must be a dict"),
+        ({"": 1}, TypeError, "metadata keys must be non-empty strings"),
+        ({3: 1}, TypeError, "metadata keys must be non-empty strings"),
+        ({"o": np.array([object()])}, TypeError, r"metadata\['o'\] must hold numbers or strings"),
+    ],
+)
+def test_save_rejects_bad_metadata(metadata, error, match, tmp_path):
+    path = tmp_path / "m.npz"
+    with pytest.raises(error, match=match):
+        mlpcore.MLP([3, 2]).save(path, metadata=metadata)
+    assert not path.exists()
+
+
+def test_load_metadata_refuses_foreign_files(tmp_path):
+    path = tmp_path / "x.npz"
+    np.savez(path, a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a valid mlpcore model file"):
+        mlpcore.network.load_metadata(path)
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        mlpcore.network.load_metadata(tmp_path / "missing.npz")

@@ -17,7 +17,7 @@ import math
 import os
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from . import _core
 from ._validation import check_choice, check_finite, check_float, check_int, describe
 from .ops import ACTIVATIONS
 
-__all__ = ["LOSSES", "MLP", "OUTPUTS", "load"]
+__all__ = ["LOSSES", "MLP", "OUTPUTS", "load", "load_metadata"]
 
 OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity")
 LOSSES: tuple[str, ...] = ("cross_entropy", "binary_cross_entropy", "mse", "mae", "hinge")
@@ -38,6 +38,7 @@ _NEGATIVE_SLOPE = 0.01  # leaky_relu, as torch.nn.LeakyReLU
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _FILE_FORMAT = "mlpcore.MLP"
 _FILE_VERSION = 1
+_METADATA_PREFIX = "meta."
 def _as_dtype(dtype: Any) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
@@ -353,12 +354,29 @@ class MLP:
         )
 
     # ---------------------------------------------------------------------------------- files
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] | None = None) -> None:
         """Write the model to one ``.npz`` file (format version, architecture, weights).
 
-        The file is written to a temporary name first and then renamed, so a failed save never
-        leaves a half-written model behind.
+        ``metadata`` maps names to arrays (numbers, strings or arrays of them, never objects)
+        stored beside the model, for example the input scaling or the class labels a program
+        needs to use the model again; :func:`load_metadata` reads them back. The file is
+        written to a temporary name first and then renamed, so a failed save never leaves a
+        half-written model behind.
         """
+        func = "MLP.save"
+        extra: dict[str, np.ndarray] = {}
+        if metadata is not None:
+            if not isinstance(metadata, Mapping):
+                raise TypeError(f"{func}: metadata must be a dict of arrays (got {describe(metadata)})")
+            for key, value in metadata.items():
+                if not isinstance(key, str) or not key:
+                    raise TypeError(f"{func}: metadata keys must be non-empty strings (got {key!r})")
+                arr = np.asarray(value)
+                if arr.dtype.kind not in "biufU":
+                    raise TypeError(
+                        f"{func}: metadata[{key!r}] must hold numbers or strings (got dtype {arr.dtype})"
+                    )
+                extra[_METADATA_PREFIX + key] = arr
         target = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(target))
         fd, tmp = tempfile.mkstemp(suffix=".npz.tmp", dir=directory)
@@ -376,6 +394,7 @@ class MLP:
                     input_noise=np.array(self.input_noise),
                     dtype=np.array(self.dtype.name),
                     params=self._params,
+                    **extra,
                 )
             os.replace(tmp, target)
         except BaseException:
@@ -462,3 +481,18 @@ def load(path: str | os.PathLike[str]) -> MLP:
             raise ValueError(message) from None
         raise ValueError(f"load: {target} is not a valid mlpcore model file ({message})") from None
 
+
+
+def load_metadata(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """The ``metadata`` arrays stored by :meth:`MLP.save` (an empty dict when there are none).
+
+    Raises FileNotFoundError for a missing file and ValueError for a file that is not a
+    model file (checked by :func:`load`).
+    """
+    load(path)  # the same checks: a foreign or corrupt file is refused here too
+    with open(os.fspath(path), "rb") as stream, np.load(stream, allow_pickle=False) as data:
+        return {
+            name[len(_METADATA_PREFIX):]: data[name]
+            for name in data.files
+            if name.startswith(_METADATA_PREFIX)
+        }
