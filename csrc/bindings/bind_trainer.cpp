@@ -213,14 +213,37 @@ struct EpochArgs {
     bool shuffle;
     std::uint64_t seed;
     std::int64_t epoch;
+    UpdateRule rule;
     double lr, momentum, weight_decay, l1;
     bool nesterov;
+    double beta1, beta2, eps;
+    std::int64_t steps;
+    bool decay_per_row;
     double max_norm, dropout, input_noise;
 };
 
+UpdateRule parse_rule(const std::string& name) {
+    if (name == "sgd") return UpdateRule::sgd;
+    if (name == "adam") return UpdateRule::adam;
+    fail("train_epoch: optimizer must be 'sgd' or 'adam' (got '", name, "')");
+}
+
+// An optional optimiser buffer: the dtype and shape of params, writable, C order, not sharing
+// memory with params or X.
+void require_state(const py::array& params, const py::array& x, const std::optional<py::array>& a,
+                   const char* name, const char* fn) {
+    if (!a) return;
+    require_same_dtype(params, "params", *a, name, fn);
+    require_same_shape(params, "params", *a, name, fn);
+    require_writable_c_contiguous(*a, fn, name);
+    require(!overlaps(params, *a) && !overlaps(x, *a), fn, ": ", name,
+            " must not share memory with params or X");
+}
+
 template <class T>
 py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py::array>& velocity,
-                        const py::array& x, const std::optional<py::array>& labels,
+                        std::optional<py::array>& second_moment, const py::array& x,
+                        const std::optional<py::array>& labels,
                         const std::optional<py::array>& values,
                         const std::optional<py::array>& rows, const EpochArgs& e) {
     const char* fn = "train_epoch";
@@ -232,53 +255,65 @@ py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py:
     s.shuffle = e.shuffle;
     s.seed = e.seed;
     s.epoch = e.epoch;
+    s.rule = e.rule;
+    s.decay_per_row = e.decay_per_row;
     s.sgd = SgdParams<T>{static_cast<T>(e.lr), static_cast<T>(e.momentum),
                          static_cast<T>(e.weight_decay), static_cast<T>(e.l1), e.nesterov,
                          e.momentum > 0.0};
+    s.adam = AdamSettings{e.lr, e.beta1, e.beta2, e.eps, e.weight_decay, e.l1};
     s.max_norm = static_cast<T>(e.max_norm);
     s.dropout = static_cast<T>(e.dropout);
     s.input_noise = static_cast<T>(e.input_noise);
     require(std::isfinite(s.sgd.lr) && std::isfinite(s.sgd.weight_decay) &&
                 std::isfinite(s.sgd.l1) && std::isfinite(s.max_norm) &&
-                std::isfinite(s.input_noise) && s.sgd.momentum < T(1) && s.dropout < T(1),
-            fn, ": hyper-parameters must stay finite, and momentum and dropout below 1, in ",
-            sizeof(T) == 4 ? "float32" : "float64");
+                std::isfinite(s.input_noise) && s.sgd.momentum < T(1) && s.dropout < T(1) &&
+                static_cast<T>(e.beta1) < T(1) && static_cast<T>(e.beta2) < T(1) &&
+                std::isfinite(static_cast<T>(e.eps)) && static_cast<T>(e.eps) > T(0),
+            fn, ": hyper-parameters must stay finite, momentum, betas and dropout below 1 and eps "
+            "above 0, in ", sizeof(T) == 4 ? "float32" : "float64");
+    OptimizerState<T> state;
+    state.velocity = velocity ? static_cast<T*>(velocity->mutable_data()) : nullptr;
+    state.second_moment = second_moment ? static_cast<T*>(second_moment->mutable_data()) : nullptr;
+    state.steps = e.steps;
     T* p = static_cast<T*>(params.mutable_data());
-    T* v = velocity ? static_cast<T*>(velocity->mutable_data()) : nullptr;
-    check_train_settings(s, v != nullptr);
+    check_train_settings(s, state);
     EpochResult result;
     {
         py::gil_scoped_release release;  // every buffer above is checked and stays alive
-        result = train_epoch(net.spec, p, v, data, r, count, s);
+        result = train_epoch(net.spec, p, state, data, r, count, s);
     }
     return py::make_tuple(result.loss_sum, result.batches, result.correct, result.rows,
                           result.diverged);
 }
 
 py::tuple train_epoch_entry(const Network& net, py::array params,
-                            std::optional<py::array> velocity, const py::array& x,
+                            std::optional<py::array> velocity,
+                            std::optional<py::array> second_moment, const py::array& x,
                             const std::optional<py::array>& labels,
                             const std::optional<py::array>& values,
                             const std::optional<py::array>& rows, std::int64_t batch_size,
-                            bool shuffle, std::uint64_t seed, std::int64_t epoch, double lr,
-                            double momentum, double weight_decay, double l1, bool nesterov,
+                            bool shuffle, std::uint64_t seed, std::int64_t epoch,
+                            const std::string& optimizer, double lr, double momentum,
+                            double weight_decay, double l1, bool nesterov, double beta1,
+                            double beta2, double eps, std::int64_t steps, bool decay_per_row,
                             double max_norm, double dropout, double input_noise) {
     const char* fn = "train_epoch";
     const DType dtype = float_dtype(params, fn, "params");
     require_params(net, params, fn);
     require_inputs(net, params, x, fn);
-    if (velocity) {
-        require_same_dtype(params, "params", *velocity, "velocity", fn);
-        require_same_shape(params, "params", *velocity, "velocity", fn);
-        require_writable_c_contiguous(*velocity, fn, "velocity");
-        require(!overlaps(params, *velocity), fn, ": velocity must not share memory with params");
-    }
     require(!overlaps(params, x), fn, ": X must not share memory with params");
-    const EpochArgs e{batch_size, shuffle, seed, epoch, lr, momentum, weight_decay, l1,
-                      nesterov, max_norm, dropout, input_noise};
+    require_state(params, x, velocity, "velocity", fn);
+    require_state(params, x, second_moment, "second_moment", fn);
+    require(!velocity || !second_moment || !overlaps(*velocity, *second_moment), fn,
+            ": velocity and second_moment must not share memory");
+    const EpochArgs e{batch_size, shuffle, seed,  epoch, parse_rule(optimizer), lr,
+                      momentum,   weight_decay, l1, nesterov, beta1, beta2, eps, steps,
+                      decay_per_row, max_norm, dropout, input_noise};
     return dtype == DType::float32
-               ? train_epoch_t<float>(net, params, velocity, x, labels, values, rows, e)
-               : train_epoch_t<double>(net, params, velocity, x, labels, values, rows, e);
+               ? train_epoch_t<float>(net, params, velocity, second_moment, x, labels, values,
+                                      rows, e)
+               : train_epoch_t<double>(net, params, velocity, second_moment, x, labels, values,
+                                       rows, e);
 }
 
 }  // namespace
@@ -304,12 +339,14 @@ void bind_trainer(py::module_& m) {
              "rows"_a.noconvert().none(true),
              "(sum of row losses, rows correct, rows) over the given rows of X.")
         .def("train_epoch", &train_epoch_entry, "params"_a.noconvert(),
-             "velocity"_a.noconvert().none(true), "x"_a.noconvert(),
-             "labels"_a.noconvert().none(true), "values"_a.noconvert().none(true),
-             "rows"_a.noconvert().none(true), "batch_size"_a, "shuffle"_a, "seed"_a, "epoch"_a,
-             "lr"_a, "momentum"_a, "weight_decay"_a, "l1"_a, "nesterov"_a, "max_norm"_a,
-             "dropout"_a, "input_noise"_a,
-             "One epoch of minibatch SGD in C++ (GIL released): "
+             "velocity"_a.noconvert().none(true), "second_moment"_a.noconvert().none(true),
+             "x"_a.noconvert(), "labels"_a.noconvert().none(true),
+             "values"_a.noconvert().none(true), "rows"_a.noconvert().none(true), "batch_size"_a,
+             "shuffle"_a, "seed"_a, "epoch"_a, "optimizer"_a = "sgd", "lr"_a, "momentum"_a = 0.0,
+             "weight_decay"_a = 0.0, "l1"_a = 0.0, "nesterov"_a = false, "beta1"_a = 0.9,
+             "beta2"_a = 0.999, "eps"_a = 1e-8, "steps"_a = 0, "decay_per_row"_a = false,
+             "max_norm"_a = 0.0, "dropout"_a = 0.0, "input_noise"_a = 0.0,
+             "One epoch of minibatch SGD or Adam in C++ (GIL released): "
              "(sum of row losses, batches, rows correct, rows, diverged).");
 }
 

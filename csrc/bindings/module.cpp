@@ -11,6 +11,7 @@ void bind_runtime(py::module_& m);
 void bind_gemm(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_sgd(py::module_& m);
+void bind_adam(py::module_& m);
 void bind_trainer(py::module_& m);
 void bind_checks(py::module_& m);
 }  // namespace mlpcore::bindings
@@ -24,6 +25,7 @@ PYBIND11_MODULE(_core, m) {
     mlpcore::bindings::bind_gemm(m);
     mlpcore::bindings::bind_activation(m);
     mlpcore::bindings::bind_sgd(m);
+    mlpcore::bindings::bind_adam(m);
     mlpcore::bindings::bind_trainer(m);
     mlpcore::bindings::bind_checks(m);
 }

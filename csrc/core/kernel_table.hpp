@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "activation_kind.hpp"
+#include "adam_params.hpp"
 #include "gemm_types.hpp"
 #include "sgd_params.hpp"
 #include "simd_level.hpp"
@@ -25,6 +26,7 @@ struct TypedKernels {
                                                  std::size_t n, T slope);
     void (*softmax_rows)(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_output);
     void (*sgd_step)(T* w, const T* g, T* v, std::size_t n, const SgdParams<T>& params);
+    void (*adam_step)(T* w, const T* g, T* m, T* v, std::size_t n, const AdamParams<T>& params);
     // Narrow outputs (n <= 16) with a row-major A, as dot products along k (gemm_narrow_*.hpp);
     // null where the ISA has no such kernel. narrow_pack writes B^T to bt and returns its row
     // length; narrow_rows computes rows [row0, row1) of C from it.

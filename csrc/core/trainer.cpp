@@ -5,6 +5,7 @@
 #include <numeric>
 #include <vector>
 
+#include "adam.hpp"
 #include "check.hpp"
 #include "random.hpp"
 #include "sgd.hpp"
@@ -159,7 +160,7 @@ private:
 }  // namespace
 
 template <class T>
-void check_train_settings(const TrainSettings<T>& s, bool has_velocity) {
+void check_train_settings(const TrainSettings<T>& s, const OptimizerState<T>& state) {
     require(s.batch_size >= 1, "train_epoch: batch_size must be >= 1 (got ", s.batch_size, ")");
     require(s.dropout >= T(0) && s.dropout < T(1), "train_epoch: dropout must be in [0, 1) (got ",
             s.dropout, ")");
@@ -167,15 +168,64 @@ void check_train_settings(const TrainSettings<T>& s, bool has_velocity) {
             "train_epoch: input_noise must be a finite number >= 0 (got ", s.input_noise, ")");
     require(std::isfinite(s.max_norm) && s.max_norm >= T(0),
             "train_epoch: max_norm must be a finite number >= 0 (got ", s.max_norm, ")");
-    check_sgd_params(s.sgd, has_velocity);
+    if (s.rule == UpdateRule::sgd) {
+        check_sgd_params(s.sgd, state.velocity != nullptr);
+    } else {
+        require(state.velocity != nullptr && state.second_moment != nullptr,
+                "train_epoch: Adam needs both moment buffers");
+        require(state.steps >= 0, "train_epoch: the Adam step count must be >= 0 (got ",
+                state.steps, ")");
+        check_adam_params(adam_params_at<T>(s.adam.lr, s.adam.beta1, s.adam.beta2, s.adam.eps,
+                                            s.adam.weight_decay, s.adam.l1, state.steps + 1));
+    }
 }
 
+namespace {
+
+// The weight and bias updates of one batch of `rows` rows, for every layer.
 template <class T>
-EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Dataset<T>& data,
-                        const std::int64_t* rows, std::int64_t n_rows,
+void apply_update(const MlpSpec& spec, T* params, const T* grads, OptimizerState<T>& state,
+                  const TrainSettings<T>& s, std::int64_t rows) {
+    const T decay_divisor = s.decay_per_row ? static_cast<T>(rows) : T(1);
+    if (s.rule == UpdateRule::sgd) {
+        SgdParams<T> weights = s.sgd, biases = s.sgd;
+        weights.weight_decay = s.sgd.weight_decay / decay_divisor;
+        biases.weight_decay = T(0);
+        biases.l1 = T(0);
+        T* v = state.velocity;
+        for (std::size_t l = 0; l < spec.n_layers(); ++l) {
+            const std::size_t w = spec.weight_offset(l), b = spec.bias_offset(l);
+            const std::size_t next = spec.weight_offset(l + 1);
+            sgd_update(params + w, grads + w, v ? v + w : nullptr, b - w, weights);
+            sgd_update(params + b, grads + b, v ? v + b : nullptr, next - b, biases);
+        }
+        return;
+    }
+    ++state.steps;
+    const AdamSettings& a = s.adam;
+    const double decay = s.decay_per_row ? a.weight_decay / static_cast<double>(rows) : a.weight_decay;
+    const AdamParams<T> weights =
+        adam_params_at<T>(a.lr, a.beta1, a.beta2, a.eps, decay, a.l1, state.steps);
+    const AdamParams<T> biases =
+        adam_params_at<T>(a.lr, a.beta1, a.beta2, a.eps, 0.0, 0.0, state.steps);
+    T* m = state.velocity;
+    T* v = state.second_moment;
+    for (std::size_t l = 0; l < spec.n_layers(); ++l) {
+        const std::size_t w = spec.weight_offset(l), b = spec.bias_offset(l);
+        const std::size_t next = spec.weight_offset(l + 1);
+        adam_update(params + w, grads + w, m + w, v + w, b - w, weights);
+        adam_update(params + b, grads + b, m + b, v + b, next - b, biases);
+    }
+}
+
+}  // namespace
+
+template <class T>
+EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state,
+                        const Dataset<T>& data, const std::int64_t* rows, std::int64_t n_rows,
                         const TrainSettings<T>& s) {
     check_spec(spec);
-    check_train_settings(s, velocity != nullptr);
+    check_train_settings(s, state);
     std::vector<std::int64_t> order(static_cast<std::size_t>(n_rows));
     if (rows) std::copy(rows, rows + n_rows, order.begin());
     else std::iota(order.begin(), order.end(), std::int64_t(0));
@@ -188,9 +238,6 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Datas
     BatchRunner<T> runner(spec, batch_size, true, s.dropout > T(0));
     AlignedBuffer<T> grad_buffer;
     T* grads = grad_buffer.reserve(spec.n_parameters());
-    SgdParams<T> bias_sgd = s.sgd;
-    bias_sgd.weight_decay = T(0);
-    bias_sgd.l1 = T(0);
 
     EpochResult result;
     for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {
@@ -202,12 +249,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Datas
             result.diverged = true;
             break;
         }
-        for (std::size_t l = 0; l < spec.n_layers(); ++l) {
-            const std::size_t w = spec.weight_offset(l), b = spec.bias_offset(l);
-            const std::size_t next = spec.weight_offset(l + 1);
-            sgd_update(params + w, grads + w, velocity ? velocity + w : nullptr, b - w, s.sgd);
-            sgd_update(params + b, grads + b, velocity ? velocity + b : nullptr, next - b, bias_sgd);
-        }
+        apply_update(spec, params, grads, state, s, count);
         if (s.max_norm > T(0)) apply_max_norm(spec, params, s.max_norm);
         result.loss_sum += totals.loss_sum;
         result.correct += totals.correct;
@@ -291,9 +333,9 @@ void apply_max_norm(const MlpSpec& spec, T* params, T max_norm) {
 }
 
 #define MLPCORE_INSTANTIATE(T)                                                                   \
-    template void check_train_settings<T>(const TrainSettings<T>&, bool);                        \
-    template EpochResult train_epoch<T>(const MlpSpec&, T*, T*, const Dataset<T>&,               \
-                                        const std::int64_t*, std::int64_t,                       \
+    template void check_train_settings<T>(const TrainSettings<T>&, const OptimizerState<T>&);   \
+    template EpochResult train_epoch<T>(const MlpSpec&, T*, OptimizerState<T>&,                  \
+                                        const Dataset<T>&, const std::int64_t*, std::int64_t,    \
                                         const TrainSettings<T>&);                                \
     template LossTotals evaluate<T>(const MlpSpec&, const T*, const Dataset<T>&,                 \
                                     const std::int64_t*, std::int64_t);                          \

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 
+#include "adam_params.hpp"
 #include "mlp.hpp"
 #include "sgd_params.hpp"
 
@@ -26,13 +27,34 @@ struct Dataset {
     Targets<T> targets;
 };
 
+enum class UpdateRule { sgd, adam };
+
+// Adam's hyper-parameters in double: the bias corrections of each step are computed from them.
+struct AdamSettings {
+    double lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0, l1 = 0;
+};
+
+// Optimiser state in the parameter layout: SGD's velocity (when momentum > 0), or Adam's first
+// and second moments and the number of Adam steps taken before this epoch.
+template <class T>
+struct OptimizerState {
+    T* velocity = nullptr;
+    T* second_moment = nullptr;
+    std::int64_t steps = 0;
+};
+
 template <class T>
 struct TrainSettings {
     std::int64_t batch_size = 32;
     bool shuffle = true;
     std::uint64_t seed = 0;
     std::int64_t epoch = 0;  // keys this epoch's random streams
+    UpdateRule rule = UpdateRule::sgd;
     SgdParams<T> sgd;        // for weights; biases take the same step without decay or L1
+    AdamSettings adam;       // likewise
+    // Divide weight_decay by the rows of each batch (scikit-learn's alpha / batch_size, also
+    // for a smaller last batch) rather than using it as it is.
+    bool decay_per_row = false;
     T max_norm = 0;          // > 0: cap each unit's incoming weight norm after every step
     T dropout = 0;           // probability of dropping a hidden unit (inverted dropout)
     T input_noise = 0;       // standard deviation of Gaussian noise added to the inputs
@@ -47,15 +69,17 @@ struct EpochResult {
     bool diverged = false;     // a batch loss was NaN or infinite; its step was not applied
 };
 
-// Throws invalid_argument for a bad batch size, dropout, noise or max-norm, or the SGD checks.
+// Throws invalid_argument for a bad batch size, dropout, noise or max-norm, the SGD or Adam
+// checks, or missing optimiser state.
 template <class T>
-void check_train_settings(const TrainSettings<T>& settings, bool has_velocity);
+void check_train_settings(const TrainSettings<T>& settings, const OptimizerState<T>& state);
 
-// One epoch over rows[0 .. n_rows) of data (all rows in order when rows is null). velocity (the
-// parameter layout) is required when momentum > 0.
+// One epoch over rows[0 .. n_rows) of data (all rows in order when rows is null). SGD needs
+// state.velocity when momentum > 0; Adam needs both moments, and advances state.steps by the
+// batches applied.
 template <class T>
-EpochResult train_epoch(const MlpSpec& spec, T* params, T* velocity, const Dataset<T>& data,
-                        const std::int64_t* rows, std::int64_t n_rows,
+EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state,
+                        const Dataset<T>& data, const std::int64_t* rows, std::int64_t n_rows,
                         const TrainSettings<T>& settings);
 
 // Loss totals (sum of row losses, rows correct) of the given rows, without dropout or noise.

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import data, ops
 from ._runtime import get_num_threads, set_num_threads, simd_level, supported_simd_levels
 from .network import MLP, load
-from .optim import SGD
+from .optim import SGD, Adam
 from .training import EarlyStopping, History, TrainingDivergedError, fit
 
 try:
@@ -20,6 +20,7 @@ except PackageNotFoundError:  # running from a source tree without installed met
     __version__ = "0+unknown"
 
 __all__ = [
+    "Adam",
     "KNeighborsClassifier",
     "KNeighborsRegressor",
     "MLP",

@@ -23,6 +23,7 @@ __all__ = [
     "softmax",
     "log_softmax",
     "sgd_update",
+    "adam_update",
 ]
 
 #: Names accepted by :func:`activation` and :func:`activation_grad`.
@@ -226,6 +227,30 @@ def log_softmax(x: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarra
     return _softmax("log_softmax", x, out, log=True)
 
 
+def _check_update_arrays(fn: str, arrays: dict[str, np.ndarray], written: tuple[str, ...]) -> None:
+    """Optimiser buffers: numpy arrays of one float dtype and the shape of ``arrays["param"]``
+    (1-D or 2-D), C-contiguous, and writable where ``written`` names them (they are updated in
+    place, so they are never converted)."""
+    param = arrays["param"]
+    for name, x in arrays.items():
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{fn}: {name} must be a numpy array (got {type(x).__name__})")
+        if x.dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {x.dtype})")
+        if x is not param:
+            _same_dtype(fn, param, "param", x, name)
+    if param.ndim not in (1, 2):
+        raise ValueError(f"{fn}: param must be a 1-D or 2-D array (got {param.ndim}-D)")
+    for name, x in arrays.items():
+        if x.shape != param.shape:
+            raise ValueError(f"{fn}: {name}.shape {x.shape} must equal param.shape {param.shape}")
+        if not x.flags.c_contiguous:
+            raise ValueError(f"{fn}: {name} must be C-contiguous")
+    for name in written:
+        if name in arrays and not arrays[name].flags.writeable:
+            raise ValueError(f"{fn}: {name} must be writable (got a read-only array)")
+
+
 def sgd_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -256,23 +281,7 @@ def sgd_update(
     arrays = {"param": param, "grad": grad}
     if velocity is not None:
         arrays["velocity"] = velocity
-    for name, x in arrays.items():
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{fn}: {name} must be a numpy array (got {type(x).__name__})")
-        if x.dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {x.dtype})")
-        if x is not param:
-            _same_dtype(fn, param, "param", x, name)
-    if param.ndim not in (1, 2):
-        raise ValueError(f"{fn}: param must be a 1-D or 2-D array (got {param.ndim}-D)")
-    for name, x in arrays.items():
-        if x.shape != param.shape:
-            raise ValueError(f"{fn}: {name}.shape {x.shape} must equal param.shape {param.shape}")
-        if not x.flags.c_contiguous:
-            raise ValueError(f"{fn}: {name} must be C-contiguous")
-    for name in ("param", "velocity"):
-        if name in arrays and not arrays[name].flags.writeable:
-            raise ValueError(f"{fn}: {name} must be writable (got a read-only array)")
+    _check_update_arrays(fn, arrays, written=("param", "velocity"))
     lr = _real(fn, "lr", lr)
     momentum = _real(fn, "momentum", momentum)
     weight_decay = _real(fn, "weight_decay", weight_decay)
@@ -289,3 +298,58 @@ def sgd_update(
     if velocity is None and momentum > 0:
         raise ValueError(f"{fn}: velocity is required when momentum > 0 (got None)")
     _core.sgd_update(param, grad, velocity, lr, momentum, weight_decay, l1, bool(nesterov))
+
+
+def adam_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    *,
+    step: int,
+    lr: float = 0.001,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+) -> None:
+    r"""One fused Adam step, in place, in one pass over memory.
+
+    Semantics of ``torch.optim.Adam`` (amsgrad off, L2 weight decay), plus an L1 term:
+
+    .. math::
+        g' = g + \lambda_2 w + \lambda_1\,\mathrm{sign}(w), \quad
+        m \leftarrow \beta_1 m + (1 - \beta_1) g', \quad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g'^2, \quad
+        w \leftarrow w - \frac{\eta}{1 - \beta_1^t}\,
+            \frac{m}{\sqrt{v} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    for step :math:`t` = ``step`` (1 for the first step), :math:`\eta` = ``lr`` (0 allowed),
+    betas in [0, 1), ``eps`` > 0. ``param``, ``grad``, ``m`` and ``v`` are same-shaped
+    C-contiguous 1-D or 2-D arrays of one float dtype; ``param``, ``m`` and ``v`` are updated in
+    place (start ``m`` and ``v`` at zero).
+    """
+    fn = "adam_update"
+    _check_update_arrays(fn, {"param": param, "grad": grad, "m": m, "v": v}, written=("param", "m", "v"))
+    step = _check_step(fn, step)
+    values = {name: _real(fn, name, value) for name, value in
+              (("lr", lr), ("beta1", beta1), ("beta2", beta2), ("eps", eps), ("weight_decay", weight_decay), ("l1", l1))}
+    for name in ("lr", "weight_decay", "l1"):
+        if not (math.isfinite(values[name]) and values[name] >= 0):
+            raise ValueError(f"{fn}: {name} must be a finite number >= 0 (got {values[name]})")
+    for name in ("beta1", "beta2"):
+        if not 0.0 <= values[name] < 1.0:
+            raise ValueError(f"{fn}: {name} must be in [0, 1) (got {values[name]})")
+    if not (math.isfinite(values["eps"]) and values["eps"] > 0):
+        raise ValueError(f"{fn}: eps must be a finite number > 0 (got {values['eps']})")
+    _core.adam_update(param, grad, m, v, step, values["lr"], values["beta1"], values["beta2"], values["eps"],
+                      values["weight_decay"], values["l1"])
+
+
+def _check_step(fn: str, step: object) -> int:
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        raise TypeError(f"{fn}: step must be an integer (got {type(step).__name__})")
+    if step < 1:
+        raise ValueError(f"{fn}: step must be >= 1, the 1-based number of this step (got {step})")
+    return int(step)

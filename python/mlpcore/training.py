@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from ._epochs import EpochDiverged, EpochRunner
 from ._validation import check_choice, check_float, check_int, describe
 from .data import train_val_test_indices
 from .network import MLP
-from .optim import SGD
+from .optim import SGD, Adam, Optimizer
 
 __all__ = ["EarlyStopping", "History", "TrainingDivergedError", "fit"]
 
@@ -182,7 +182,7 @@ def fit(
     X: Any,
     y: Any,
     *,
-    optimizer: SGD,
+    optimizer: Optimizer,
     epochs: int = 10,
     batch_size: int | None = 32,
     validation_data: tuple[Any, Any] | None = None,
@@ -193,7 +193,7 @@ def fit(
     verbose: bool | None = None,
     callbacks: Iterable[Callback] | None = None,
 ) -> History:
-    """Train ``model`` on ``(X, y)`` by minibatch SGD; return the per-epoch :class:`History`.
+    """Train ``model`` on ``(X, y)`` by minibatch SGD or Adam; return the per-epoch :class:`History`.
 
     ``batch_size=1`` is online learning, ``None`` full-batch gradient descent; otherwise each
     epoch walks a fresh seeded permutation of the rows in batches of ``batch_size`` (the last
@@ -215,8 +215,8 @@ def fit(
     func = "fit"
     if not isinstance(model, MLP):
         raise TypeError(f"{func}: model must be an mlpcore.MLP (got {describe(model)})")
-    if not isinstance(optimizer, SGD):
-        raise TypeError(f"{func}: optimizer must be an mlpcore.SGD (got {describe(optimizer)})")
+    if not isinstance(optimizer, (SGD, Adam)):
+        raise TypeError(f"{func}: optimizer must be an mlpcore.SGD or mlpcore.Adam (got {describe(optimizer)})")
     epochs = check_int(epochs, "epochs", func, minimum=0)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", func, minimum=1)
@@ -251,7 +251,7 @@ def fit(
     n_train = len(x) if train_rows is None else len(train_rows)
     step_rows = n_train if batch_size is None else batch_size
     params = model._params
-    velocity = np.zeros_like(params) if optimizer.momentum > 0 else None
+    runner = EpochRunner(model, optimizer)
     # Without early stopping, best_epoch still follows the validation loss (never stopping).
     rule = early_stopping if early_stopping is not None else EarlyStopping(monitor="val_loss")
     monitor = rule.monitor
@@ -264,26 +264,20 @@ def fit(
         for epoch in range(epochs):
             start = time.perf_counter()
             lr = optimizer.lr_at(epoch)
-            snapshot = params.copy()
-            loss_sum, batches, correct, rows, diverged = model._net.train_epoch(
-                params, velocity, x, targets.labels, targets.values, train_rows,
-                batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
-                momentum=optimizer.momentum, weight_decay=optimizer.weight_decay, l1=optimizer.l1,
-                nesterov=optimizer.nesterov, max_norm=optimizer.max_norm or 0.0,
-                dropout=model.dropout, input_noise=model.input_noise,
-            )
-            weights_finite = _core.find_nonfinite(params) == 0
-            if diverged or not weights_finite:
-                if not weights_finite:
-                    params[...] = snapshot
+            try:
+                totals = runner.run(
+                    x, targets.labels, targets.values, train_rows,
+                    batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
+                )
+            except EpochDiverged:
                 raise TrainingDivergedError(
                     f"{func}: the training loss became NaN or infinite in epoch {epoch + 1} of {epochs} "
                     f"(lr={lr:g}); try a lower learning rate",
                     history,
-                )
-            history.train_loss.append(loss_sum / rows)
+                ) from None
+            history.train_loss.append(totals.loss_sum / totals.rows)
             if model.is_classifier:
-                history.train_accuracy.append(correct / rows)
+                history.train_accuracy.append(totals.correct / totals.rows)
             if val is not None:
                 x_val, val_targets, val_rows = val
                 val_sum, val_correct, val_count = model._net.evaluate(

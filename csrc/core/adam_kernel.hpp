@@ -1,0 +1,31 @@
+// One fused Adam step over flat buffers, with the semantics of torch.optim.Adam (amsgrad off,
+// L2 weight decay added to the gradient), plus an L1 term:
+//   g' = g + weight_decay * w + l1 * sign(w)          (sign(0) = 0)
+//   m  = m + (1 - beta1) * (g' - m)                    (torch's lerp: beta1 m + (1 - beta1) g')
+//   v  = beta2 * v + (1 - beta2) * g' * g'
+//   w  = w - step_size * m / (sqrt(v) / bias2_sqrt + eps)
+// with step_size = lr / (1 - beta1^t) and bias2_sqrt = sqrt(1 - beta2^t) for step t.
+// Included by the kernels_<isa>.cpp files inside their ISA namespace.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include "adam_params.hpp"
+
+template <class T>
+void adam_step(T* __restrict w, const T* __restrict g, T* __restrict m, T* __restrict v,
+               std::size_t n, const mlpcore::AdamParams<T>& p) {
+    const T wd = p.weight_decay, l1 = p.l1, b1c = T(1) - p.beta1, b2 = p.beta2, b2c = T(1) - p.beta2;
+    const T step = p.step_size, bias2 = p.bias2_sqrt, eps = p.eps;
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
+        const T sign = T(w[i] > T(0)) - T(w[i] < T(0));
+        const T d = (g[i] + wd * w[i]) + l1 * sign;
+        const T mi = m[i] + b1c * (d - m[i]);
+        const T vi = b2 * v[i] + b2c * d * d;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] - step * mi / (std::sqrt(vi) / bias2 + eps);
+    }
+}

@@ -1,0 +1,102 @@
+"""One model's training epochs in C++, with the optimiser state kept between them.
+
+:func:`mlpcore.fit` and the scikit-learn-style estimators both train through :class:`EpochRunner`:
+it owns the optimiser buffers (SGD's velocity, Adam's moments and step count), so a run can
+continue over several calls (``partial_fit``, ``warm_start``), and it turns a diverged epoch
+into :class:`EpochDiverged` with the weights of the last finite state restored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+from .network import MLP
+from .optim import SGD, Adam, Optimizer
+
+
+@dataclass
+class EpochTotals:
+    loss_sum: float  # sum of the rows' losses (times loss_scale), each before its batch's step
+    batches: int
+    correct: int  # rows classified correctly as they were trained on
+    rows: int
+
+
+class EpochDiverged(Exception):
+    """A batch loss or a weight became NaN or infinite; the model keeps its last finite weights."""
+
+
+class EpochRunner:
+    """Runs epochs of ``optimizer`` on ``model``, keeping the optimiser state between calls.
+
+    ``decay_per_row`` divides the weight decay of each step by its batch's rows (scikit-learn's
+    ``alpha / batch_size`` penalty). ``loss_scale = c`` trains on ``c`` times the model's loss
+    (for example a sum over outputs where the model averages over them): the C++ loop descends
+    the model's own loss, so the step is rescaled instead (SGD: ``lr * c`` with weight decay and
+    L1 divided by ``c``; Adam: weight decay, L1 and ``eps`` divided by ``c``), which is exactly
+    the update of the scaled loss.
+    """
+
+    def __init__(self, model: MLP, optimizer: Optimizer, *, decay_per_row: bool = False, loss_scale: float = 1.0) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.decay_per_row = decay_per_row
+        self.loss_scale = float(loss_scale)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the optimiser state: zero velocity or moments, Adam's step count back to 0."""
+        params = self.model._params
+        opt = self.optimizer
+        needs_first = isinstance(opt, Adam) or (isinstance(opt, SGD) and opt.momentum > 0)
+        self.first_moment = np.zeros_like(params) if needs_first else None
+        self.second_moment = np.zeros_like(params) if isinstance(opt, Adam) else None
+        self.steps = 0
+
+    def run(
+        self,
+        x: np.ndarray,
+        labels: np.ndarray | None,
+        values: np.ndarray | None,
+        rows: np.ndarray | None,
+        *,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        epoch: int,
+        lr: float,
+    ) -> EpochTotals:
+        """One epoch at learning rate ``lr``; raises :class:`EpochDiverged` on NaN or infinity."""
+        model, opt, c = self.model, self.optimizer, self.loss_scale
+        params = model._params
+        snapshot = params.copy()
+        common = dict(
+            batch_size=batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
+            weight_decay=opt.weight_decay / c, l1=opt.l1 / c, decay_per_row=self.decay_per_row,
+            max_norm=opt.max_norm or 0.0, dropout=model.dropout, input_noise=model.input_noise,
+        )
+        if isinstance(opt, Adam):
+            result = model._net.train_epoch(
+                params, self.first_moment, self.second_moment, x, labels, values, rows,
+                optimizer="adam", lr=lr, beta1=opt.beta1, beta2=opt.beta2, eps=opt.eps / c,
+                steps=self.steps, **common,
+            )
+        else:
+            result = model._net.train_epoch(
+                params, self.first_moment, None, x, labels, values, rows, optimizer="sgd",
+                lr=lr * c, momentum=opt.momentum, nesterov=opt.nesterov, **common,
+            )
+        loss_sum, batches, correct, n_rows, diverged = result
+        if isinstance(opt, Adam):
+            self.steps += batches
+        weights_finite = _core.find_nonfinite(params) == 0
+        if diverged or not weights_finite:
+            if not weights_finite:
+                params[...] = snapshot
+            # The optimiser state may hold the non-finite values that caused the divergence.
+            self.reset()
+            raise EpochDiverged
+        return EpochTotals(loss_sum * c, batches, correct, n_rows)
