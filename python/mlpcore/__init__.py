@@ -9,7 +9,12 @@ splits and loads data, ``mlpcore.metrics`` and ``mlpcore.stats`` judge the resul
 from importlib.metadata import PackageNotFoundError, version
 
 from . import data, ops
-from ._runtime import get_num_threads, set_num_threads, simd_level, supported_simd_levels
+from ._runtime import (
+    get_num_threads,
+    set_num_threads,
+    simd_level,
+    supported_simd_levels,
+)
 from .network import MLP, load
 from .optim import SGD, Adam
 from .training import EarlyStopping, History, TrainingDivergedError, fit
@@ -20,16 +25,16 @@ except PackageNotFoundError:  # running from a source tree without installed met
     __version__ = "0+unknown"
 
 __all__ = [
+    "MLP",
+    "SGD",
     "Adam",
+    "EarlyStopping",
+    "History",
     "KNeighborsClassifier",
     "KNeighborsRegressor",
-    "MLP",
     "MLPClassifier",
     "MLPRegressor",
     "SoftmaxRegression",
-    "SGD",
-    "EarlyStopping",
-    "History",
     "TrainingDivergedError",
     "__version__",
     "data",

@@ -73,11 +73,11 @@ class EpochRunner:
         model, opt, c = self.model, self.optimizer, self.loss_scale
         params = model._params
         snapshot = params.copy()
-        common = dict(
-            batch_size=batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
-            weight_decay=opt.weight_decay / c, l1=opt.l1 / c, decay_per_row=self.decay_per_row,
-            max_norm=opt.max_norm or 0.0, dropout=model.dropout, input_noise=model.input_noise,
-        )
+        common = {
+            "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
+            "weight_decay": opt.weight_decay / c, "l1": opt.l1 / c, "decay_per_row": self.decay_per_row,
+            "max_norm": opt.max_norm or 0.0, "dropout": model.dropout, "input_noise": model.input_noise,
+        }
         if isinstance(opt, Adam):
             result = model._net.train_epoch(
                 params, self.first_moment, self.second_moment, x, labels, values, rows,
