@@ -349,6 +349,9 @@ class MLP:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        if not self._params.flags.writeable:
+            # joblib may hand the weights back as a read-only memory map; training writes them.
+            self._params = np.array(self._params, copy=True)
         self._net = _core.Network(
             list(self.layer_sizes), list(self.activation), self.output, self.loss, _NEGATIVE_SLOPE
         )

@@ -1,0 +1,807 @@
+"""scikit-learn-compatible estimators: ``MLPClassifier``, ``MLPRegressor`` and ``SoftmaxRegression``.
+
+They take the parameter names, defaults and objective of scikit-learn's ``MLPClassifier`` and
+``MLPRegressor`` with the stochastic solvers, so ``from mlpcore import MLPClassifier`` replaces
+``from sklearn.neural_network import MLPClassifier``; training runs in the C++ epoch loop.
+
+The objective, for a minibatch B of ``|B|`` rows and weight matrices ``W_l``, is scikit-learn's::
+
+    J(B) = L(B) + alpha / (2 |B|) * sum_l ||W_l||_F^2          (biases are not penalised)
+
+with ``L`` the mean over the batch's rows of
+
+* ``log_loss`` (classifier): ``-log p_y`` with a softmax output for three or more classes;
+  the binary log loss of one logistic output for two classes; the sum over labels of the
+  binary log loss for multilabel targets;
+* ``hinge`` (classifier): the multiclass margin loss ``sum_{j != y} max(0, 1 - s_y + s_j) / k``
+  (one output and ``max(0, 1 - t s)`` with ``t = +-1`` for two classes);
+* ``squared_error`` (regressor): half the squared error summed over outputs,
+  ``sum_j (y_j - f_j)^2 / 2``;
+* ``absolute_error`` (regressor): the absolute error summed over outputs, ``sum_j |y_j - f_j|``.
+
+plus, beyond scikit-learn, ``l1 * sum_l |W_l|_1`` (elastic net with ``alpha``), dropout on
+hidden units, Gaussian input noise and a max-norm cap on each unit's incoming weights.
+
+Stopping follows scikit-learn: training ends after ``max_iter`` epochs or when, for more than
+``n_iter_no_change`` consecutive epochs, the training loss has not dropped by ``tol`` (or, with
+``early_stopping``, the validation accuracy or R^2 has not risen by ``tol``; the weights of the
+best validation score are then restored).
+
+Differences from scikit-learn, by design: weights start with mlpcore's He/Glorot-uniform
+initialisation and biases at zero; the validation split is mlpcore's seeded stratified split;
+Adam follows ``torch.optim.Adam`` (``eps`` added to the bias-corrected root); ``loss_curve_``
+evaluates the weight penalty with each epoch's final weights; networks train in float32; there
+is no ``lbfgs`` solver and no ``sample_weight`` in ``fit`` (scores accept it).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+    from sklearn.metrics import accuracy_score, r2_score
+    from sklearn.utils import check_random_state
+    from sklearn.utils._available_if import available_if
+    from sklearn.utils.multiclass import type_of_target, unique_labels
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "mlpcore's scikit-learn estimators need scikit-learn >= 1.6: pip install \"mlpcore[sklearn]\""
+    ) from exc
+
+from ._epochs import EpochDiverged, EpochRunner
+from .network import MLP
+from .optim import SGD, Adam
+
+__all__ = ["MLPClassifier", "MLPRegressor", "SoftmaxRegression"]
+
+_ACTIVATIONS = {
+    "identity": "identity",
+    "logistic": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+    "softplus": "softplus",
+}
+_SOLVERS = ("sgd", "adam")
+_LEARNING_RATES = ("constant", "invscaling", "adaptive")
+_DTYPE = np.float32
+# scikit-learn's adaptive schedule stops once the learning rate would fall below this.
+_MIN_ADAPTIVE_LR = 1e-6
+
+
+def _error(estimator: Any, message: str) -> str:
+    return f"{type(estimator).__name__}: {message}"
+
+
+def _check_number(est: Any, name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                  low_open: bool = False, high_open: bool = False, integer: bool = False) -> Any:
+    """A hyper-parameter read at fit time (scikit-learn validates in fit, not in __init__)."""
+    kinds = (numbers.Integral,) if integer else (numbers.Real,)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        kind = "an integer" if integer else "a real number"
+        raise TypeError(_error(est, f"{name} must be {kind} (got {value!r})"))
+    if not integer and not math.isfinite(value):
+        raise ValueError(_error(est, f"{name} must be finite (got {value!r})"))
+    bad_low = low is not None and (value <= low if low_open else value < low)
+    bad_high = high is not None and (value >= high if high_open else value > high)
+    if bad_low or bad_high:
+        lo = "" if low is None else f"{'(' if low_open else '['}{low}"
+        hi = "" if high is None else f"{high}{')' if high_open else ']'}"
+        where = f"in {lo}, {hi}" if low is not None and high is not None else (f">{'' if low_open else '='} {low}" if low is not None else f"<{'' if high_open else '='} {high}")
+        raise ValueError(_error(est, f"{name} must be {where} (got {value!r})"))
+    return int(value) if integer else float(value)
+
+
+def _check_choice(est: Any, name: str, value: Any, choices: Any) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(_error(est, f"{name} must be one of {', '.join(map(repr, choices))} (got {value!r})"))
+    return value
+
+
+class _BaseMLP(BaseEstimator):
+    """What the classifier and regressor share: settings, training loop, weights."""
+
+    _LOSSES: tuple[str, ...] = ()
+
+    # ----------------------------------------------------------------- settings
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise TypeError(_error(self, f"hidden_layer_sizes must be an integer or a list of integers (got {sizes!r})"))
+        out = []
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1:
+                raise ValueError(_error(self, f"hidden_layer_sizes must hold positive integers (got {self.hidden_layer_sizes!r})"))
+            out.append(int(s))
+        return tuple(out)
+
+    def _activation_name(self) -> str:
+        return _ACTIVATIONS[_check_choice(self, "activation", self.activation, tuple(_ACTIVATIONS))]
+
+    def _dropout_rate(self) -> Any:
+        return self.dropout
+
+    def _validate_settings(self) -> None:
+        """Check every hyper-parameter before anything changes (a bad one leaves the model as it was)."""
+        if self.solver == "lbfgs":
+            raise ValueError(_error(
+                self, "solver='lbfgs' is not supported; mlpcore trains by minibatch 'sgd' or 'adam' "
+                "in its C++ epoch loop"))
+        _check_choice(self, "solver", self.solver, _SOLVERS)
+        _check_choice(self, "loss", self.loss, self._LOSSES)
+        self._hidden_sizes()
+        self._activation_name()
+        _check_number(self, "alpha", self.alpha, low=0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            _check_number(self, "batch_size", self.batch_size, low=1, integer=True)
+        _check_choice(self, "learning_rate", self.learning_rate, _LEARNING_RATES)
+        _check_number(self, "learning_rate_init", self.learning_rate_init, low=0, low_open=True)
+        _check_number(self, "power_t", self.power_t, low=0)
+        _check_number(self, "max_iter", self.max_iter, low=1, integer=True)
+        _check_number(self, "tol", self.tol, low=0)
+        _check_number(self, "momentum", self.momentum, low=0, high=1, high_open=True)
+        _check_number(self, "validation_fraction", self.validation_fraction, low=0, high=1, low_open=True, high_open=True)
+        _check_number(self, "beta_1", self.beta_1, low=0, high=1, high_open=True)
+        _check_number(self, "beta_2", self.beta_2, low=0, high=1, high_open=True)
+        _check_number(self, "epsilon", self.epsilon, low=0, low_open=True)
+        _check_number(self, "n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
+        _check_number(self, "dropout", self._dropout_rate(), low=0, high=1, high_open=True)
+        _check_number(self, "l1", self.l1, low=0)
+        _check_number(self, "input_noise", self.input_noise, low=0)
+        if self.max_norm is not None:
+            _check_number(self, "max_norm", self.max_norm, low=0, low_open=True)
+        for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(_error(self, f"{name} must be True or False (got {getattr(self, name)!r})"))
+        if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
+            raise TypeError(_error(self, f"verbose must be a bool or an integer (got {self.verbose!r})"))
+
+    def _optimizer(self) -> SGD | Adam:
+        max_norm = None if self.max_norm is None else float(self.max_norm)
+        if self.solver == "adam":
+            return Adam(lr=self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon,
+                        weight_decay=self.alpha, l1=self.l1, max_norm=max_norm)
+        momentum = float(self.momentum)
+        return SGD(lr=self.learning_rate_init, momentum=momentum, weight_decay=self.alpha, l1=self.l1,
+                   nesterov=bool(self.nesterovs_momentum) and momentum > 0, max_norm=max_norm)
+
+    # ----------------------------------------------------- subclass hooks
+    def _output_and_loss(self, n_outputs: int) -> tuple[str, str, float]:
+        """(output, mlpcore loss, scale of the mlpcore loss to this estimator's loss)."""
+        raise NotImplementedError
+
+    def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        raise NotImplementedError
+
+    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _stratify(self, y: np.ndarray) -> np.ndarray | None:
+        return None
+
+    # ----------------------------------------------------------- training
+    def _seed(self, rng: np.random.RandomState) -> int:
+        return int(rng.randint(0, 2**31 - 1))
+
+    def _initialize(self, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
+        output, loss, scale = self._output_and_loss(n_outputs)
+        sizes = [n_features, *self._hidden_sizes(), n_outputs]
+        self._model = MLP(sizes, activation=self._activation_name(), output=output, loss=loss,
+                          dropout=float(self._dropout_rate()), input_noise=float(self.input_noise),
+                          seed=self._seed(rng), dtype=_DTYPE)
+        self._loss_scale = scale
+        self._runner = None
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.loss_ = None
+        self._no_improvement_count = 0
+        self._lr = float(self.learning_rate_init)
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self.n_layers_ = len(sizes)
+        self.n_outputs_ = n_outputs
+        self.out_activation_ = {"sigmoid": "logistic", "softmax": "softmax"}.get(output, "identity")
+
+    def _penalty(self, n_batches: int, n_samples: int) -> float:
+        """scikit-learn's summed per-batch penalty sum_b alpha/2 ||W||^2, per sample."""
+        if self.alpha == 0:
+            return 0.0
+        squares = sum(float(np.dot(W.ravel(), W.ravel())) for W, _ in self._model._views())
+        return 0.5 * self.alpha * squares * n_batches / n_samples
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, incremental: bool) -> _BaseMLP:
+        rng = check_random_state(self.random_state)
+        first = not hasattr(self, "_model") or (not self.warm_start and not incremental)
+        n_outputs = self._n_outputs(y)
+        if first:
+            self._initialize(X.shape[1], n_outputs, rng)
+        elif X.shape[1] != self._model.n_inputs:
+            raise ValueError(_error(self, f"X has {X.shape[1]} features, but the model was fitted with {self._model.n_inputs}"))
+        if self._runner is None or not incremental:
+            # scikit-learn builds a new optimiser for every fit call; partial_fit keeps it.
+            self._runner = EpochRunner(self._model, self._optimizer(), decay_per_row=True, loss_scale=self._loss_scale)
+            if not first:
+                self._lr = float(self.learning_rate_init)
+        else:
+            # Hyper-parameters may have changed between partial_fit calls (set_params).
+            self._runner.optimizer = self._optimizer()
+        early_stopping = bool(self.early_stopping) and not incremental
+        x = np.ascontiguousarray(X, dtype=_DTYPE)
+        labels, values = self._targets(y)
+        n = len(x)
+        train_rows: np.ndarray | None = None
+        x_val = y_val = None
+        if early_stopping:
+            train_rows, val_rows = self._split(n, y, rng)
+            x_val, y_val = x[val_rows], y[val_rows]
+            n_train = len(train_rows)
+        else:
+            n_train = n
+        if isinstance(self.batch_size, str):
+            batch = min(200, n_train)
+        else:
+            if self.batch_size > n_train:
+                warnings.warn(f"Got `batch_size` larger than the sample size. It is going to be clipped to {n_train}",
+                              UserWarning, stacklevel=3)
+            batch = min(int(self.batch_size), n_train)
+        fit_seed = self._seed(rng)
+        best_params: np.ndarray | None = None
+        params = self._model._params
+        iterations = 1 if incremental else int(self.max_iter)
+        for it in range(iterations):
+            start = time.perf_counter()
+            try:
+                totals = self._runner.run(x, labels, values, train_rows, batch_size=batch, shuffle=bool(self.shuffle),
+                                          seed=fit_seed, epoch=it, lr=self._lr)
+            except EpochDiverged:
+                raise ValueError(_error(
+                    self, f"the training loss became NaN or infinite in iteration {self.n_iter_ + 1} "
+                    f"(learning_rate_init={self.learning_rate_init}); scale the inputs or lower the learning rate")) from None
+            self.n_iter_ += 1
+            self.t_ += totals.rows
+            self.loss_ = totals.loss_sum / totals.rows + self._penalty(totals.batches, totals.rows)
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}  ({time.perf_counter() - start:.3f} s)")
+            if early_stopping:
+                score = self._validation_score(x_val, y_val)
+                self.validation_scores_.append(score)
+                self._no_improvement_count = self._no_improvement_count + 1 if score < self.best_validation_score_ + self.tol else 0
+                if score > self.best_validation_score_:
+                    self.best_validation_score_ = score
+                    best_params = params.copy()
+            else:
+                self._no_improvement_count = self._no_improvement_count + 1 if self.loss_ > self.best_loss_ - self.tol else 0
+                self.best_loss_ = min(self.best_loss_, self.loss_)
+            if self.solver == "sgd" and self.learning_rate == "invscaling":
+                self._lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+            if self._no_improvement_count > self.n_iter_no_change:
+                what = "Validation score" if early_stopping else "Training loss"
+                if self.solver == "sgd" and self.learning_rate == "adaptive" and self._lr / 5.0 > _MIN_ADAPTIVE_LR:
+                    self._lr /= 5.0
+                    self._no_improvement_count = 0
+                    if self.verbose:
+                        print(f"{what} did not improve more than tol={self.tol} for {self.n_iter_no_change} "
+                              f"consecutive epochs. Setting learning rate to {self._lr:f}")
+                else:
+                    if self.verbose:
+                        print(f"{what} did not improve more than tol={self.tol} for {self.n_iter_no_change} "
+                              "consecutive epochs. Stopping.")
+                    break
+            if incremental:
+                break
+            if it + 1 == iterations:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
+                    "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        if early_stopping:
+            self.best_loss_ = None
+            if best_params is not None:
+                params[...] = best_params
+        return self
+
+    def _split(self, n: int, y: np.ndarray, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+        from .data import train_val_test_indices
+
+        n_val = math.ceil(self.validation_fraction * n)
+        if n_val < 2 or n - n_val < 1:
+            raise ValueError(_error(
+                self, f"validation_fraction={self.validation_fraction} of {n} samples leaves {n_val} for validation "
+                f"and {n - n_val} for training; early stopping needs at least 2 and 1"))
+        stratify = self._stratify(y)
+        by: Any = n if stratify is None else stratify
+        try:
+            train, val, _ = train_val_test_indices(by, val_size=n_val, test_size=0, seed=self._seed(rng))
+        except ValueError:
+            # Too few samples of some class to stratify: split at random, as with regression.
+            train, val, _ = train_val_test_indices(n, val_size=n_val, test_size=0, seed=self._seed(rng))
+        return np.sort(train).astype(np.int64), np.sort(val).astype(np.int64)
+
+    def _n_outputs(self, y: np.ndarray) -> int:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ weights
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, ``coefs_[l]`` of shape (units in layer l, units in layer l + 1) (copies)."""
+        check_is_fitted(self, "_model")
+        return [W.copy() for W, _ in self._model._views()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, ``intercepts_[l]`` of shape (units in layer l + 1,) (copies)."""
+        check_is_fitted(self, "_model")
+        return [b.copy() for _, b in self._model._views()]
+
+    @property
+    def model_(self) -> MLP:
+        """The trained :class:`mlpcore.MLP` (shared, not a copy): save it, plot it, fine-tune it."""
+        check_is_fitted(self, "_model")
+        return self._model
+
+    def _forward(self, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
+        """Output activations of validated inputs.
+
+        Training runs in float32, but predictions for users run the float32 weights in float64:
+        the float32 GEMM's rounding depends on how many rows share a call, so a sample's
+        prediction could change in its last bits with the rest of the batch; in float64 those
+        differences are far below float32 resolution. Validation scores during training use
+        float32 (``exact=False``).
+        """
+        if not exact:
+            return self._model.forward(np.ascontiguousarray(x, dtype=_DTYPE))
+        net = self._model._net
+        return net.predict(self._model._params.astype(np.float64), np.ascontiguousarray(x, dtype=np.float64))
+
+    def _outputs(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self._forward(X)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+_COMMON_DOC = """
+    Parameters (scikit-learn's, with its defaults)
+    ----------
+    hidden_layer_sizes: units per hidden layer, e.g. ``(100,)`` or ``(256, 128)``.
+    activation: 'relu', 'tanh', 'logistic', 'identity', and beyond scikit-learn 'leaky_relu'
+        (slope 0.01) and 'softplus'.
+    solver: 'adam' or 'sgd' ('lbfgs' raises ValueError).
+    alpha: L2 penalty ``alpha / (2 |B|) ||W||^2`` per minibatch B.
+    batch_size: 'auto' = min(200, n_samples), or an integer.
+    learning_rate: 'constant', 'invscaling' (``lr_init / (t + 1)^power_t`` after t samples) or
+        'adaptive' (divide by 5 when ``n_iter_no_change`` epochs do not improve by ``tol``); sgd only.
+    learning_rate_init, power_t, max_iter (epochs), shuffle, random_state, tol, verbose,
+    warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1,
+    beta_2, epsilon, n_iter_no_change: as in scikit-learn.
+    dropout: probability of dropping each hidden unit while training (inverted dropout).
+    l1: L1 penalty ``l1 * ||W||_1`` on the weights (elastic net together with ``alpha``).
+    max_norm: cap on the L2 norm of each unit's incoming weights after every step.
+    input_noise: standard deviation of Gaussian noise added to the inputs while training.
+"""
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """A multilayer perceptron classifier, trained by minibatch SGD or Adam in C++.
+
+    Binary (one logistic output), multiclass (softmax) and multilabel (logistic outputs)
+    targets; string or integer labels. ``loss`` is 'log_loss' or 'hinge' (multiclass margin
+    loss on raw scores; no probabilities).
+    """
+
+    __doc__ = (__doc__ or "") + _COMMON_DOC
+    _LOSSES = ("log_loss", "hinge")
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        loss: str = "log_loss",
+        dropout: float = 0.0,
+        l1: float = 0.0,
+        max_norm: float | None = None,
+        input_noise: float = 0.0,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.loss = loss
+        self.dropout = dropout
+        self.l1 = l1
+        self.max_norm = max_norm
+        self.input_noise = input_noise
+
+    # ------------------------------------------------------------- targets
+    def _label_kind(self, y: np.ndarray) -> str:
+        kind = type_of_target(y, input_name="y")
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(_error(self, f"Unknown label type: {kind!r}; y must hold class labels or a multilabel indicator matrix"))
+        return kind
+
+    def _set_classes(self, y: np.ndarray) -> None:
+        kind = self._label_kind(y)
+        self._multilabel = kind == "multilabel-indicator"
+        self.classes_ = np.arange(y.shape[1]) if self._multilabel else unique_labels(y)
+
+    def _n_outputs(self, y: np.ndarray) -> int:
+        k = len(self.classes_)
+        return k if self._multilabel or k > 2 else 1
+
+    def _output_and_loss(self, n_outputs: int) -> tuple[str, str, float]:
+        if self.loss == "hinge":
+            if self._multilabel:
+                raise ValueError(_error(self, "loss='hinge' does not support multilabel targets; use loss='log_loss'"))
+            return "identity", "hinge", 1.0
+        if self._multilabel:
+            # mlpcore's BCE averages over labels; scikit-learn sums them.
+            return "sigmoid", "binary_cross_entropy", float(n_outputs)
+        if n_outputs == 1:
+            return "sigmoid", "binary_cross_entropy", 1.0
+        return "softmax", "cross_entropy", 1.0
+
+    def _encode(self, y: np.ndarray) -> np.ndarray:
+        """Class indices (int32) of y's labels; unknown labels are an error."""
+        idx = np.searchsorted(self.classes_, y)
+        idx = np.clip(idx, 0, len(self.classes_) - 1)
+        bad = self.classes_[idx] != y
+        if np.any(bad):
+            unknown = np.unique(np.asarray(y)[bad])[:5]
+            raise ValueError(_error(self, f"y contains labels not in classes_ {self.classes_.tolist()}: {unknown.tolist()}"))
+        return idx.astype(np.int32)
+
+    def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if self._multilabel:
+            return None, np.ascontiguousarray(y, dtype=_DTYPE)
+        return self._encode(y), None
+
+    def _stratify(self, y: np.ndarray) -> np.ndarray | None:
+        return None if self._multilabel else self._encode(y)
+
+    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
+        return float(accuracy_score(y, self._predict_array(X, exact=False)))
+
+    def _check_y(self, y: np.ndarray) -> np.ndarray:
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                          "to (n_samples,), for example using ravel().", DataConversionWarning, stacklevel=3)
+            y = y.ravel()
+        return y
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any) -> MLPClassifier:
+        """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) or a 0/1 indicator matrix."""
+        self._validate_settings()
+        first = not (self.warm_start and hasattr(self, "_model"))
+        X, y = validate_data(self, X, y, reset=first, multi_output=True, dtype=(np.float64, np.float32))
+        y = self._check_y(y)
+        if first:
+            self._set_classes(y)
+        elif self._label_kind(y) == "multilabel-indicator" != self._multilabel:
+            raise ValueError(_error(self, "warm_start: y must be of the same kind as in the previous fit"))
+        return self._fit(X, y, incremental=False)
+
+    @available_if(lambda self: self.solver in _SOLVERS)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``(X, y)``, continuing the weights and optimiser state of earlier calls.
+
+        ``classes`` (all labels that will ever appear) is required on the first call.
+        """
+        self._validate_settings()
+        first = not hasattr(self, "classes_")
+        X, y = validate_data(self, X, y, reset=first, multi_output=True, dtype=(np.float64, np.float32))
+        y = self._check_y(y)
+        if first:
+            if classes is None:
+                raise ValueError(_error(self, "classes must be passed on the first call to partial_fit"))
+            kind = self._label_kind(y)
+            self._multilabel = kind == "multilabel-indicator"
+            self.classes_ = np.arange(y.shape[1]) if self._multilabel else unique_labels(np.asarray(classes))
+        elif classes is not None and not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):
+            raise ValueError(_error(self, f"classes={list(classes)!r} is not the same as on the first call, {self.classes_.tolist()}"))
+        return self._fit(X, y, incremental=True)
+
+    # ------------------------------------------------------------- predict
+    def _predict_array(self, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
+        out = self._forward(x, exact=exact)
+        if self._multilabel:
+            return (out > (0.0 if self.loss == "hinge" else 0.5)).astype(int)
+        if out.shape[1] == 1:
+            threshold = 0.0 if self.loss == "hinge" else 0.5
+            return self.classes_[(out[:, 0] > threshold).astype(np.intp)]
+        return self.classes_[np.argmax(out, axis=1)]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels (a 0/1 indicator matrix for multilabel targets)."""
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self._predict_array(X)
+
+    def _has_proba(self) -> bool:
+        return self.loss == "log_loss"
+
+    @available_if(_has_proba)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
+        out = self._outputs(X)
+        if out.shape[1] == 1 and not self._multilabel:
+            return np.hstack([1.0 - out, out])
+        return out
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Natural logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw output scores (pre-activation of the output layer for hinge; probabilities' logits otherwise).
+
+        Shape (n_samples,) for two classes, else (n_samples, n_outputs).
+        """
+        out = self._outputs(X)
+        if self.loss == "log_loss":
+            with np.errstate(divide="ignore"):
+                out = np.log(out) if out.shape[1] > 1 and not self._multilabel else np.log(out) - np.log1p(-out)
+        return out[:, 0] if out.shape[1] == 1 and not self._multilabel else out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """A multilayer perceptron regressor (identity output), trained by minibatch SGD or Adam in C++.
+
+    ``loss`` is 'squared_error' (half the squared error, as scikit-learn) or 'absolute_error'.
+    Multi-output targets ``y`` of shape (n_samples, n_targets) are supported.
+    """
+
+    __doc__ = (__doc__ or "") + _COMMON_DOC
+    _LOSSES = ("squared_error", "absolute_error")
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        loss: str = "squared_error",
+        dropout: float = 0.0,
+        l1: float = 0.0,
+        max_norm: float | None = None,
+        input_noise: float = 0.0,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.loss = loss
+        self.dropout = dropout
+        self.l1 = l1
+        self.max_norm = max_norm
+        self.input_noise = input_noise
+
+    def _n_outputs(self, y: np.ndarray) -> int:
+        return 1 if y.ndim == 1 else y.shape[1]
+
+    def _output_and_loss(self, n_outputs: int) -> tuple[str, str, float]:
+        # mlpcore's MSE and MAE average over outputs; scikit-learn's squared error is half the
+        # sum over outputs, and the absolute error here sums over outputs likewise.
+        if self.loss == "squared_error":
+            return "identity", "mse", n_outputs / 2.0
+        return "identity", "mae", float(n_outputs)
+
+    def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        return None, np.ascontiguousarray(y.reshape(len(y), -1), dtype=_DTYPE)
+
+    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
+        return float(r2_score(y, self._predict_array(X, exact=False)))
+
+    def _predict_array(self, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
+        out = self._forward(x, exact=exact).astype(np.float64)
+        return out[:, 0] if self._y_1d else out
+
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
+        """Train on ``X`` (n_samples, n_features) and real targets ``y`` (n_samples,) or (n_samples, n_targets)."""
+        self._validate_settings()
+        first = not (self.warm_start and hasattr(self, "_model"))
+        X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32))
+        self._check_targets(y, first)
+        return self._fit(X, y, incremental=False)
+
+    @available_if(lambda self: self.solver in _SOLVERS)
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch over ``(X, y)``, continuing the weights and optimiser state of earlier calls."""
+        self._validate_settings()
+        first = not hasattr(self, "_model")
+        X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32))
+        self._check_targets(y, first)
+        return self._fit(X, y, incremental=True)
+
+    def _check_targets(self, y: np.ndarray, first: bool) -> None:
+        y_1d = y.ndim == 1
+        if first:
+            self._y_1d = y_1d
+        elif (1 if y_1d else y.shape[1]) != self.n_outputs_:
+            raise ValueError(_error(self, f"y has {1 if y_1d else y.shape[1]} targets, but the model was fitted with {self.n_outputs_}"))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) or (n_samples, n_targets) as ``y`` in fit."""
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self._predict_array(X)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = False
+        return tags
+
+
+class SoftmaxRegression(MLPClassifier):
+    """Softmax (multinomial logistic) regression: an MLPClassifier without hidden layers.
+
+    Two classes give logistic regression (one logistic output). The defaults differ from
+    MLPClassifier's so that it converges on ordinary, standardised problems within a few
+    dozen epochs: Adam with ``learning_rate_init=0.01``, batches of 64, ``max_iter=100``.
+    ``alpha`` is the L2 penalty of the objective above.
+    """
+
+    def __init__(
+        self,
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = 64,
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.01,
+        power_t: float = 0.5,
+        max_iter: int = 100,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        loss: str = "log_loss",
+        l1: float = 0.0,
+        max_norm: float | None = None,
+        input_noise: float = 0.0,
+    ) -> None:
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.loss = loss
+        self.l1 = l1
+        self.max_norm = max_norm
+        self.input_noise = input_noise
+
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        return ()
+
+    def _activation_name(self) -> str:
+        return "identity"
+
+    def _dropout_rate(self) -> Any:
+        return 0.0
