@@ -566,8 +566,9 @@ def test_bad_sweep_input(rng):
         plot.sweep(bad, "hidden")
     with pytest.raises(ValueError, match=r"sweep: no row has any of train_loss, val_loss, test_loss"):
         plot.sweep([{"hidden": 1, "seed": 0}], "hidden", metric="loss")
-    with pytest.raises(TypeError, match=r"sweep: rows\[0\]\['hidden'\] must be a number, a tuple of layer sizes"):
-        plot.sweep([{"hidden": None, "val_score": 0.5}], "hidden")
+    with pytest.raises(TypeError, match=r"sweep: rows\[0\]\['hidden'\] must be a number, a tuple of layer sizes, "
+                                        r"a str, a bool or None \(got list \[1\.5, 2\]\)"):
+        plot.sweep([{"hidden": [1.5, 2], "val_score": 0.5}], "hidden")
     with pytest.raises(ValueError, match=r"sweep: log_x=True needs numeric parameter values"):
         plot.sweep([{"act": "relu", "val_score": 0.5}, {"act": "tanh", "val_score": 0.6}], "act", log_x=True)
     with pytest.raises(ValueError, match=r"sweep: log_x=True needs positive parameter values \(0 allowed\)"):
@@ -593,3 +594,24 @@ def test_bad_digits_input():
         plot.digits(np.zeros((2, 784)), shape=28)
     with pytest.raises(ValueError, match=r"digits: images is empty"):
         plot.digits(np.zeros((0, 784)))
+
+
+def test_sweep_early_stopping_settings_keep_true_apart_from_patience_one_and_none_is_a_category():
+    rows = [{"early_stopping": v, "max_norm": None, "val_score": 0.8 + 0.01 * i, "train_score": 0.9}
+            for i, v in enumerate([False, True, 1, 5])]
+    ax = plot.sweep(rows, "early_stopping").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["False", "True", "1", "5"]
+    np.testing.assert_allclose(line(ax, "validation").get_ydata(), [0.2, 0.19, 0.18, 0.17], rtol=1e-12)
+    rows = [{"max_norm": v, "val_loss": 0.5 - 0.1 * i} for i, v in enumerate([None, 1.0, 3.0])]
+    ax = plot.sweep(rows, "max_norm", metric="loss").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["None", "1", "3"]
+
+
+def test_sweep_refuses_to_average_over_a_second_grid_key(rng):
+    rows = [{"weight_decay": wd, "dropout": p, "seed": 0, "val_score": float(rng.random())}
+            for wd in (0.0, 1e-4) for p in (0.0, 0.2)]
+    with pytest.raises(ValueError, match=r"sweep: rows\[0\] and rows\[1\] have the same weight_decay but different "
+                                         r"dropout \(0\.0 and 0\.2\); plot one dropout at a time"):
+        plot.sweep(rows, "weight_decay")
+    ax = plot.sweep([r for r in rows if r["dropout"] == 0.2], "weight_decay").axes[0]
+    np.testing.assert_array_equal(line(ax, "validation").get_ydata(), [1 - rows[1]["val_score"], 1 - rows[3]["val_score"]])

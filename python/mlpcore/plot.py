@@ -617,30 +617,73 @@ _METRIC_LABELS = {
 }
 
 
-def _param_key(value: Any, where: str, func: str) -> Any:
-    """A hashable form of a swept value: a number, a tuple of ints (hidden sizes), or a str/bool."""
-    if isinstance(value, (bool, np.bool_, str)):
-        return value.item() if isinstance(value, np.bool_) else value
+def _param_key(value: Any, where: str, func: str) -> tuple[str, Any]:
+    """A hashable, tagged form of a swept value: ``("num", 3)``, ``("layers", (20, 20))``,
+    ``("str", "relu")``, ``("bool", True)`` or ``("none", None)``. The tag keeps True apart
+    from 1 (an early-stopping sweep has both: "on" and "patience 1")."""
+    if value is None:
+        return ("none", None)
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool", bool(value))
+    if isinstance(value, str):
+        return ("str", value)
     if isinstance(value, numbers.Real):
-        v = float(value) if not isinstance(value, numbers.Integral) else int(value)
+        v = int(value) if isinstance(value, numbers.Integral) else float(value)
         if not math.isfinite(v):
             raise ValueError(f"{func}: {where} must be finite (got {value})")
-        return v
+        return ("num", v)
     if isinstance(value, (tuple, list, np.ndarray)):
         items = list(np.asarray(value).ravel()) if isinstance(value, np.ndarray) else list(value)
         if all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in items):
-            return tuple(int(v) for v in items)
+            return ("layers", tuple(int(v) for v in items))
     raise TypeError(
-        f"{func}: {where} must be a number, a tuple of layer sizes, a str or a bool (got {describe(value)})"
+        f"{func}: {where} must be a number, a tuple of layer sizes, a str, a bool or None (got {describe(value)})"
     )
 
 
-def _param_label(key: Any) -> str:
-    if isinstance(key, tuple):
-        return "-".join(map(str, key)) if key else "none"
-    if isinstance(key, float):
-        return f"{key:g}"
-    return str(key)
+def _param_label(key: tuple[str, Any]) -> str:
+    kind, value = key
+    if kind == "layers":
+        return "-".join(map(str, value)) if value else "none"
+    if kind == "num" and isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# Row keys that are results or trial bookkeeping, not settings.
+_RESULT_KEYS = frozenset(
+    {"seed", "epoch", "epochs", "seconds"}
+    | {f"{split}_{what}" for split in ("train", "val", "test") for what in ("loss", "score")}
+)
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # arrays and other values without a single truth value
+        return a is b
+
+
+def _check_one_setting(rows: list[Mapping[str, Any]], group: np.ndarray, param: str, func: str) -> None:
+    """Rows with the same ``param`` value must differ only by seed: averaging over another
+    swept setting (a second grid key) would draw a mean of different models."""
+    first: dict[int, int] = {}
+    for i, g in enumerate(group.tolist()):
+        j = first.setdefault(g, i)
+        if j == i:
+            continue
+        for key in rows[i].keys() | rows[j].keys():
+            if key == param or key in _RESULT_KEYS:
+                continue
+            a, b = rows[j].get(key), rows[i].get(key)
+            if not _same_value(a, b):
+                raise ValueError(
+                    f"{func}: rows[{j}] and rows[{i}] have the same {param} but different {key} "
+                    f"({a!r} and {b!r}); plot one {key} at a time, e.g. "
+                    f"[r for r in rows if r[{key!r}] == {a!r}]"
+                )
 
 
 def _sweep_rows(rows: Any, param: Any, func: str) -> list[Mapping[str, Any]]:
@@ -724,12 +767,15 @@ def sweep(
         parameter under ``param``, and ``train_loss``, ``val_loss``, ``test_loss``,
         ``train_score``, ``val_score``, ``test_score`` (accuracy for classifiers, R² for
         regressors). A split is drawn when its key is given (not None) in every row; given in
-        only some rows is an error.
+        only some rows is an error. Rows with the same ``param`` value are repeats (seeds):
+        if they differ in another setting (a second key of a regularisation grid) it is a
+        ValueError, since their mean would mix different models; select one setting first.
     param:
         The key of the swept parameter. Numbers are drawn on a numeric axis. Hidden-layer
         tuples with one layer, ``(6,)``, count as their number of units (a plain ``6`` too);
-        deeper ones such as ``(20, 20)`` (and strings, bools) are categories labelled
-        ``"20-20"``, in the order they first appear in ``rows``.
+        deeper ones such as ``(20, 20)`` (and ``()``, strings, bools, None) are categories
+        labelled ``"20-20"`` (``"none"`` for ``()``), in the order they first appear in ``rows``.
+        The depth of a network is not its number of units, so they get no shared numeric axis.
     metric:
         ``"error"`` plots ``1 − score`` (falls as the model gets better), ``"score"`` the
         scores, ``"loss"`` the losses.
@@ -753,17 +799,17 @@ def sweep(
     check_choice(metric, "metric", func, tuple(_METRIC_KEYS))
     runs = _sweep_rows(rows, param, func)
     keys = [_param_key(row[param], f"rows[{i}][{param!r}]", func) for i, row in enumerate(runs)]
-    # One-layer tuples and plain integers both mean "this many hidden units": a numeric axis.
-    if all(isinstance(k, tuple) and len(k) == 1 or isinstance(k, (int, float)) and not isinstance(k, bool)
-           for k in keys):
-        keys = [k[0] if isinstance(k, tuple) else k for k in keys]
-        categorical = False
-        order = sorted(set(keys))
-    else:
-        categorical = True
+    # One-layer tuples and plain numbers both mean "this many hidden units": a numeric axis.
+    categorical = not all(kind == "num" or (kind == "layers" and len(v) == 1) for kind, v in keys)
+    if categorical:
         order = list(dict.fromkeys(keys))
-    group = np.array([order.index(k) for k in keys])
-    x = np.arange(len(order), dtype=np.float64) if categorical else np.asarray(order, dtype=np.float64)
+    else:
+        keys = [("num", v[0] if kind == "layers" else v) for kind, v in keys]
+        order = sorted(set(keys), key=lambda k: k[1])
+    position = {k: i for i, k in enumerate(order)}
+    group = np.array([position[k] for k in keys])
+    _check_one_setting(runs, group, param, func)
+    x = np.arange(len(order), dtype=np.float64) if categorical else np.array([v for _, v in order], dtype=np.float64)
     scale = _x_scale(func, x, log_x, categorical)
 
     series = {split: _split_values(runs, split, metric, func) for split in ("train", "val", "test")}
@@ -773,6 +819,7 @@ def sweep(
 
     fig, ax = _axes(ax, (6.4, 4.4))
     repeated = np.bincount(group).max() > 1
+    best = 0  # index of the best mean validation figure
     for split, values in series.items():
         if values is None:
             continue
@@ -786,8 +833,9 @@ def sweep(
             ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0, label="_band")
         if split == "val":
             best = int(np.argmax(mean) if metric == "score" else np.argmin(mean))
-            ax.axvline(x[best], color="0.35", linestyle=":", linewidth=1.2,
-                       label=f"best validation ({param} = {_param_label(order[best])})")
+    if series["val"] is not None:
+        ax.axvline(x[best], color="0.35", linestyle=":", linewidth=1.2,
+                   label=f"best validation ({param} = {_param_label(order[best])})")
     if scale != "linear":
         # Explicit limits: autoscaling a symlog axis also opens its (empty) negative side.
         low_x = float(x[x > 0].min())
