@@ -7,9 +7,11 @@ workers and on a local Dask cluster, the plain loop without joblib, pandas, and 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -41,10 +43,10 @@ def without_seconds(rows: list[dict]) -> list[dict]:
 
 def manual_fit(X_train, y_train, X_val, y_val, *, hidden, seed, n_out=2, output="softmax", epochs=20,
                lr=0.1, momentum=0.9, batch_size=32, weight_decay=0.0, dropout=0.0, early_stopping=None,
-               callbacks=None):
+               callbacks=None, loss=None, dtype="float32"):
     """One trial with the plain API, as the experiments module documents it."""
-    model = mlpcore.MLP([X_train.shape[1], *hidden, n_out], activation="relu", output=output,
-                        dropout=dropout, seed=seed)
+    model = mlpcore.MLP([X_train.shape[1], *hidden, n_out], activation="relu", output=output, loss=loss,
+                        dropout=dropout, seed=seed, dtype=dtype)
     optimizer = mlpcore.SGD(lr=lr, momentum=momentum, weight_decay=weight_decay)
     history = mlpcore.fit(model, X_train, y_train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
                           validation_data=(X_val, y_val), early_stopping=early_stopping, seed=seed,
@@ -78,23 +80,26 @@ def test_capacity_rows_have_the_schema_and_order(spiral):
         assert row["epochs"] == FAST["epochs"] and row["seconds"] > 0
 
 
-def test_capacity_row_equals_an_independent_fit(spiral):
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_capacity_row_equals_an_independent_fit(spiral, dtype):
     X, y = spiral
-    rows = ex.capacity_sweep(X, y, [3, [6, 4]], seeds=[7, 11], val_size=0.2, test_size=0.2, seed=SPLIT_SEED, **FAST)
+    rows = ex.capacity_sweep(X, y, [3, [6, 4]], seeds=[7, 11], val_size=0.2, test_size=0.2, seed=SPLIT_SEED,
+                             dtype=dtype, **FAST)
     row = rows[3]
     assert (row["hidden"], row["seed"]) == ((6, 4), 11)  # a list entry comes back as a tuple
     X_tr, X_va, X_te, y_tr, y_va, y_te = train_val_test_split(X, y, val_size=0.2, test_size=0.2, seed=SPLIT_SEED)
-    model, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(6, 4), seed=11)
+    model, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(6, 4), seed=11, dtype=dtype)
     # Same seeds, same weights: the validation figures are fit's own, bit for bit.
     assert row["val_loss"] == history.val_loss[-1]
     assert row["val_score"] == history.val_accuracy[-1]
     assert row["epochs"] == history.epochs == FAST["epochs"]
     assert row["train_score"] == mlpcore.metrics.accuracy(y_tr, model.predict(X_tr))
     assert row["test_score"] == mlpcore.metrics.accuracy(y_te, model.predict(X_te))
-    # The C++ loss (float32) against float64 numpy on the model's probabilities.
-    assert row["train_loss"] == pytest.approx(cross_entropy(model, X_tr, y_tr), rel=1e-5)
-    assert row["test_loss"] == pytest.approx(cross_entropy(model, X_te, y_te), rel=1e-5)
-    assert row["val_loss"] == pytest.approx(cross_entropy(model, X_va, y_va), rel=1e-5)
+    # The C++ loss against float64 numpy on the model's probabilities (float32: to rounding).
+    rel = 1e-5 if dtype == "float32" else 1e-12
+    assert row["train_loss"] == pytest.approx(cross_entropy(model, X_tr, y_tr), rel=rel)
+    assert row["test_loss"] == pytest.approx(cross_entropy(model, X_te, y_te), rel=rel)
+    assert row["val_loss"] == pytest.approx(cross_entropy(model, X_va, y_va), rel=rel)
 
 
 def test_more_hidden_units_fit_the_spiral_better():
@@ -155,9 +160,53 @@ def test_regression_targets_give_mse_and_r2(regression):
         assert row["train_score"] > 0.5  # the net learned something, so R² is not trivially 0
 
 
+def test_hinge_and_mae_losses_can_be_chosen(spiral, regression):
+    X, y = spiral
+    (row,) = ex.capacity_sweep(X, y, [6], seeds=[3], loss="hinge", **FAST)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    model, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(6,), seed=3, output="identity", loss="hinge")
+    assert row["val_loss"] == history.val_loss[-1]
+    assert row["val_score"] == history.val_accuracy[-1] == mlpcore.metrics.accuracy(y_va, model.predict(X_va))
+    # Multiclass margin loss, mean_i sum_{j != y_i} max(0, 1 - s_{i,y_i} + s_ij) / k, in float64.
+    s = model.forward(X_tr).astype(np.float64)
+    margins = np.maximum(0.0, 1.0 - s[np.arange(len(y_tr)), y_tr][:, None] + s)
+    margins[np.arange(len(y_tr)), y_tr] = 0.0
+    assert row["train_loss"] == pytest.approx(np.mean(margins.sum(axis=1) / 2), rel=1e-5)
+
+    X, y = regression
+    (row,) = ex.capacity_sweep(X, y, [6], seeds=[3], loss="mae", epochs=20, lr=0.02)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    model, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(6,), seed=3, n_out=1, output="identity",
+                                loss="mae", lr=0.02)
+    assert row["val_loss"] == history.val_loss[-1]
+    assert row["train_loss"] == pytest.approx(np.mean(np.abs(model.predict(X_tr)[:, 0] - y_tr)), rel=1e-5)
+
+
+def test_ctrl_c_stops_the_sweep(spiral, monkeypatch):
+    # fit turns Ctrl-C into a short history; the sweep must not report that trial as finished.
+    X, y = spiral
+    calls = []
+
+    def interrupted_fit(*args, **kwargs):
+        def press_ctrl_c(epoch, history):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+        calls.append(1)
+        history = mlpcore.fit(*args, **{**kwargs, "callbacks": [press_ctrl_c]})
+        assert history.interrupted and history.epochs == 3 < FAST["epochs"]
+        return history
+
+    monkeypatch.setattr(ex, "fit", interrupted_fit)
+    with pytest.raises(KeyboardInterrupt):
+        ex.capacity_sweep(X, y, [3, 6], n_jobs=1, **FAST)
+    assert len(calls) == 1  # the second trial never started
+
+
 def test_a_diverged_trial_raises_with_its_name(regression):
     X, y = regression
-    with pytest.raises(mlpcore.TrainingDivergedError, match=re.escape("capacity_sweep: trial (hidden=16, seed=0) diverged")):
+    message = re.escape("capacity_sweep: trial (hidden=16, seed=0) diverged: fit: the training loss became NaN")
+    with pytest.raises(mlpcore.TrainingDivergedError, match=message):
         ex.capacity_sweep(X, y * 1e3, [16], epochs=5, lr=5.0)
 
 
@@ -250,7 +299,8 @@ def test_learning_curve_rows_match_history(spiral):
     seconds = [r["seconds"] for r in curve]
     assert seconds[0] > 0 and seconds == sorted(seconds)  # cumulative training time
     # The last epoch is the capacity sweep's row of the same configuration.
-    (final,) = ex.capacity_sweep(X, y, [(8,)], seeds=[6], test_size=0.2, seed=SPLIT_SEED, **{**FAST, "epochs": epochs})
+    (final,) = ex.capacity_sweep(X, y, [(8,)], seeds=[6], test_size=0.2, seed=SPLIT_SEED,
+                                 **{**FAST, "epochs": epochs})
     assert {k: curve[-1][k] for k in FIGURES} == {k: final[k] for k in FIGURES}
 
 
@@ -306,6 +356,17 @@ def test_a_diverged_trial_in_a_worker_raises_in_the_caller(regression):
     assert isinstance(info.value.history, mlpcore.History)
 
 
+@contextlib.contextmanager
+def local_dask_client(distributed) -> Iterator:
+    """Two single-threaded worker processes on 127.0.0.1, closed on exit. No dashboard; the
+    scheduler's HTTP server (health and metrics routes, which it starts anyway, on port 8787 by
+    default) takes a free loopback port, so concurrent test runs cannot collide on 8787."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                  processes=True, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
 def test_dask_cluster_gives_the_same_table(spiral):
     distributed = pytest.importorskip("distributed")
     joblib = pytest.importorskip("joblib")
@@ -313,16 +374,11 @@ def test_dask_cluster_gives_the_same_table(spiral):
     kwargs = dict(seeds=2, test_size=0.2, **FAST)
     sequential = ex.capacity_sweep(X, y, [3, (8, 8)], n_jobs=1, **kwargs)
     curve_sequential = ex.learning_curve(X, y, hidden=8, n_jobs=1, dropout=0.1, **kwargs)
-    # No dashboard; the scheduler's HTTP server (health and metrics routes, which it starts anyway, on
-    # port 8787 by default) takes a free loopback port, so concurrent test runs cannot collide on 8787.
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                                  processes=True, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
-            distributed.Client(cluster) as client:
-        with joblib.parallel_backend("dask"):
-            on_cluster = ex.capacity_sweep(X, y, [3, (8, 8)], **kwargs)
-            curve_on_cluster = ex.learning_curve(X, y, hidden=8, dropout=0.1, **kwargs)
-        workers = client.run(lambda: __import__("os").getpid())
-    assert len(workers) == 2
+    with local_dask_client(distributed) as client, joblib.parallel_backend("dask"), \
+            distributed.get_task_stream(client) as tasks:
+        on_cluster = ex.capacity_sweep(X, y, [3, (8, 8)], **kwargs)
+        curve_on_cluster = ex.learning_curve(X, y, hidden=8, dropout=0.1, **kwargs)
+    assert len({task["worker"] for task in tasks.data}) >= 1  # the trials really ran on the workers
     assert without_seconds(on_cluster) == without_seconds(sequential)
     assert without_seconds(curve_on_cluster) == without_seconds(curve_sequential)
 
@@ -332,7 +388,8 @@ def test_without_joblib_a_plain_loop_runs(spiral, monkeypatch):
     reference = ex.capacity_sweep(X, y, [3], seeds=2, n_jobs=1, **FAST)
     monkeypatch.setitem(sys.modules, "joblib", None)  # import joblib now raises ImportError
     assert without_seconds(ex.capacity_sweep(X, y, [3], seeds=2, **FAST)) == without_seconds(reference)
-    with pytest.raises(ImportError, match=re.escape('n_jobs=2 needs joblib; install it with pip install "mlpcore[sweep]"')):
+    hint = re.escape('capacity_sweep: n_jobs=2 needs joblib; install it with pip install "mlpcore[sweep]"')
+    with pytest.raises(ImportError, match=hint):
         ex.capacity_sweep(X, y, [3], n_jobs=2, **FAST)
 
 
@@ -373,7 +430,8 @@ BAD_CALLS = [
     (ex.capacity_sweep, (X_OK, Y_OK, ["abc"]), {}, TypeError,
      r"capacity_sweep: hidden\[0\] must be a positive integer or a tuple of positive integers"),
     (ex.capacity_sweep, (X_OK, Y_OK, [(4, 0)]), {}, TypeError, r"capacity_sweep: hidden\[0\] must be a positive"),
-    (ex.capacity_sweep, (X_OK, Y_OK, [3, (3,)]), {}, ValueError, r"capacity_sweep: hidden must not repeat a capacity"),
+    (ex.capacity_sweep, (X_OK, Y_OK, [3, (3,)]), {}, ValueError,
+     r"capacity_sweep: hidden must not repeat a capacity"),
     (ex.capacity_sweep, (X_OK, Y_OK, [3]), {"seeds": 0}, ValueError, r"capacity_sweep: seeds must be >= 1"),
     (ex.capacity_sweep, (X_OK, Y_OK, [3]), {"seeds": [1, 1]}, ValueError, r"capacity_sweep: seeds must be distinct"),
     (ex.capacity_sweep, (X_OK, Y_OK, [3]), {"seeds": [-1]}, ValueError, r"capacity_sweep: seeds\[0\] must be >= 0"),
@@ -419,7 +477,9 @@ BAD_CALLS = [
     (ex.capacity_sweep, (X_OK, Y_OK + 0.5, [3]), {"loss": "cross_entropy"}, ValueError,
      r"capacity_sweep: y must hold class labels, but it contains non-integer values"),
     (ex.capacity_sweep, (np.full((60, 2), 1e39), Y_OK, [3]), {}, ValueError,
-     r"capacity_sweep: X contains infinite values"),
+     r"capacity_sweep: X has values beyond the float32 range \(\|x\| > 3.4e\+38\); scale the inputs"),
+    (ex.capacity_sweep, (X_OK, Y_OK, [3]), {"validation_data": (X_OK, [0, 1] * 29 + [0, np.nan])}, ValueError,
+     r"capacity_sweep: validation_data y contains NaN"),
     (ex.regularization_sweep, (X_OK, Y_OK, {"lr": [0.1]}), {}, ValueError,
      r"regularization_sweep: grid keys must be among 'weight_decay', 'l1', 'dropout'"),
     (ex.regularization_sweep, (X_OK, Y_OK, {}), {}, ValueError, r"regularization_sweep: grid is empty"),

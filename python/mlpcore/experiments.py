@@ -41,15 +41,19 @@ weights, minibatch order, dropout masks and input noise depend on ``s`` alone, n
 order or place in which trials run. Within a seed, all settings therefore share their random
 numbers (a paired comparison), and any row can be recomputed with the plain API.
 
-**Parallelism.** Trials run through ``joblib.Parallel(n_jobs=n_jobs)``; inside
-``with joblib.parallel_backend("dask"):`` (or ``joblib.parallel_config``) they run on a Dask
-cluster. Rows come back in a fixed order (settings in the order described by each function,
-seeds within a setting, epochs within a seed) and are bit-identical, apart from ``seconds``,
-whatever ``n_jobs`` or backend. Trials running outside the calling process (loky, Dask
-workers) set their kernels to one thread, since the trials themselves then share the cores;
-results do not depend on the thread count. joblib is optional (``pip install "mlpcore[sweep]"``,
+**Parallelism.** Trials run through ``joblib.Parallel(n_jobs=n_jobs)``; with the default
+``n_jobs=None`` inside ``with joblib.parallel_backend("dask"):`` (or ``joblib.parallel_config``)
+they run on a Dask cluster. Rows come back in a fixed order (settings in the order described
+by each function, seeds within a setting, epochs within a seed) and are bit-identical, apart
+from ``seconds``, whatever ``n_jobs`` or backend. Trials running outside the calling process
+(loky, Dask workers) set that worker process's kernels to one thread
+(:func:`mlpcore.set_num_threads`), since the trials themselves then share the cores (on 2
+cores, two workers with one thread each ran a sweep of batch-32 trials about twice as fast
+as with two threads each); results do not depend on the thread count, and the calling
+process keeps its setting. joblib is optional (``pip install "mlpcore[sweep]"``,
 ``"mlpcore[dask]"`` for the cluster backend): with ``n_jobs=1``, or ``n_jobs=None`` and no
-joblib installed, trials run in a plain loop.
+joblib installed, trials run in a plain loop. Ctrl-C stops the sweep (KeyboardInterrupt)
+rather than cutting one trial short.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ import inspect
 import itertools
 import numbers
 import os
+import socket
 import sys
 import textwrap
 import time
@@ -67,7 +72,6 @@ from typing import Any
 
 import numpy as np
 
-from . import metrics
 from ._runtime import set_num_threads
 from ._validation import (
     as_float_array,
@@ -90,7 +94,14 @@ from .training import EarlyStopping, History, TrainingDivergedError, fit
 __all__ = ["REGULARIZATION_KEYS", "capacity_sweep", "learning_curve", "regularization_sweep"]
 
 #: Settings a :func:`regularization_sweep` grid may vary.
-REGULARIZATION_KEYS: tuple[str, ...] = ("weight_decay", "l1", "dropout", "input_noise", "max_norm", "early_stopping")
+REGULARIZATION_KEYS: tuple[str, ...] = (
+    "weight_decay",
+    "l1",
+    "dropout",
+    "input_noise",
+    "max_norm",
+    "early_stopping",
+)
 
 _LOSSES = ("cross_entropy", "hinge", "mse", "mae")
 _CLASSIFICATION_LOSSES = ("cross_entropy", "hinge")
@@ -160,13 +171,17 @@ def _base_config(func: str, options: dict[str, Any]) -> dict[str, Any]:
     cfg["hidden"] = _as_hidden(options["hidden"], "hidden", func)
     activation = options["activation"]
     if not isinstance(activation, str):
-        raise TypeError(f"{func}: activation must be a name, one of {', '.join(ACTIVATIONS)} (got {describe(activation)})")
+        raise TypeError(
+            f"{func}: activation must be a name, one of {', '.join(ACTIVATIONS)} (got {describe(activation)})"
+        )
     cfg["activation"] = check_choice(activation, "activation", func, ACTIVATIONS)
     cfg["epochs"] = check_int(options["epochs"], "epochs", func, minimum=1)
     batch_size = options["batch_size"]
     cfg["batch_size"] = None if batch_size is None else check_int(batch_size, "batch_size", func, minimum=1)
     cfg["lr"] = check_float(options["lr"], "lr", func, minimum=0.0, min_inclusive=False)
-    cfg["momentum"] = check_float(options["momentum"], "momentum", func, minimum=0.0, maximum=1.0, max_inclusive=False)
+    cfg["momentum"] = check_float(
+        options["momentum"], "momentum", func, minimum=0.0, maximum=1.0, max_inclusive=False
+    )
     nesterov = options["nesterov"]
     if not isinstance(nesterov, bool):
         raise TypeError(f"{func}: nesterov must be a bool (got {describe(nesterov)})")
@@ -191,14 +206,18 @@ def _check_seeds(seeds: Any, func: str) -> list[int]:
         if len(set(checked)) != len(checked):
             raise ValueError(f"{func}: seeds must be distinct (got {checked})")
         return checked
-    raise TypeError(f"{func}: seeds must be a count or a list of non-negative integers (got {describe(seeds)})")
+    raise TypeError(
+        f"{func}: seeds must be a count or a list of non-negative integers (got {describe(seeds)})"
+    )
 
 
 def _check_run_options(func: str, n_jobs: Any, verbose: Any) -> int | None:
     if n_jobs is not None:
         n_jobs = check_int(n_jobs, "n_jobs", func)
         if n_jobs == 0:
-            raise ValueError(f"{func}: n_jobs must be None, a positive count or negative (-1: all cores) (got 0)")
+            raise ValueError(
+                f"{func}: n_jobs must be None, a positive count or negative (-1: all cores) (got 0)"
+            )
     if not isinstance(verbose, bool):
         raise TypeError(f"{func}: verbose must be a bool (got {describe(verbose)})")
     return n_jobs
@@ -296,11 +315,14 @@ def _prepare_data(
         raise ValueError(f"{func}: pass validation_data or val_size, not both")
     if test_data is not None and test_size is not None:
         raise ValueError(f"{func}: pass test_data or test_size, not both")
-    n_val = 0 if validation_data is not None else check_size(
-        _DEFAULT_VAL_SIZE if val_size is None else val_size, "val_size", func
+    n_val = (
+        0
+        if validation_data is not None
+        else check_size(_DEFAULT_VAL_SIZE if val_size is None else val_size, "val_size", func)
     )
     n_test = 0 if test_size is None else check_size(test_size, "test_size", func)
-    raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    # part -> (X, y, name of X, name of y), the names for error messages.
+    raw: dict[str, tuple[np.ndarray, np.ndarray, str, str]] = {}
     if n_val or n_test:
         try:
             x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(
@@ -308,15 +330,13 @@ def _prepare_data(
             )
         except ValueError as exc:
             raise ValueError(f"{func}: {exc}") from None
-        raw["train"] = (x_tr, y_tr)
-        if validation_data is None:
-            if len(x_va) == 0:
-                raise ValueError(f"{func}: val_size={val_size!r} leaves no validation samples; a sweep needs some")
-            raw["val"] = (x_va, y_va)
-        if n_test:
-            raw["test"] = (x_te, y_te)
+        raw["train"] = (x_tr, y_tr, "X", "y")
+        if len(x_va):
+            raw["val"] = (x_va, y_va, "X", "y (validation part)")
+        if len(x_te):
+            raw["test"] = (x_te, y_te, "X", "y (test part)")
     else:
-        raw["train"] = (x_all, y_all)
+        raw["train"] = (x_all, y_all, "X", "y")
     if validation_data is None and "val" not in raw:
         raise ValueError(f"{func}: val_size must leave at least one validation sample (got {val_size!r})")
     for part, given, name in (("val", validation_data, "validation_data"), ("test", test_data, "test_data")):
@@ -326,14 +346,18 @@ def _prepare_data(
             gy = _targets(gy, f"{name} y", func, classifier)
             check_same_length(func, **{f"{name} X": gx, f"{name} y": gy})
             if gx.shape[1] != x_all.shape[1]:
-                raise ValueError(f"{func}: {name} X must have {x_all.shape[1]} columns like X (got {gx.shape[1]})")
-            raw[part] = (gx, gy)
+                raise ValueError(
+                    f"{func}: {name} X must have {x_all.shape[1]} columns like X (got {gx.shape[1]})"
+                )
+            raw[part] = (gx, gy, f"{name} X", f"{name} y")
 
     y_train = raw["train"][1]
     if classifier:
         classes = np.unique(y_train)
         if len(classes) < 2:
-            raise ValueError(f"{func}: y must hold at least 2 classes in the training part (got {classes.tolist()})")
+            raise ValueError(
+                f"{func}: y must hold at least 2 classes in the training part (got {classes.tolist()})"
+            )
         n_outputs = len(classes)
     else:
         n_outputs = 1 if y_train.ndim == 1 else y_train.shape[1]
@@ -346,18 +370,26 @@ def _prepare_data(
     for part in _PARTS:
         if part not in raw:
             continue
-        x, target = raw[part]
-        name = {"train": "y", "val": "validation_data y", "test": "test_data y"}[part]
+        x, target, x_name, name = raw[part]
         with np.errstate(over="ignore"):  # beyond float32 becomes inf: rejected just below
             x = np.ascontiguousarray(x, dtype=dtype)
-        check_finite(x, "X", func)
+        try:
+            check_finite(x, x_name, func)
+        except ValueError:
+            # The float64 values were checked finite, so the cast overflowed.
+            raise ValueError(
+                f"{func}: {x_name} has values beyond the {dtype} range (|x| > {np.finfo(dtype).max:.3g}); "
+                "scale the inputs"
+            ) from None
         if classifier:
             codes = _encode(target, classes, name, func)
             data.parts[part] = _Part(x, codes, codes)
         else:
             columns = 1 if target.ndim == 1 else target.shape[1]
             if columns != n_outputs:
-                raise ValueError(f"{func}: {name} must have {n_outputs} target column(s) like y (got {columns})")
+                raise ValueError(
+                    f"{func}: {name} must have {n_outputs} target column(s) like y (got {columns})"
+                )
             data.parts[part] = _Part(x, target.reshape(len(target), n_outputs), target)
     return data
 
@@ -374,12 +406,23 @@ class _Outcome:
     history: History | None = None
 
 
-def _evaluate(model: MLP, part: _Part, targets: tuple[np.ndarray | None, np.ndarray | None]) -> tuple[float, float]:
+def _evaluate(
+    model: MLP, part: _Part, targets: tuple[np.ndarray | None, np.ndarray | None]
+) -> tuple[float, float]:
     """Mean data loss and score of the current weights, as fit computes its validation loss."""
     total, correct, count = model._net.evaluate(model._params, part.x, targets[0], targets[1], None)
     if model.is_classifier:
         return total / count, correct / count
-    return total / count, metrics.r2(part.y_true, model.predict(part.x).reshape(part.y_true.shape))
+    # Imported here: metrics pulls in scipy.stats, which classification trials (and the start of
+    # every worker process) do without.
+    from .metrics import r2
+
+    return total / count, r2(part.y_true, model.predict(part.x).reshape(part.y_true.shape))
+
+
+def _process() -> tuple[str, int]:
+    """This process, also told apart from one with the same pid on another machine."""
+    return socket.gethostname(), os.getpid()
 
 
 def _trial(
@@ -389,10 +432,10 @@ def _trial(
     data: _Data,
     seed: int,
     curve: bool,
-    parent_pid: int,
+    caller: tuple[str, int],
 ) -> _Outcome:
     """Train and evaluate one model; self-contained, so it runs in any process or on any worker."""
-    if os.getpid() != parent_pid:
+    if _process() != caller:
         # Trials run side by side there; one kernel thread each avoids oversubscribing the cores.
         set_num_threads(1)
     model = MLP(
@@ -438,8 +481,16 @@ def _trial(
 
     def record(epoch: int, history: History) -> None:
         # "epochs" is filled in once the fit is over.
-        per_epoch.append({**labels, "seed": seed, "epoch": epoch + 1, **figures(), "epochs": None,
-                          "seconds": float(sum(history.epoch_time))})
+        per_epoch.append(
+            {
+                **labels,
+                "seed": seed,
+                "epoch": epoch + 1,
+                **figures(),
+                "epochs": None,
+                "seconds": float(sum(history.epoch_time)),
+            }
+        )
 
     start = time.perf_counter()
     try:
@@ -459,6 +510,9 @@ def _trial(
     except TrainingDivergedError as exc:
         # Returned rather than raised: the exception does not survive pickling back from a worker.
         return _Outcome([], str(exc), exc.history)
+    if history.interrupted:
+        # fit turns Ctrl-C into a short history; a sweep stops instead of reporting a cut-off trial.
+        raise KeyboardInterrupt
     seconds = time.perf_counter() - start
     if curve:
         for r in per_epoch:
@@ -482,8 +536,8 @@ def _run(
     verbose: bool,
 ) -> list[dict[str, Any]]:
     """All (setting, seed) trials, settings outer and seeds inner; rows in that order."""
-    pid = os.getpid()
-    tasks = [(func, labels, cfg, data, s, curve, pid) for labels, cfg in settings for s in seeds]
+    caller = _process()
+    tasks = [(func, labels, cfg, data, s, curve, caller) for labels, cfg in settings for s in seeds]
     joblib = None
     if n_jobs != 1:
         try:
@@ -513,13 +567,14 @@ def _run(
                     f"train_loss {last['train_loss']:.4f}  val_loss {last['val_loss']:.4f}  "
                     f"val_score {last['val_score']:.4f}  {last['epochs']} epochs  {last['seconds']:.2f}s"
                 )
-            print(f"{func}: trial {i + 1}/{len(tasks)} ({_describe_trial(labels, s)}): {summary}", file=sys.stderr, flush=True)
+            trial = f"trial {i + 1}/{len(tasks)} ({_describe_trial(labels, s)})"
+            print(f"{func}: {trial}: {summary}", file=sys.stderr, flush=True)
     rows: list[dict[str, Any]] = []
     for task, outcome in zip(tasks, outcomes):
         if outcome.error is not None:
-            assert outcome.history is not None
             raise TrainingDivergedError(
-                f"{func}: trial ({_describe_trial(task[1], task[4])}) diverged: {outcome.error}", outcome.history
+                f"{func}: trial ({_describe_trial(task[1], task[4])}) diverged: {outcome.error}",
+                outcome.history if outcome.history is not None else History(),
             )
         rows.extend(outcome.rows)
     return rows
@@ -631,13 +686,25 @@ def capacity_sweep(
         raise ValueError(f"{func}: hidden is empty (give the capacities to compare, e.g. [3, 6, 20])")
     widths = [_as_hidden(h, f"hidden[{i}]", func) for i, h in enumerate(capacities)]
     if len(set(widths)) != len(widths):
-        raise ValueError(f"{func}: hidden must not repeat a capacity (got {[_hidden_label(h) for h in capacities]})")
+        raise ValueError(
+            f"{func}: hidden must not repeat a capacity (got {[_hidden_label(h) for h in capacities]})"
+        )
     options = dict(locals())
     cfg = _base_config(func, {**options, "hidden": ()})
     seed_list = _check_seeds(seeds, func)
     n_jobs = _check_run_options(func, n_jobs, verbose)
-    data = _prepare_data(func, X, y, loss=loss, dtype=cfg["dtype"], val_size=val_size, test_size=test_size,
-                         validation_data=validation_data, test_data=test_data, seed=seed)
+    data = _prepare_data(
+        func,
+        X,
+        y,
+        loss=loss,
+        dtype=cfg["dtype"],
+        val_size=val_size,
+        test_size=test_size,
+        validation_data=validation_data,
+        test_data=test_data,
+        seed=seed,
+    )
     settings = [({"hidden": _hidden_label(h)}, {**cfg, "hidden": w}) for h, w in zip(capacities, widths)]
     return _run(func, settings, seed_list, data, curve=False, n_jobs=n_jobs, verbose=verbose)
 
@@ -649,6 +716,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _grid_settings(grid: Any, func: str) -> list[dict[str, Any]]:
     """The settings of a dict of lists (Cartesian product, first key slowest) or a list of dicts."""
+
     def check_keys(keys: Any, where: str) -> None:
         for key in keys:
             if key not in REGULARIZATION_KEYS:
@@ -657,7 +725,9 @@ def _grid_settings(grid: Any, func: str) -> list[dict[str, Any]]:
 
     if isinstance(grid, Mapping):
         if not grid:
-            raise ValueError(f"{func}: grid is empty (give lists of values for some of {', '.join(REGULARIZATION_KEYS)})")
+            raise ValueError(
+                f"{func}: grid is empty (give lists of values for some of {', '.join(REGULARIZATION_KEYS)})"
+            )
         check_keys(grid, "grid")
         axes = []
         for key, values in grid.items():
@@ -677,7 +747,9 @@ def _grid_settings(grid: Any, func: str) -> list[dict[str, Any]]:
         settings = []
         for i, setting in enumerate(grid):
             if not isinstance(setting, Mapping) or not setting:
-                raise TypeError(f"{func}: grid[{i}] must be a non-empty dict of settings (got {describe(setting)})")
+                raise TypeError(
+                    f"{func}: grid[{i}] must be a non-empty dict of settings (got {describe(setting)})"
+                )
             check_keys(setting, f"grid[{i}]")
             for key, value in setting.items():
                 if isinstance(value, (list, tuple, np.ndarray)):
@@ -754,8 +826,18 @@ def regularization_sweep(
     cfg = _base_config(func, options)
     seed_list = _check_seeds(seeds, func)
     n_jobs = _check_run_options(func, n_jobs, verbose)
-    data = _prepare_data(func, X, y, loss=loss, dtype=cfg["dtype"], val_size=val_size, test_size=test_size,
-                         validation_data=validation_data, test_data=test_data, seed=seed)
+    data = _prepare_data(
+        func,
+        X,
+        y,
+        loss=loss,
+        dtype=cfg["dtype"],
+        val_size=val_size,
+        test_size=test_size,
+        validation_data=validation_data,
+        test_data=test_data,
+        seed=seed,
+    )
     keys = list(dict.fromkeys(k for setting in settings for k in setting))
     labelled = []
     for setting in settings:
@@ -816,8 +898,18 @@ def learning_curve(
     cfg = _base_config(func, options)
     seed_list = _check_seeds(seeds, func)
     n_jobs = _check_run_options(func, n_jobs, verbose)
-    data = _prepare_data(func, X, y, loss=loss, dtype=cfg["dtype"], val_size=val_size, test_size=test_size,
-                         validation_data=validation_data, test_data=test_data, seed=seed)
+    data = _prepare_data(
+        func,
+        X,
+        y,
+        loss=loss,
+        dtype=cfg["dtype"],
+        val_size=val_size,
+        test_size=test_size,
+        validation_data=validation_data,
+        test_data=test_data,
+        seed=seed,
+    )
     return _run(func, [({}, cfg)], seed_list, data, curve=True, n_jobs=n_jobs, verbose=verbose)
 
 
