@@ -1,11 +1,11 @@
-"""k-nearest-neighbour classification and regression (brute force, Euclidean), scikit-learn compatible.
+r"""k-nearest-neighbour classification and regression (brute force, Euclidean), scikit-learn compatible.
 
 :class:`KNeighborsClassifier` and :class:`KNeighborsRegressor` follow the names, defaults and
 results of ``sklearn.neighbors.KNeighborsClassifier`` / ``KNeighborsRegressor`` with
 ``algorithm="brute"`` and the default metric (Minkowski with p = 2, i.e. Euclidean):
 
 .. math::
-    d(x, x_i) = \\lVert x - x_i \\rVert_2
+    d(x, x_i) = \lVert x - x_i \rVert_2
 
 For a query x with neighbour set :math:`N_k(x)` (the k training points nearest to it) and
 weights :math:`w_i` (``weights="uniform"``: :math:`w_i = 1`; ``"distance"``:
@@ -13,20 +13,20 @@ weights :math:`w_i` (``weights="uniform"``: :math:`w_i = 1`; ``"distance"``:
 get weight 1 and the others 0; or a callable mapping the distance array to weights):
 
 .. math::
-    p_c(x) = \\frac{\\sum_{i \\in N_k(x)} w_i\\,[y_i = c]}{\\sum_{i \\in N_k(x)} w_i}, \\qquad
-    \\hat y(x) = \\frac{\\sum_{i \\in N_k(x)} w_i\\, y_i}{\\sum_{i \\in N_k(x)} w_i}
+    p_c(x) = \frac{\sum_{i \in N_k(x)} w_i\,[y_i = c]}{\sum_{i \in N_k(x)} w_i}, \qquad
+    \hat y(x) = \frac{\sum_{i \in N_k(x)} w_i\, y_i}{\sum_{i \in N_k(x)} w_i}
 
-The classifier predicts :math:`\\arg\\max_c p_c(x)` (the first class in sorted order on a tie).
+The classifier predicts :math:`\arg\max_c p_c(x)` (the first class in sorted order on a tie).
 
 How the neighbours are found
 ----------------------------
-Squared distances come from the expansion :math:`\\lVert x\\rVert^2 - 2\\,x\\cdot y +
-\\lVert y\\rVert^2`, whose cross term for a block of queries against all training points is one
+Squared distances come from the expansion :math:`\lVert x\rVert^2 - 2\,x\cdot y +
+\lVert y\rVert^2`, whose cross term for a block of queries against all training points is one
 GEMM (:func:`mlpcore.ops.matmul`, float64). The expansion cancels catastrophically for close
 points (a point's distance to itself comes out as a rounding residue, possibly negative, rather
 than 0), so it only *selects candidates*: every training point whose expanded distance lies
 within a rigorous rounding bound of the k-th smallest one. The candidates' squared distances are
-then recomputed directly as :math:`\\sum_l (x_l - y_l)^2` and the k smallest are kept in
+then recomputed directly as :math:`\sum_l (x_l - y_l)^2` and the k smallest are kept in
 (distance, training index) order. Hence
 
 - duplicates are at distance exactly 0, and ties between equal distances go to the lower
@@ -35,11 +35,16 @@ then recomputed directly as :math:`\\sum_l (x_l - y_l)^2` and the k smallest are
 - results do not depend on ``batch_size`` or on the thread count, bit for bit;
 - distances agree with scikit-learn's to rounding (it reports the expanded value, clamped at 0).
 
-Everything is computed in float64 (float32 input is converted, as scikit-learn also upcasts its
-float32 GEMM blocks to float64), so the expansion's cancellation stays far below any distance
-that could change a prediction. Queries are processed in blocks of ``batch_size`` rows so the
-temporaries stay bounded: by default as many rows as keep the distance block, its partitioned
-copy and the candidate mask (17 bytes per query-training pair) within 64 MiB.
+Everything is computed in float64: float32 input is converted (scikit-learn likewise upcasts
+its float32 GEMM blocks), and the training set is kept as a private read-only float64 copy.
+In float32 the expansion's error, about 1e-7 (|x|^2 + |y|^2), would exceed the squared
+distances of near neighbours on typical data and flood the candidate sets; in float64 they
+rarely hold more than the k neighbours and their ties. Where they do (points far from the
+origin relative to their spread, many duplicates) the results stay exact and only the direct
+recomputation grows, up to all n training points per query. Queries are processed in blocks of
+``batch_size`` rows so the temporaries stay bounded: by default as many rows as keep the
+distance block, its partitioned copy and the candidate mask (17 bytes per query-training pair)
+within 64 MiB.
 
 ``kneighbors(None)``, ``predict(None)`` and ``score(None, y)`` use the training points as
 queries, each one left out of its own neighbours (leave-one-out). Needs scikit-learn >= 1.6
