@@ -230,7 +230,10 @@ def _load_text(info: dict[str, Any]) -> str:
 
 def format_environment(info: dict[str, Any], markdown: bool = False) -> str:
     """The header printed above a table: one line per item, or a markdown bullet list."""
-    torch = f"{info['torch']} ({info['torch_blas']})" if info.get("torch") else "not installed"
+    if info.get("torch"):
+        torch = f"{info['torch']} ({info['torch_blas']})"
+    else:
+        torch = "left out (--no-torch)" if info.get("torch_left_out") else "not installed"
     items = [
         ("date", info["date"]),
         ("cpu", f"{info['cpu']} ({info['cores']} cores available)"),
@@ -1575,6 +1578,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         parser.error(f"--json: the folder of {args.json!r} does not exist")
     torch = load_torch(not args.no_torch)
     info = environment_info(torch)
+    info["torch_left_out"] = args.no_torch
     results = {}
     started = time.perf_counter()
     for name in args.only:
