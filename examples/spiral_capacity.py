@@ -6,7 +6,8 @@ arms winding 1.25 times around each other need many: with 3 units the network ca
 them (training and validation accuracy stay low together: *underfitting*, high bias); with 6 it
 follows most of a turn; with 20 it separates the training points almost perfectly. The same
 training procedure is run for each capacity over several seeds (initial weights and minibatch
-order) by :func:`mlpcore.experiments.capacity_sweep`, on one fixed train/validation/test split.
+order) by :func:`mlpcore.experiments.capacity_sweep`, on one fixed train/validation/test split
+(features standardised with the training points' mean and standard deviation).
 
 The script prints a table (mean and range over the seeds) and draws:
 
@@ -92,23 +93,25 @@ def main(argv: list[str] | None = None) -> int:
     n_points, epochs = (300, 200) if args.fast else (450, 500)
     n_seeds = args.seeds or (2 if args.fast else 5)
     X, y = data.make_spiral(n_points, 2, noise=0.05, turns=1.25, seed=args.seed)
-    # Unit variance per feature: tanh units then start in their sensitive range.
-    X = data.StandardScaler().fit_transform(X)
+    X_train, X_val, X_test, y_train, y_val, y_test = data.train_val_test_split(
+        X, y, val_size=VAL_SIZE, test_size=TEST_SIZE, seed=args.seed
+    )
+    # Unit variance per feature puts tanh units in their sensitive range; the scale comes
+    # from the training points alone, like any other fitted quantity.
+    scaler = data.StandardScaler().fit(X_train)
+    X_train, X_val, X_test = (scaler.transform(part) for part in (X_train, X_val, X_test))
     print(f"two spirals, 1.25 turns: {n_points} points split {1 - VAL_SIZE - TEST_SIZE:.0%}/{VAL_SIZE:.0%}/"
           f"{TEST_SIZE:.0%} train/validation/test; 2-h-2 tanh networks, SGD lr {TRAINING['lr']}, "
           f"momentum {TRAINING['momentum']}, batch {TRAINING['batch_size']}, {epochs} epochs, {n_seeds} seeds")
 
     # Trials take milliseconds: worker processes would cost more than they save.
     rows = experiments.capacity_sweep(
-        X, y, args.hidden, epochs=epochs, val_size=VAL_SIZE, test_size=TEST_SIZE, seeds=n_seeds, seed=args.seed,
-        n_jobs=1, **TRAINING,
+        X_train, y_train, args.hidden, epochs=epochs, validation_data=(X_val, y_val), test_data=(X_test, y_test),
+        seeds=n_seeds, n_jobs=1, **TRAINING,
     )
     summary(rows, args.hidden)
 
-    # The sweep's split and first trial, redone with the plain API for the pictures.
-    X_train, X_val, _, y_train, y_val, _ = data.train_val_test_split(
-        X, y, val_size=VAL_SIZE, test_size=TEST_SIZE, seed=args.seed
-    )
+    # The sweep's first trial per capacity, redone with the plain API for the pictures.
     optimizer = mlpcore.SGD(lr=TRAINING["lr"], momentum=TRAINING["momentum"])
     from matplotlib.figure import Figure
 
