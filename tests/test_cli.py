@@ -505,6 +505,16 @@ def test_plot_writes_the_pictures(tmp_path):
         assert_png(path)
 
 
+def test_plot_without_matplotlib_fails_before_training(monkeypatch, tmp_path):
+    # As if the plot extra were not installed: importing mlpcore.plot raises ImportError.
+    monkeypatch.delattr(mlpcore, "plot", raising=False)
+    monkeypatch.setitem(sys.modules, "mlpcore.plot", None)
+    run = cli_run("train", "--plot", str(tmp_path / "plots"))
+    assert_one_error_line(run, "train", "--plot: ")
+    assert run.out == ""  # nothing was trained
+    assert not (tmp_path / "plots").exists()
+
+
 # --------------------------------------------------------------------------- #
 # Errors: one line, exit status 2, no traceback
 # --------------------------------------------------------------------------- #
@@ -629,6 +639,29 @@ def test_errors_from_a_real_process(tmp_path):
     result = run_python("mlpcore", {}, "evaluate", "--model", str(tmp_path / "nope.npz"), module=True)
     assert result.returncode == 2
     assert result.stderr == f"mlpcore evaluate: error: load: no such model file: '{tmp_path / 'nope.npz'}'\n"
+
+
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+def test_closed_stdout_still_saves_the_model(tmp_path, buffered):
+    # `mlpcore train --out m.npz | head -1`: the reader goes away after the first line.
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in [os.path.dirname(os.path.dirname(mlpcore.__file__)), env.get("PYTHONPATH")] if p
+    )
+    env.pop("PYTHONUNBUFFERED", None)
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    model_path = tmp_path / "m.npz"
+    argv = [sys.executable, "-m", "mlpcore", "train", "--epochs", "20", "--out", str(model_path)]
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().startswith("data:")
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        code = proc.wait(timeout=120)
+    assert code in (0, 141), stderr  # 141 = 128 + SIGPIPE, when the closed pipe showed
+    assert stderr == ""  # neither a traceback nor "Exception ignored ... BrokenPipeError"
+    assert mlpcore.load(model_path).layer_sizes == (2, 128, 64, 3)
 
 
 def test_ctrl_c_exits_130(monkeypatch):

@@ -305,8 +305,32 @@ def _architecture(model: Any) -> str:
 # --------------------------------------------------------------------------- #
 
 
+def _drop_stdout() -> None:
+    """Send the rest of stdout to /dev/null: its reader has gone (``mlpcore train | head``).
+
+    The file descriptor is redirected (the recipe of Python's signal documentation), so that
+    neither later lines nor the interpreter's final flush raise BrokenPipeError again.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file: nothing to redirect
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _print(text: str = "") -> None:
+    """A line on stdout; once the reader has gone, the output is dropped but the work goes on
+    (the model is still saved)."""
+    try:
+        print(text)
+    except BrokenPipeError:
+        _drop_stdout()
+
+
 def _line(key: str, value: str) -> None:
-    print(f"{key + ':':<{_KEY_WIDTH}}{value}")
+    _print(f"{key + ':':<{_KEY_WIDTH}}{value}")
 
 
 def _p_text(p: float) -> str:
@@ -379,11 +403,11 @@ def _report(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, chance: float
         }
         support = np.bincount(y, minlength=k)
         width = max(5, *(len(_name(c)) for c in classes))
-        print()
-        print(f"{'class':<{width}}  precision  recall  F1      support")
+        _print()
+        _print(f"{'class':<{width}}  precision  recall  F1      support")
         for c in range(k):
             cells = ["n/a" if np.isnan(per[m][c]) else f"{per[m][c]:.4f}" for m in ("precision", "recall", "F1")]
-            print(f"{_name(classes[c]):<{width}}  {cells[0]:<9}  {cells[1]:<6}  {cells[2]:<6}  {support[c]:,}")
+            _print(f"{_name(classes[c]):<{width}}  {cells[0]:<9}  {cells[1]:<6}  {cells[2]:<6}  {support[c]:,}")
     return accuracy
 
 
@@ -397,7 +421,7 @@ def _plot_module() -> Any:
     try:
         from . import plot
     except ImportError as exc:
-        raise CommandError(f"--plot needs matplotlib: {exc}") from None
+        raise CommandError(f"--plot: {exc}") from None
     return plot
 
 
@@ -412,11 +436,12 @@ def _plot_dir(text: str) -> Path:
 
 def _evaluation_plots(plot: Any, directory: Path, y: np.ndarray, proba: np.ndarray, classes: np.ndarray,
                       what: str) -> list[str]:
-    """roc.png and confusion_matrix.png of the evaluated rows; returns the files written."""
+    """roc.png (unless the rows hold a single class) and confusion_matrix.png of the evaluated
+    rows; returns the files written."""
     written = []
     k = len(classes)
     if len(np.unique(y)) < 2:
-        print(f"{'plots':<{_KEY_WIDTH - 1}}: no ROC curve (the {what} hold a single class)")
+        pass  # no ROC curve without both kinds of samples; _plots_line says so
     elif k == 2:
         path = directory / "roc.png"
         plot.roc_curve((y == 1).astype(np.int64), proba[:, 1], pos_label=1, path=path,
@@ -435,6 +460,12 @@ def _evaluation_plots(plot: Any, directory: Path, y: np.ndarray, proba: np.ndarr
                           title=f"{what}, {len(y):,} samples")
     written.append(str(path))
     return written
+
+
+def _plots_line(written: list[str], what: str) -> None:
+    _line("plots", ", ".join(written))
+    if not any(path.endswith("roc.png") for path in written):
+        _line("note", f"no ROC curve: the {what} hold a single class")
 
 
 # --------------------------------------------------------------------------- #
@@ -503,7 +534,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         test_text = f"{len(y_test):,} test rows (the t10k files)"
     else:
         X_test, y_test = ds.X[test_idx], codes[test_idx]
-        test_text = f"{len(y_test):,} test"
+        test_text = f"{len(y_test):,} test rows"
     mean = scale = None
     if ds.standardise:
         scaler = mdata.StandardScaler().fit(X_train)
@@ -515,14 +546,17 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _line("data", ds.description)
     scaling = ("features standardised with the training part's mean and standard deviation" if ds.standardise
                else "pixels scaled to [0, 1]")
-    _line("split", f"{len(y_train):,} training / {len(y_val):,} validation / {test_text} rows "
+    _line("split", f"{len(y_train):,} training / {len(y_val):,} validation / {test_text} "
           f"(stratified, seed {args.seed}); {scaling}")
     _line("classes", f"{k}: {_names(classes, 10)}")
     _line("model", _architecture(model) + (f", dropout {args.dropout:g}" if args.dropout else ""))
     stopping = (f"early stopping after {args.early_stopping} epochs without a lower validation loss"
                 if args.early_stopping else "no early stopping")
     _line("optimiser", f"{optimizer_text}; batch {args.batch_size}, up to {args.epochs} epochs; {stopping}")
-    sys.stdout.flush()  # the header before fit's progress lines on stderr
+    try:
+        sys.stdout.flush()  # the header before fit's progress lines on stderr
+    except BrokenPipeError:
+        _drop_stdout()
 
     early = mlpcore.EarlyStopping(patience=args.early_stopping) if args.early_stopping else None
     start = time.perf_counter()
@@ -547,11 +581,10 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     counts = np.bincount(y_train, minlength=k)
     chance = counts.max() / counts.sum()
-    print()
     proba = clf.predict_proba(X_test)
-    _report(y_test, proba, classes, chance, "the majority class's share of the training labels",
-            "the test part" if ds.test is None else "the MNIST test files")
-
+    what = "test part" if ds.test is None else "MNIST test files"
+    # The model and the pictures are written before the report is printed, so that a closed
+    # stdout (`mlpcore train ... | head`) cannot lose them.
     if out is not None:
         metadata = {
             "cli_format": _METADATA_FORMAT,
@@ -580,21 +613,26 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if ds.feature_names is not None:
             metadata["feature_names"] = np.array(ds.feature_names, dtype=str)
         model.save(out, metadata=metadata)
-        print()
-        _line("model saved", f"{out} (evaluate with: mlpcore evaluate --model {shlex.quote(str(out))})")
+    written: list[str] = []
     if plot is not None and plot_dir is not None:
         path = plot_dir / "learning_curves.png"
         plot.learning_curves(history, path=path, title=f"{_architecture(model)}")
         written = [str(path)]
-        written += _evaluation_plots(plot, plot_dir, y_test, proba, classes, "test part")
+        written += _evaluation_plots(plot, plot_dir, y_test, proba, classes, what)
         if ds.X.shape[1] == 2:
             path = plot_dir / "decision_boundary.png"
             plot.decision_boundary(clf, ds.X, ds.y, path=path,
                                    title=f"decision regions and all {len(ds.y):,} points")
             written.append(str(path))
-        if out is None:
-            print()
-        _line("plots", ", ".join(written))
+
+    _print()
+    _report(y_test, proba, classes, chance, "the majority class's share of the training labels", f"the {what}")
+    if out is not None or written:
+        _print()
+    if out is not None:
+        _line("model saved", f"{out} (evaluate with: mlpcore evaluate --model {shlex.quote(str(out))})")
+    if plot is not None:
+        _plots_line(written, what)
     return 0
 
 
@@ -676,7 +714,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     same = from_cli and _scalar(meta, "data_sha256") == _cli_data.fingerprint(ds.X, ds.y)
     if ds.test is not None:
         X_eval, y_eval, y_text = ds.test[0], ds.test[1], None
-        what = "test files"
+        what = "MNIST test files"
         part_text = "the MNIST test files"
     else:
         part = args.part
@@ -706,7 +744,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if from_cli:
         _line("trained on", str(_scalar(meta, "data_description")))
     _line("data", ds.description)
-    print()
+    _print()
     proba = clf.predict_proba(X_eval)
     if from_cli:
         counts = meta["train_class_counts"]
@@ -714,11 +752,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         chance = np.bincount(y, minlength=len(classes)).max() / len(y)
         chance_text = "the majority class's share of these labels (the model file has no training counts)"
+    written = _evaluation_plots(plot, plot_dir, y, proba, classes, what) if plot is not None and plot_dir else []
     _report(y, proba, classes, chance, chance_text, part_text)
-    if plot is not None and plot_dir is not None:
-        written = _evaluation_plots(plot, plot_dir, y, proba, classes, what)
-        print()
-        _line("plots", ", ".join(written))
+    if plot is not None:
+        _print()
+        _plots_line(written, what)
     return 0
 
 
@@ -759,12 +797,14 @@ def _run(prog: str, command: Any) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             warnings.showwarning = _show_warning(prog)
-            return command()
+            status = command()
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
     except (CommandError, FileNotFoundError, ValueError, TypeError, ImportError, TrainingDivergedError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `mlpcore train | head`: the reader is gone, so is the report
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lets the interpreter's final flush pass
+    except BrokenPipeError:  # `mlpcore bench | head`: the reader has gone, and so has the output
+        _drop_stdout()
         return 141
     except OSError as exc:  # permissions, a full disk...
         where = f" ({exc.filename})" if exc.filename else ""
