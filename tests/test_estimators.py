@@ -1,0 +1,878 @@
+"""mlpcore's scikit-learn estimators (``MLPClassifier``, ``MLPRegressor``, ``SoftmaxRegression``)
+against scikit-learn itself.
+
+What is compared with what:
+
+* scikit-learn's estimator checks (``parametrize_with_checks``) on the defaults and on variants
+  (sgd, hinge, early stopping, deep tanh with dropout, absolute error, adaptive sgd).
+* The SGD math, exactly: ours and scikit-learn's ``MLPClassifier``/``MLPRegressor`` start from the
+  same weights (ours: ``partial_fit`` to build the network, then ``model_.set_weights``; sklearn:
+  one ``fit`` with ``warm_start=True``, then ``coefs_``/``intercepts_`` overwritten), train with
+  ``shuffle=False`` and batches that leave a smaller last batch, and must agree to float32 rounding
+  (weights within 1e-4 of the largest weight of their layer; ours trains in float32, sklearn in
+  float64, and the difference observed is ~2e-7). Each estimator's stopping state (``best_loss_``,
+  ``loss_curve_``, ``t_``) is copied from ours into sklearn before the compared fit, so both stop by
+  the same rule from the same history.
+  ``loss_curve_`` matches to 1e-5 relative with ``alpha=0``. With ``alpha > 0`` it matches only
+  to 1e-2: scikit-learn adds ``alpha/2 ||W||^2`` with the weights *before* each batch's step,
+  mlpcore (documented) with the weights at the end of the epoch, times the number of batches.
+* Adam: scikit-learn adds ``eps`` to ``sqrt(v_t)`` before bias correction, mlpcore (documented)
+  after it, like ``torch.optim.Adam``; so Adam is compared with a float64 PyTorch loop on the same
+  objective (``alpha/(2|B|) ||W||^2`` in the loss, ``torch.optim.Adam`` without weight decay).
+* Beyond scikit-learn (l1, max_norm, hinge, absolute error): a float64 numpy loop of
+  scikit-learn's SGD (:func:`reference_sgd`) with those terms added as the module docstring of
+  ``mlpcore.estimators`` defines them; the loop itself is first checked against sklearn.
+* Predictions against a numpy forward pass over ``coefs_``/``intercepts_``.
+* Stopping: the ``tol``/``n_iter_no_change`` counter of scikit-learn's
+  ``_update_no_improvement_count`` re-implemented on the estimator's own ``loss_curve_`` and
+  ``validation_scores_``, and scikit-learn's own stopping epoch on the same problem.
+* Real MNIST (skipped when absent): accuracy next to scikit-learn's with the same hyper-parameters.
+
+Tests marked ``xfail(strict=True)`` pin scikit-learn behaviour that mlpcore does not follow yet
+(bugs reported to the owner of ``estimators.py``); once fixed they XPASS, which fails the run, and
+the marker must go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import pickle
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'mlpcore[sklearn]'")
+
+from _helpers import num_threads  # noqa: E402
+from scipy.special import expit, softmax  # noqa: E402
+from sklearn import neural_network as skl_nn  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
+from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_test_split  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+import mlpcore  # noqa: E402
+from mlpcore import MLPClassifier, MLPRegressor, SoftmaxRegression  # noqa: E402
+
+# --------------------------------------------------------------------------- #
+# Data: small, fixed, and standardised so plain SGD behaves
+# --------------------------------------------------------------------------- #
+
+_rng = np.random.default_rng(20240611)
+X = _rng.standard_normal((90, 5))
+TARGETS = {
+    "binary": (X[:, 0] + X[:, 1] > 0).astype(int),
+    "multiclass": np.digitize(X[:, 0] + 0.5 * X[:, 2], [-0.5, 0.5]),
+    "multilabel": np.column_stack([X[:, 0] > 0, X[:, 1] > 0, X[:, 0] + X[:, 3] > 0]).astype(int),
+    "regression": X[:, 0] - 2.0 * X[:, 1] + 0.1 * X[:, 2] ** 2,
+    "regression2": np.column_stack([X[:, 0] - X[:, 1], np.sin(X[:, 2])]),
+}
+CLASSIFICATION = ("binary", "multiclass", "multilabel")
+BATCH = 32  # 90 rows: batches of 32, 32 and 26
+
+
+def is_regression(kind: str) -> bool:
+    return kind.startswith("regression")
+
+
+def estimator_classes(kind: str):
+    """(mlpcore class, scikit-learn class) for a kind of target."""
+    if is_regression(kind):
+        return MLPRegressor, skl_nn.MLPRegressor
+    return MLPClassifier, skl_nn.MLPClassifier
+
+
+def first_call(est, Xa, y):
+    """``partial_fit`` once (which builds the network), passing classes for classifiers."""
+    if isinstance(est, MLPClassifier) or isinstance(est, skl_nn.MLPClassifier):
+        classes = np.arange(y.shape[1]) if y.ndim == 2 else np.unique(y)
+        return est.partial_fit(Xa, y, classes=classes)
+    return est.partial_fit(Xa, y)
+
+
+def random_weights(shapes, seed: int):
+    """float32-representable weights (so float32 and float64 models start identical)."""
+    rng = np.random.default_rng(seed)
+    return [(rng.uniform(-0.5, 0.5, w).astype(np.float32), rng.uniform(-0.2, 0.2, b).astype(np.float32))
+            for w, b in shapes]
+
+
+def assert_layers_close(actual, expected, rel: float, what: str) -> None:
+    """Every layer within ``rel`` times the largest magnitude of that layer in ``expected``."""
+    assert len(actual) == len(expected)
+    for layer, (a, e) in enumerate(zip(actual, expected)):
+        assert a.shape == e.shape, f"{what}[{layer}] shape"
+        err = float(np.max(np.abs(a.astype(np.float64) - e)))
+        scale = float(np.max(np.abs(e)))
+        assert err <= rel * scale, f"{what}[{layer}]: max |diff| {err:.3g} > {rel} * {scale:.3g}"
+
+
+@contextlib.contextmanager
+def expect_convergence_warning(max_iter: int):
+    with pytest.warns(ConvergenceWarning, match=rf"Maximum iterations \({max_iter}\) reached"):
+        yield
+
+
+def train_pair(kind: str, epochs: int, *, stops_early: bool = False, **params):
+    """Ours and sklearn's estimator, trained up to ``epochs`` epochs of sgd from the same weights.
+
+    Returns ``(ours, ours_new_losses, sk, sk_new_losses)`` where the loss lists hold the
+    compared epochs only. Unless ``stops_early``, both must warn that they reached max_iter.
+    """
+    Ours, Sk = estimator_classes(kind)
+    y = TARGETS[kind]
+    common = dict(hidden_layer_sizes=(7,), activation="tanh", solver="sgd", batch_size=BATCH, shuffle=False,
+                  tol=0.0, n_iter_no_change=epochs + 10, random_state=0)
+    common.update(params)
+    ours = first_call(Ours(max_iter=1, **common), X, y)
+    init = random_weights([(W.shape, b.shape) for W, b in ours.model_.get_weights()], seed=7)
+    ours.model_.set_weights(init)
+    before = len(ours.loss_curve_)
+
+    sk = Sk(max_iter=1, warm_start=True, **common)
+    with expect_convergence_warning(1):
+        sk.fit(X, y)
+    sk.coefs_ = [W.astype(np.float64) for W, _ in init]
+    sk.intercepts_ = [b.astype(np.float64) for _, b in init]
+    # The same history for the stopping rule and the invscaling clock on both sides.
+    sk.loss_curve_ = list(ours.loss_curve_)
+    sk.best_loss_ = ours.best_loss_
+    sk._no_improvement_count = 0
+    sk.t_ = ours.t_
+
+    ours.set_params(warm_start=True, max_iter=epochs)
+    sk.set_params(max_iter=epochs)
+    with contextlib.nullcontext() if stops_early else expect_convergence_warning(epochs):
+        ours.fit(X, y)
+    with contextlib.nullcontext() if stops_early else expect_convergence_warning(epochs):
+        sk.fit(X, y)
+    return ours, ours.loss_curve_[before:], sk, sk.loss_curve_[before:]
+
+
+@functools.lru_cache(maxsize=None)
+def cached_pair(kind: str, momentum: float, nesterov: bool, alpha: float):
+    return train_pair(kind, 5, learning_rate_init=0.05, momentum=momentum, nesterovs_momentum=nesterov, alpha=alpha)
+
+
+# --------------------------------------------------------------------------- #
+# Numpy references
+# --------------------------------------------------------------------------- #
+
+NP_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "logistic": expit,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),  # slope of torch.nn.LeakyReLU
+    "softplus": lambda z: np.logaddexp(0.0, z),
+}
+
+
+def numpy_raw_output(est, Xa) -> np.ndarray:
+    """The output layer's pre-activation from ``coefs_`` and ``intercepts_``, in float64."""
+    a = np.asarray(Xa, dtype=np.float64)
+    coefs, intercepts = est.coefs_, est.intercepts_
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        z = a @ W.astype(np.float64) + b.astype(np.float64)
+        a = NP_ACTIVATIONS[est.activation if hasattr(est, "activation") else "identity"](z)
+        if layer == len(coefs) - 1:
+            return z
+    raise AssertionError("no layers")
+
+
+def reference_sgd(Xa, y, init, *, loss: str, activation: str, epochs: int, batch: int, lr: float,
+                  momentum: float = 0.0, nesterov: bool = False, alpha: float = 0.0, l1: float = 0.0,
+                  max_norm: float | None = None):
+    """scikit-learn's minibatch SGD (``shuffle=False``, constant rate) in float64, plus l1 and max-norm.
+
+    For batch B (|B| rows) the objective is ``mean_B loss + alpha/(2|B|) sum ||W||^2 + l1 sum |W|_1``;
+    the step is sklearn's ``v = momentum v - lr g``, ``W += momentum v - lr g`` (Nesterov) or ``v``,
+    then each column of each W is scaled to norm ``max_norm`` if longer. ``loss``:
+    'softmax' (y class indices), 'logistic' (y 0/1 matrix, summed over columns), 'squared'
+    (half the squared error summed over outputs), 'absolute' (summed), 'hinge' (y class indices;
+    one output: ``max(0, 1 - t s)`` with ``t = +-1``; k outputs: ``sum_{j != y} max(0, 1 - s_y + s_j) / k``).
+    Returns the weights and the per-epoch mean of the data loss, each batch's before its step.
+    """
+    params = [p.astype(np.float64).copy() for pair in init for p in pair]
+    Ws, bs = params[0::2], params[1::2]
+    vel = [np.zeros_like(p) for p in params]
+    f = NP_ACTIVATIONS[activation]
+    deriv = {"tanh": lambda a: 1.0 - a * a, "relu": lambda a: (a > 0).astype(np.float64)}[activation]
+    y = np.asarray(y)
+    y2 = y.reshape(len(y), -1).astype(np.float64)
+    n, losses = len(Xa), []
+    for _ in range(epochs):
+        total = 0.0
+        for start in range(0, n, batch):
+            xb, yb, nb = Xa[start:start + batch], y2[start:start + batch], min(batch, n - start)
+            acts = [xb]
+            for layer, (W, b) in enumerate(zip(Ws, bs)):
+                z = acts[-1] @ W + b
+                acts.append(f(z) if layer < len(Ws) - 1 else z)
+            z = acts[-1]
+            if loss == "softmax":
+                idx = yb[:, 0].astype(int)
+                p = softmax(z, axis=1)
+                rows = -np.log(p[np.arange(nb), idx])
+                onehot = np.eye(z.shape[1])[idx]
+                d = p - onehot
+            elif loss == "logistic":
+                p = expit(z)
+                rows = -(yb * np.log(p) + (1 - yb) * np.log1p(-p)).sum(axis=1)
+                d = p - yb
+            elif loss == "squared":
+                rows = 0.5 * ((z - yb) ** 2).sum(axis=1)
+                d = z - yb
+            elif loss == "absolute":
+                rows = np.abs(z - yb).sum(axis=1)
+                d = np.sign(z - yb)
+            elif loss == "hinge" and z.shape[1] == 1:
+                t = 2.0 * yb - 1.0
+                margin = 1.0 - t * z
+                rows = np.maximum(margin, 0.0)[:, 0]
+                d = np.where(margin > 0, -t, 0.0)
+            elif loss == "hinge":
+                k, idx = z.shape[1], yb[:, 0].astype(int)
+                margins = 1.0 - z[np.arange(nb), idx][:, None] + z
+                margins[np.arange(nb), idx] = 0.0
+                active = (margins > 0).astype(np.float64)
+                rows = (margins * active).sum(axis=1) / k
+                d = active / k
+                d[np.arange(nb), idx] = -active.sum(axis=1) / k
+            else:
+                raise AssertionError(loss)
+            total += rows.sum()
+            d = d / nb
+            grads_W, grads_b = [None] * len(Ws), [None] * len(Ws)
+            for layer in range(len(Ws) - 1, -1, -1):
+                grads_W[layer] = acts[layer].T @ d + (alpha / nb) * Ws[layer] + l1 * np.sign(Ws[layer])
+                grads_b[layer] = d.sum(axis=0)
+                if layer > 0:
+                    d = (d @ Ws[layer].T) * deriv(acts[layer])
+            for i, g in enumerate(g for pair in zip(grads_W, grads_b) for g in pair):
+                vel[i] = momentum * vel[i] - lr * g
+                step = momentum * vel[i] - lr * g if nesterov else vel[i]
+                params[i] += step
+            if max_norm is not None:
+                for W in Ws:
+                    norms = np.sqrt((W ** 2).sum(axis=0))
+                    W *= np.where(norms > max_norm, max_norm / np.maximum(norms, 1e-300), 1.0)
+        losses.append(total / n)
+    return [(W, b) for W, b in zip(Ws, bs)], losses
+
+
+def sklearn_stop_epoch(curve, tol: float, n_iter_no_change: int, *, higher_is_better: bool = False):
+    """The epoch (1-based) at which scikit-learn's ``_update_no_improvement_count`` stops, or None.
+
+    Loss: an epoch counts as no improvement when ``loss > best - tol``; score (early stopping):
+    when ``score < best + tol``. Any improving epoch resets the count; training stops once the
+    count exceeds ``n_iter_no_change``.
+    """
+    best = -np.inf if higher_is_better else np.inf
+    count = 0
+    for epoch, value in enumerate(curve, start=1):
+        worse = value < best + tol if higher_is_better else value > best - tol
+        count = count + 1 if worse else 0
+        best = max(best, value) if higher_is_better else min(best, value)
+        if count > n_iter_no_change:
+            return epoch
+    return None
+
+
+# --------------------------------------------------------------------------- #
+# 1. scikit-learn's estimator checks
+# --------------------------------------------------------------------------- #
+
+CHECKED_ESTIMATORS = [
+    MLPClassifier(random_state=0),
+    MLPRegressor(random_state=0),
+    SoftmaxRegression(random_state=0),
+    MLPClassifier(solver="sgd", learning_rate_init=0.01, random_state=0),
+    MLPClassifier(loss="hinge", random_state=0),
+    MLPClassifier(early_stopping=True, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(8, 8), activation="tanh", dropout=0.1, random_state=0),
+    MLPRegressor(loss="absolute_error", random_state=0),
+    MLPRegressor(solver="sgd", learning_rate="adaptive", learning_rate_init=0.01, random_state=0),
+]
+
+# Checks that fail because of bugs reported to the owner of estimators.py:
+# (text in the estimator's repr, names of the checks, the bug). Strict xfail: a fixed bug XPASSes,
+# which fails the run; then delete its entry. The target is an empty list.
+KNOWN_CHECK_FAILURES: list[tuple[str, tuple[str, ...], str]] = []
+
+
+def _check_name(check) -> str:
+    while isinstance(check, functools.partial):
+        check = check.func
+    return check.__name__
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks(CHECKED_ESTIMATORS)
+def test_sklearn_estimator_checks(estimator, check, request):
+    name = _check_name(check)
+    for marker, checks, bug in KNOWN_CHECK_FAILURES:
+        if marker in repr(estimator) and name in checks:
+            request.applymarker(pytest.mark.xfail(reason=bug, strict=True))
+    check(estimator)
+
+
+# --------------------------------------------------------------------------- #
+# 2. The math of scikit-learn's SGD, Adam against PyTorch, the terms beyond sklearn
+# --------------------------------------------------------------------------- #
+
+MOMENTA = [(0.0, False), (0.9, False), (0.9, True)]
+MOMENTUM_IDS = ["plain", "momentum", "nesterov"]
+SUM_OVER_OUTPUTS_LOSS = pytest.mark.xfail(
+    strict=True, reason="bug: MLPRegressor reports half the squared error summed over outputs in loss_curve_; "
+    "scikit-learn reports it averaged over outputs (its gradient is that of the sum), so tol stops at other epochs")
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+@pytest.mark.parametrize(("momentum", "nesterov"), MOMENTA, ids=MOMENTUM_IDS)
+@pytest.mark.parametrize("kind", list(TARGETS))
+def test_sgd_weights_equal_sklearn(kind, momentum, nesterov, alpha):
+    ours, _, sk, _ = cached_pair(kind, momentum, nesterov, alpha)
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_")
+    assert_layers_close(ours.intercepts_, sk.intercepts_, 1e-4, "intercepts_")
+    assert ours.t_ == sk.t_
+    if is_regression(kind):
+        np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-4, atol=1e-4)
+    else:
+        np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+@pytest.mark.parametrize(("momentum", "nesterov"), MOMENTA, ids=MOMENTUM_IDS)
+@pytest.mark.parametrize(
+    "kind", [k if k != "regression2" else pytest.param(k, marks=SUM_OVER_OUTPUTS_LOSS) for k in TARGETS])
+def test_sgd_loss_curve_equals_sklearn(kind, momentum, nesterov, alpha):
+    """Exact with alpha=0; with alpha>0 within 1%: the penalty is evaluated with the epoch's last
+    weights (mlpcore) instead of the weights before each batch (sklearn)."""
+    _, ours_losses, _, sk_losses = cached_pair(kind, momentum, nesterov, alpha)
+    assert len(ours_losses) == len(sk_losses) == 5
+    np.testing.assert_allclose(ours_losses, sk_losses, rtol=1e-5 if alpha == 0 else 1e-2)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_sgd_relu_and_full_batch_equal_sklearn(kind):
+    ours, ours_losses, sk, sk_losses = train_pair(kind, 4, activation="relu", hidden_layer_sizes=(6, 5),
+                                                  batch_size=len(X), learning_rate_init=0.05, momentum=0.5,
+                                                  nesterovs_momentum=False, alpha=0.0)
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_")
+    np.testing.assert_allclose(ours_losses, sk_losses, rtol=1e-5)
+
+
+def test_invscaling_without_momentum_equals_sklearn():
+    ours, ours_losses, sk, sk_losses = train_pair("multiclass", 6, learning_rate="invscaling", power_t=0.25,
+                                                  learning_rate_init=0.05, momentum=0.0, alpha=0.0)
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_")
+    np.testing.assert_allclose(ours_losses, sk_losses, rtol=1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: when the learning rate changes between epochs (invscaling, adaptive), "
+                   "scikit-learn's velocity keeps the steps taken at the old rate (v = momentum v - lr g); "
+                   "mlpcore's torch-style velocity (v = momentum v + g, W -= lr v) rescales them to the new rate")
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_invscaling_with_momentum_equals_sklearn(nesterov):
+    ours, _, sk, _ = train_pair("multiclass", 6, learning_rate="invscaling", power_t=0.25, learning_rate_init=0.05,
+                                momentum=0.9, nesterovs_momentum=nesterov, alpha=0.0)
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_")
+
+
+def test_adaptive_rate_without_momentum_equals_sklearn():
+    # tol=100: no epoch ever improves by tol, so with n_iter_no_change=1 the rate drops by 5
+    # after epochs 2, 4, 6 ... on both sides; equal weights mean equal rates at every step.
+    ours, ours_losses, sk, sk_losses = train_pair("regression", 7, learning_rate="adaptive", learning_rate_init=0.05,
+                                                  momentum=0.0, alpha=0.0, tol=100.0, n_iter_no_change=1)
+    assert len(ours_losses) == len(sk_losses) == 7
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_")
+    np.testing.assert_allclose(ours_losses, sk_losses, rtol=1e-5)
+
+
+def test_numpy_reference_equals_sklearn():
+    """The reference loop used below for l1, max_norm, hinge and absolute error is sklearn's SGD."""
+    ours, _, sk, _ = cached_pair("multiclass", 0.9, True, 0.01)
+    init = random_weights([(W.shape, b.shape) for W, b in zip(sk.coefs_, sk.intercepts_)], seed=7)
+    weights, _ = reference_sgd(X, TARGETS["multiclass"], init, loss="softmax", activation="tanh", epochs=5,
+                               batch=BATCH, lr=0.05, momentum=0.9, nesterov=True, alpha=0.01)
+    assert_layers_close([W for W, _ in weights], sk.coefs_, 1e-10, "reference coefs_")
+    assert_layers_close([b for _, b in weights], sk.intercepts_, 1e-10, "reference intercepts_")
+
+
+# (kind, estimator params, reference loss)
+BEYOND_SKLEARN = {
+    "l1": ("multiclass", dict(l1=0.003, alpha=0.01, momentum=0.9), "softmax"),
+    "max_norm": ("regression", dict(max_norm=0.6, momentum=0.9, nesterovs_momentum=True), "squared"),
+    "l1+max_norm-multilabel": ("multilabel", dict(l1=0.002, max_norm=0.35, momentum=0.0), "logistic"),
+    "hinge-binary": ("binary", dict(loss="hinge", momentum=0.9), "hinge"),
+    "hinge-multiclass": ("multiclass", dict(loss="hinge", momentum=0.9, nesterovs_momentum=True), "hinge"),
+    "absolute_error": ("regression", dict(loss="absolute_error", momentum=0.9), "absolute"),
+    "absolute_error-2-outputs": ("regression2", dict(loss="absolute_error", momentum=0.0), "absolute"),
+}
+
+
+@pytest.mark.parametrize("case", list(BEYOND_SKLEARN))
+def test_terms_beyond_sklearn_equal_numpy_reference(case):
+    kind, params, ref_loss = BEYOND_SKLEARN[case]
+    Ours, _ = estimator_classes(kind)
+    y = TARGETS[kind]
+    params = {"nesterovs_momentum": False, "alpha": 0.0, **params}
+    est = Ours(hidden_layer_sizes=(7,), activation="tanh", solver="sgd", batch_size=BATCH, shuffle=False,
+               learning_rate_init=0.05, tol=0.0, n_iter_no_change=100, max_iter=1, random_state=0, **params)
+    first_call(est, X, y)
+    init = random_weights([(W.shape, b.shape) for W, b in est.model_.get_weights()], seed=3)
+    if "max_norm" in params:  # start inside the ball; the cap then acts during training
+        init = [(W * np.float32(0.5), b) for W, b in init]
+    est.model_.set_weights(init)
+    before = len(est.loss_curve_)
+    est.set_params(warm_start=True, max_iter=5)
+    with expect_convergence_warning(5):
+        est.fit(X, y)
+    labels = y if kind not in CLASSIFICATION or kind == "multilabel" else np.searchsorted(est.classes_, y)
+    weights, losses = reference_sgd(X, labels, init, loss=ref_loss, activation="tanh", epochs=5, batch=BATCH, lr=0.05,
+                                    momentum=params["momentum"], nesterov=params["nesterovs_momentum"],
+                                    alpha=params["alpha"], l1=params.get("l1", 0.0), max_norm=params.get("max_norm"))
+    assert_layers_close(est.coefs_, [W for W, _ in weights], 1e-4, "coefs_")
+    assert_layers_close(est.intercepts_, [b for _, b in weights], 1e-4, "intercepts_")
+    if "max_norm" in params:
+        for W in est.coefs_:
+            assert np.all(np.linalg.norm(W.astype(np.float64), axis=0) <= params["max_norm"] * (1 + 1e-6))
+        # ... and the cap did act: without it the same run leaves longer columns.
+        uncapped, _ = reference_sgd(X, labels, init, loss=ref_loss, activation="tanh", epochs=5, batch=BATCH, lr=0.05,
+                                    momentum=params["momentum"], nesterov=params["nesterovs_momentum"],
+                                    alpha=params["alpha"], l1=params.get("l1", 0.0))
+        assert max(np.linalg.norm(W, axis=0).max() for W, _ in uncapped) > params["max_norm"] * 1.05
+    if params["alpha"] == 0 and "l1" not in params:
+        np.testing.assert_allclose(est.loss_curve_[before:], losses, rtol=1e-5)
+
+
+def torch_adam_reference(kind: str, init, *, epochs: int, batch: int, lr: float, alpha: float, betas, eps: float,
+                         activation: str = "tanh"):
+    """float64 PyTorch: sklearn's objective per batch, ``torch.optim.Adam`` without weight decay."""
+    torch = pytest.importorskip("torch")
+    params = [torch.tensor(p.astype(np.float64), requires_grad=True) for pair in init for p in pair]
+    Ws, bs = params[0::2], params[1::2]
+    opt = torch.optim.Adam(params, lr=lr, betas=betas, eps=eps)
+    act = {"tanh": torch.tanh, "relu": torch.relu}[activation]
+    Xt = torch.tensor(X)
+    y = TARGETS[kind]
+    yt = torch.tensor(y.reshape(len(y), -1).astype(np.float64))
+    for _ in range(epochs):
+        for start in range(0, len(X), batch):
+            xb, yb = Xt[start:start + batch], yt[start:start + batch]
+            a = xb
+            for layer, (W, b) in enumerate(zip(Ws, bs)):
+                a = a @ W + b
+                if layer < len(Ws) - 1:
+                    a = act(a)
+            if kind == "multiclass":
+                data = torch.nn.functional.cross_entropy(a, yb[:, 0].long())
+            elif kind in ("binary", "multilabel"):
+                data = torch.nn.functional.binary_cross_entropy_with_logits(a, yb, reduction="sum") / len(xb)
+            else:
+                data = 0.5 * ((a - yb) ** 2).sum() / len(xb)
+            penalty = alpha / (2 * len(xb)) * sum((W ** 2).sum() for W in Ws)
+            opt.zero_grad()
+            (data + penalty).backward()
+            opt.step()
+    return [(W.detach().numpy(), b.detach().numpy()) for W, b in zip(Ws, bs)]
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "regression2"])
+def test_adam_equals_torch_adam_on_sklearn_objective(kind):
+    Ours, _ = estimator_classes(kind)
+    y = TARGETS[kind]
+    est = Ours(hidden_layer_sizes=(7,), activation="tanh", solver="adam", batch_size=BATCH, shuffle=False,
+               learning_rate_init=0.01, alpha=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-6, tol=0.0,
+               n_iter_no_change=100, max_iter=1, random_state=0)
+    first_call(est, X, y)
+    init = random_weights([(W.shape, b.shape) for W, b in est.model_.get_weights()], seed=5)
+    est.model_.set_weights(init)
+    est.set_params(warm_start=True, max_iter=4)
+    with expect_convergence_warning(4):
+        est.fit(X, y)
+    expected = torch_adam_reference(kind, init, epochs=4, batch=BATCH, lr=0.01, alpha=0.01, betas=(0.8, 0.99),
+                                    eps=1e-6)
+    assert_layers_close(est.coefs_, [W for W, _ in expected], 1e-4, "coefs_")
+    assert_layers_close(est.intercepts_, [b for _, b in expected], 1e-4, "intercepts_")
+
+
+# --------------------------------------------------------------------------- #
+# 3. Stopping: tol / n_iter_no_change, early stopping, max_iter, adaptive rate
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_tol_stopping_follows_sklearn_counter_on_own_loss_curve(kind):
+    Ours, _ = estimator_classes(kind)
+    est = Ours(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=0.05, shuffle=False, batch_size=BATCH,
+               tol=1e-3, n_iter_no_change=3, max_iter=500, random_state=0).fit(X, TARGETS[kind])
+    expected = sklearn_stop_epoch(est.loss_curve_, 1e-3, 3)
+    assert expected is not None and expected < 500
+    assert est.n_iter_ == len(est.loss_curve_) == expected
+    assert est.best_loss_ == min(est.loss_curve_)
+    assert est.loss_ == est.loss_curve_[-1]
+    assert est.t_ == est.n_iter_ * len(X)
+    assert est.validation_scores_ is None and est.best_validation_score_ is None
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_tol_stopping_epoch_equals_sklearn(kind):
+    tol, patience = 3e-3, 2
+    ours, ours_losses, sk, sk_losses = train_pair(kind, 300, stops_early=True, learning_rate_init=0.05, momentum=0.9,
+                                                  nesterovs_momentum=True, alpha=0.0, tol=tol, n_iter_no_change=patience)
+    m = min(len(ours_losses), len(sk_losses))
+    noise = float(np.max(np.abs(np.subtract(ours_losses[:m], sk_losses[:m]))))
+    assert noise <= 1e-5 * max(sk_losses)
+    # Guard against a tie: no epoch's improvement may sit within 100x the float32 noise of tol.
+    curve, best = np.asarray(ours.loss_curve_), np.minimum.accumulate(ours.loss_curve_)
+    assert np.abs(curve[1:] - (best[:-1] - tol)).min() > 100 * noise, "a tie of the tol rule; pick another tol"
+    assert len(ours_losses) == len(sk_losses) == sk.n_iter_ < 300
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_")
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_early_stopping_restores_best_validation_epoch(kind):
+    Ours, _ = estimator_classes(kind)
+    y = TARGETS[kind]
+    tol = 1e-4 if kind == "multiclass" else 1e-3
+    params = dict(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=0.1, momentum=0.9, batch_size=16,
+                  early_stopping=True, validation_fraction=0.2, tol=tol, n_iter_no_change=4, max_iter=300,
+                  random_state=0)
+    est = Ours(**params).fit(X, y)
+    scores = est.validation_scores_
+    assert len(scores) == len(est.loss_curve_) == est.n_iter_
+    assert est.best_validation_score_ == max(scores)
+    assert est.best_loss_ is None
+    assert est.n_iter_ == sklearn_stop_epoch(scores, tol, 4, higher_is_better=True) < 300
+    if kind == "multiclass":  # accuracy on ceil(0.2 * 90) = 18 validation rows
+        assert all(round(s * 18) == pytest.approx(s * 18, abs=1e-9) for s in scores)
+    else:
+        assert all(s <= 1.0 for s in scores)
+    best_epoch = int(np.argmax(scores)) + 1
+    assert best_epoch < est.n_iter_  # so the restore has something to undo
+    # A run cut at the best epoch is the same run (same seed: same initial weights, split and
+    # batches) and ends on it; the stopped run must have gone back to exactly those weights.
+    cut = Ours(**{**params, "max_iter": best_epoch})
+    with expect_convergence_warning(best_epoch):
+        cut.fit(X, y)
+    assert cut.validation_scores_ == scores[:best_epoch]
+    for a, b in zip(est.coefs_ + est.intercepts_, cut.coefs_ + cut.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(est.predict(X), cut.predict(X))
+
+
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor, SoftmaxRegression])
+def test_convergence_warning_when_max_iter_reached(Est):
+    y = TARGETS["multiclass"] if Est is not MLPRegressor else TARGETS["regression"]
+    est = Est(max_iter=3, random_state=0)
+    with expect_convergence_warning(3):
+        est.fit(X, y)
+    assert est.n_iter_ == 3 == len(est.loss_curve_)
+
+
+def test_no_convergence_warning_when_stopped_by_tol():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = MLPClassifier(hidden_layer_sizes=(8,), tol=1.0, n_iter_no_change=2, random_state=0).fit(X, TARGETS["binary"])
+    assert est.n_iter_ == 4 and not caught  # epoch 1 sets best_loss_; 2, 3, 4 do not improve by 1.0
+
+
+def _adaptive_rates(verbose_output: str) -> list[float]:
+    return [float(v) for v in re.findall(r"Setting learning rate to ([0-9.]+)", verbose_output)]
+
+
+def test_adaptive_rate_divides_by_five_after_n_iter_no_change(capsys):
+    # tol=100: no epoch improves by tol, so the count passes n_iter_no_change=1 every 2 epochs.
+    est = MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.01,
+                       tol=100.0, n_iter_no_change=1, max_iter=9, random_state=0, verbose=True)
+    with expect_convergence_warning(9):
+        est.fit(X, TARGETS["regression"])
+    out = capsys.readouterr().out
+    assert len(re.findall(r"^Iteration \d+, loss = ", out, flags=re.M)) == 9
+    np.testing.assert_allclose(_adaptive_rates(out), [0.01 / 5 ** k for k in (1, 2, 3, 4)], atol=5e-7)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: scikit-learn divides while the rate is > 1e-6 and stops once it is "
+                   "<= 1e-6 (6 divisions from 0.01); mlpcore stops when rate/5 <= 1e-6 (5 divisions)")
+def test_adaptive_rate_stops_like_sklearn(capsys):
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.01,
+                  tol=100.0, n_iter_no_change=1, max_iter=100, random_state=0, verbose=True, shuffle=False)
+    ours = MLPRegressor(**params).fit(X, TARGETS["regression"])
+    ours_rates = _adaptive_rates(capsys.readouterr().out)
+    sk = skl_nn.MLPRegressor(**params).fit(X, TARGETS["regression"])
+    sk_rates = _adaptive_rates(capsys.readouterr().out)
+    assert len(sk_rates) == 6 and sk.n_iter_ == 15
+    assert ours_rates == sk_rates
+    assert ours.n_iter_ == sk.n_iter_
+
+
+# --------------------------------------------------------------------------- #
+# 4. Behaviour: labels, outputs, attributes, parameters, partial_fit, warm_start, errors
+# --------------------------------------------------------------------------- #
+
+FAST = dict(hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=500, random_state=0)
+
+
+def test_string_labels_multiclass():
+    names = np.array(["cat", "dog", "emu"])
+    y = names[TARGETS["multiclass"]]
+    est = MLPClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(est.classes_, names)
+    pred = est.predict(X)
+    assert pred.shape == (90,) and set(pred) <= set(names)
+    proba = est.predict_proba(X)
+    assert proba.shape == (90, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(pred, names[np.argmax(proba, axis=1)])
+    np.testing.assert_allclose(proba, softmax(numpy_raw_output(est, X), axis=1), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(est.predict_log_proba(X), np.log(proba), rtol=1e-12)
+    assert est.score(X, y) == accuracy_score(y, pred) > 0.9
+    assert est.out_activation_ == "softmax" and est.n_outputs_ == 3
+
+
+def test_binary_integer_labels_one_logistic_output():
+    y = np.where(TARGETS["binary"] == 1, 7, -3)
+    est = MLPClassifier(**FAST).fit(X, y)
+    sk = skl_nn.MLPClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(est.classes_, sk.classes_)
+    assert est.out_activation_ == sk.out_activation_ == "logistic"
+    assert est.n_outputs_ == sk.n_outputs_ == 1 and est.coefs_[-1].shape == (8, 1)
+    proba = est.predict_proba(X)
+    assert proba.shape == sk.predict_proba(X).shape == (90, 2)
+    np.testing.assert_allclose(proba[:, 1], expit(numpy_raw_output(est, X)[:, 0]), rtol=1e-10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    pred = est.predict(X)
+    assert pred.dtype == sk.predict(X).dtype
+    np.testing.assert_array_equal(pred, np.where(proba[:, 1] > 0.5, 7, -3))
+    np.testing.assert_allclose(est.decision_function(X), numpy_raw_output(est, X)[:, 0], rtol=1e-6, atol=1e-9)
+    assert est.score(X, y) > 0.9
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_multilabel_indicator_outputs():
+    Y = TARGETS["multilabel"]
+    est = MLPClassifier(**FAST).fit(X, Y)
+    sk = skl_nn.MLPClassifier(**FAST).fit(X, Y)
+    np.testing.assert_array_equal(est.classes_, sk.classes_)
+    assert est.out_activation_ == sk.out_activation_ == "logistic" and est.n_outputs_ == 3
+    proba = est.predict_proba(X)
+    assert proba.shape == (90, 3) and np.all((proba >= 0) & (proba <= 1))
+    assert not np.allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba, expit(numpy_raw_output(est, X)), rtol=1e-10)
+    pred = est.predict(X)
+    assert pred.shape == sk.predict(X).shape == (90, 3)
+    np.testing.assert_array_equal(pred, (proba > 0.5).astype(int))
+    assert est.score(X, Y) == accuracy_score(Y, pred)  # subset accuracy, as sklearn
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu", "leaky_relu", "softplus"])
+def test_predictions_equal_numpy_forward(activation):
+    clf = MLPClassifier(hidden_layer_sizes=(6, 4), activation=activation, max_iter=5, random_state=1)
+    reg = MLPRegressor(hidden_layer_sizes=(6, 4), activation=activation, max_iter=5, random_state=1)
+    with expect_convergence_warning(5):
+        clf.fit(X, TARGETS["multiclass"])
+    with expect_convergence_warning(5):
+        reg.fit(X, TARGETS["regression2"])
+    np.testing.assert_allclose(clf.predict_proba(X), softmax(numpy_raw_output(clf, X), axis=1), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(reg.predict(X), numpy_raw_output(reg, X), rtol=1e-10, atol=1e-12)
+    assert reg.predict(X).shape == (90, 2)
+    assert reg.score(X, TARGETS["regression2"]) == pytest.approx(r2_score(TARGETS["regression2"], reg.predict(X)))
+
+
+def test_hinge_scores_and_no_probabilities():
+    for kind in ("binary", "multiclass"):
+        est = MLPClassifier(loss="hinge", **FAST).fit(X, TARGETS[kind])
+        assert not hasattr(est, "predict_proba") and not hasattr(est, "predict_log_proba")
+        raw = numpy_raw_output(est, X)
+        decision = est.decision_function(X)
+        if kind == "binary":
+            np.testing.assert_allclose(decision, raw[:, 0], rtol=1e-10, atol=1e-12)
+            np.testing.assert_array_equal(est.predict(X), est.classes_[(raw[:, 0] > 0).astype(int)])
+        else:
+            np.testing.assert_allclose(decision, raw, rtol=1e-10, atol=1e-12)
+            np.testing.assert_array_equal(est.predict(X), est.classes_[np.argmax(raw, axis=1)])
+        assert est.score(X, TARGETS[kind]) > 0.9
+
+
+def test_dropout_and_input_noise_train_stochastically_but_predict_deterministically():
+    base = dict(hidden_layer_sizes=(16,), max_iter=20, n_iter_no_change=100, random_state=0)
+    runs = {}
+    for name, extra in {"plain": {}, "dropout": {"dropout": 0.5}, "noise": {"input_noise": 0.3}}.items():
+        fits = []
+        for _ in range(2):
+            est = MLPClassifier(**base, **extra)
+            with expect_convergence_warning(20):
+                est.fit(X, TARGETS["multiclass"])
+            fits.append(est)
+        for a, b in zip(fits[0].coefs_, fits[1].coefs_):
+            np.testing.assert_array_equal(a, b)  # same seed, same masks and noise
+        est = fits[0]
+        np.testing.assert_array_equal(est.predict_proba(X), est.predict_proba(X))
+        # Inverted dropout: prediction is the plain forward pass, no rescaling.
+        np.testing.assert_allclose(est.predict_proba(X), softmax(numpy_raw_output(est, X), axis=1), rtol=1e-10)
+        runs[name] = est.coefs_[0]
+    assert not np.allclose(runs["plain"], runs["dropout"]) and not np.allclose(runs["plain"], runs["noise"])
+
+
+def test_fitted_attributes_match_sklearn_layout():
+    Y = TARGETS["regression2"]
+    ours = MLPRegressor(hidden_layer_sizes=(6, 4), learning_rate_init=0.01, max_iter=500, random_state=0).fit(X, Y)
+    sk = skl_nn.MLPRegressor(hidden_layer_sizes=(6, 4), learning_rate_init=0.01, max_iter=500, random_state=0).fit(X, Y)
+    assert [W.shape for W in ours.coefs_] == [W.shape for W in sk.coefs_] == [(5, 6), (6, 4), (4, 2)]
+    assert [b.shape for b in ours.intercepts_] == [b.shape for b in sk.intercepts_] == [(6,), (4,), (2,)]
+    for name in ("n_features_in_", "n_layers_", "n_outputs_", "out_activation_"):
+        assert getattr(ours, name) == getattr(sk, name), name
+    assert ours.n_iter_ == len(ours.loss_curve_) < 500
+    assert ours.best_loss_ == min(ours.loss_curve_) and ours.validation_scores_ is None
+    # the returned arrays are copies: changing them does not change the model
+    before = ours.predict(X)
+    ours.coefs_[0][...] = 0
+    np.testing.assert_array_equal(ours.predict(X), before)
+    assert isinstance(ours.model_, mlpcore.MLP)
+
+
+def test_unfitted_estimator_raises_not_fitted():
+    for est in (MLPClassifier(), MLPRegressor(), SoftmaxRegression()):
+        with pytest.raises(NotFittedError):
+            est.predict(X)
+        with pytest.raises(NotFittedError):
+            est.coefs_  # noqa: B018
+
+
+@pytest.mark.parametrize(("Ours", "Sk"), [(MLPClassifier, skl_nn.MLPClassifier), (MLPRegressor, skl_nn.MLPRegressor)])
+def test_parameters_and_defaults_are_sklearns(Ours, Sk):
+    ours, sk = Ours().get_params(), Sk().get_params()
+    assert set(sk) - set(ours) == {"max_fun"}  # lbfgs only; mlpcore has no lbfgs
+    assert set(ours) - set(sk) == {"dropout", "l1", "max_norm", "input_noise"} | ({"loss"} if Ours is MLPClassifier else set())
+    for name in set(ours) & set(sk):
+        assert ours[name] == sk[name], name
+    assert ours["dropout"] == ours["l1"] == ours["input_noise"] == 0 and ours["max_norm"] is None
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_get_set_params_and_clone():
+    est = MLPClassifier(hidden_layer_sizes=(4,), alpha=0.1, random_state=3)
+    assert est.set_params(alpha=0.5, hidden_layer_sizes=(5, 2), learning_rate_init=0.01) is est
+    assert est.get_params()["alpha"] == 0.5 and est.hidden_layer_sizes == (5, 2)
+    est.fit(X, TARGETS["binary"])
+    copy = clone(est)
+    assert copy.get_params() == est.get_params()
+    assert not hasattr(copy, "classes_") and not hasattr(copy, "n_iter_")
+    copy.fit(X, TARGETS["binary"])
+    for a, b in zip(copy.coefs_, est.coefs_):
+        np.testing.assert_array_equal(a, b)
+    assert [W.shape for W in est.coefs_] == [(5, 5), (5, 2), (2, 1)]
+
+
+def _pair_of(Est, **params):
+    return Est(**params), Est(**params)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_k_partial_fits_equal_fit_with_max_iter_k(kind, solver):
+    """partial_fit continues the weights and the optimiser state (velocity, Adam moments and step)."""
+    Ours, _ = estimator_classes(kind)
+    y = TARGETS[kind]
+    params = dict(hidden_layer_sizes=(8,), solver=solver, learning_rate_init=0.02, shuffle=False, batch_size=BATCH,
+                  n_iter_no_change=50, random_state=0)
+    inc = Ours(**params)
+    for _ in range(4):
+        first_call(inc, X, y) if not hasattr(inc, "n_iter_") else inc.partial_fit(X, y)
+    full = Ours(max_iter=4, **params)
+    with expect_convergence_warning(4):
+        full.fit(X, y)
+    for a, b in zip(inc.coefs_ + inc.intercepts_, full.coefs_ + full.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert inc.loss_curve_ == full.loss_curve_ and inc.t_ == full.t_ == 4 * len(X)
+
+
+def test_partial_fit_classes_rules():
+    y = TARGETS["multiclass"]
+    est = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call to partial_fit"):
+        est.partial_fit(X, y)
+    est.partial_fit(X[:10], y[:10], classes=[0, 1, 2])  # classes beyond those in the first chunk
+    np.testing.assert_array_equal(est.classes_, [0, 1, 2])
+    assert est.coefs_[-1].shape == (4, 3)
+    with pytest.raises(ValueError, match="classes"):
+        est.partial_fit(X, y, classes=[0, 1, 5])
+    with pytest.raises(ValueError, match=r"not in classes_.*\[7\]"):
+        est.partial_fit(X[:3], np.array([0, 1, 7]))
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:, :3], y)
+    est.partial_fit(X, y)
+    assert len(est.loss_curve_) == 2
+
+
+def test_partial_fit_unavailable_for_other_solver_names():
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert hasattr(MLPRegressor(solver="sgd"), "partial_fit")
+
+
+@pytest.mark.xfail(strict=True, reason="bug: partial_fit after an early-stopping fit raises TypeError "
+                   "(best_loss_ is None); scikit-learn raises ValueError('partial_fit does not support "
+                   "early_stopping=True')")
+def test_partial_fit_with_early_stopping_raises_value_error():
+    est = MLPClassifier(hidden_layer_sizes=(4,), early_stopping=True, max_iter=5, random_state=0)
+    with expect_convergence_warning(5):
+        est.fit(X, TARGETS["binary"])
+    with pytest.raises(ValueError, match="early_stopping"):
+        est.partial_fit(X, TARGETS["binary"])
+
+
+def test_warm_start_continues_and_cold_start_restarts():
+    y = TARGETS["multiclass"]
+    params = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, learning_rate_init=0.05, shuffle=False,
+                  batch_size=BATCH, n_iter_no_change=50, random_state=0)
+    warm = MLPClassifier(max_iter=3, warm_start=True, **params)
+    with expect_convergence_warning(3):
+        warm.fit(X, y)
+    warm.set_params(max_iter=2)
+    with expect_convergence_warning(2):
+        warm.fit(X, y)
+    five = MLPClassifier(max_iter=5, **params)
+    with expect_convergence_warning(5):
+        five.fit(X, y)
+    # Plain SGD has no state beyond the weights, so 3 + 2 warm epochs are 5 epochs.
+    for a, b in zip(warm.coefs_ + warm.intercepts_, five.coefs_ + five.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert warm.loss_curve_ == five.loss_curve_
+
+    cold = MLPClassifier(max_iter=3, **params)
+    for _ in range(2):
+        with expect_convergence_warning(3):
+            cold.fit(X, y)
+    once = MLPClassifier(max_iter=3, **params)
+    with expect_convergence_warning(3):
+        once.fit(X, y)
+    assert len(cold.loss_curve_) == 3
+    for a, b in zip(cold.coefs_ + cold.intercepts_, once.coefs_ + once.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="features"):
+        warm.fit(X[:, :4], y)
+
+
+@pytest.mark.xfail(strict=True, reason="mlpcore's n_iter_ counts epochs over all fit/partial_fit calls; "
+                   "scikit-learn's counts those of the last call (_fit_stochastic sets n_iter_ = 0)")
+def test_n_iter_counts_the_last_call_like_sklearn():
+    y = TARGETS["binary"]
+    for Est in (skl_nn.MLPClassifier, MLPClassifier):
+        est = Est(hidden_layer_sizes=(4,), max_iter=3, warm_start=True, random_state=0)
+        for _ in range(2):
+            with expect_convergence_warning(3):
+                est.fit(X, y)
+        inc = Est(hidden_layer_sizes=(4,), random_state=0)
+        for _ in range(3):
+            inc.partial_fit(X, y, classes=[0, 1])
+        assert (est.n_iter_, len(est.loss_curve_), inc.n_iter_, len(inc.loss_curve_)) == (3, 6, 1, 3), Est
