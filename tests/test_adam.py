@@ -437,8 +437,9 @@ def assert_untouched(w, m, v):
         ({"weight_decay": np.nan}, "adam_update: weight_decay must be a finite number >= 0 (got nan)"),
         ({"l1": -1.0}, "adam_update: l1 must be a finite number >= 0 (got -1.0)"),
         ({"l1": np.inf}, "adam_update: l1 must be a finite number >= 0 (got inf)"),
-        ({"step": 0}, "adam_update: step must be >= 1, the 1-based number of this step (got 0)"),
-        ({"step": -3}, "adam_update: step must be >= 1, the 1-based number of this step (got -3)"),
+        ({"step": 0}, "adam_update: step must be in [1, 2**63), the 1-based number of this step (got 0)"),
+        ({"step": -3}, "adam_update: step must be in [1, 2**63), the 1-based number of this step (got -3)"),
+        ({"step": 2**63}, "adam_update: step must be in [1, 2**63), the 1-based number of this step (got 9223372036854775808)"),
     ],
     ids=lambda x: str(x) if isinstance(x, dict) else "",
 )
@@ -506,7 +507,7 @@ def test_step_size_overflowing_is_an_error():
     """lr / (1 - beta1^t) beyond the largest double (or float): rejected, nothing written."""
     for dtype, lr in ((np.float64, 1e305), (np.float32, 3e38)):
         w, g, m, v = state(dtype=dtype)
-        with pytest.raises(ValueError, match=re.escape("adam_update: the bias corrections must be finite")):
+        with pytest.raises(ValueError, match=re.escape("adam_update: lr / (1 - beta1^step) overflows")):
             ops.adam_update(w, g, m, v, step=1, lr=lr, beta1=0.99999)
         assert_untouched(w, m, v)
 
@@ -1054,9 +1055,15 @@ def test_fit_rejects_hyperparameters_a_float32_model_cannot_hold(rng):
     X, y = classification_data(rng, n=10, dtype=np.float32)
     model = mlpcore.MLP([4, 3], seed=0)
     before = model.get_weights()
-    with pytest.raises(ValueError, match=r"eps above 0.*float32"):
+    with pytest.raises(ValueError, match=re.escape("fit: Adam(eps=1e-50) is out of range for the model's float32")):
         quiet_fit(model, X, y, optimizer=mlpcore.Adam(eps=1e-50), epochs=1)
     assert_same_weights(model.get_weights(), before, "after the rejected fit")
+    for optimizer, text in ((mlpcore.SGD(lr=1e300), "SGD(lr=1e+300) is out of range"),
+                            (mlpcore.Adam(weight_decay=1e300), "Adam(weight_decay=1e+300) is out of range"),
+                            (mlpcore.SGD(momentum=0.99999999), "SGD(momentum=0.99999999) rounds to 1")):
+        with pytest.raises(ValueError, match=re.escape(f"fit: {text}")):
+            quiet_fit(model, X, y, optimizer=optimizer, epochs=1)
+    assert_same_weights(model.get_weights(), before, "after the rejected fits")
 
 
 # --------------------------------------------------------------------------- #

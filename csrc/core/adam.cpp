@@ -22,8 +22,10 @@ void check_adam_params(const AdamParams<T>& p) {
             "adam_update: weight_decay must be a finite number >= 0 (got ", p.weight_decay, ")");
     require(std::isfinite(p.l1) && p.l1 >= T(0), "adam_update: l1 must be a finite number >= 0 (got ",
             p.l1, ")");
-    require(std::isfinite(p.step_size) && p.step_size >= T(0) && std::isfinite(p.bias2_sqrt) &&
-                p.bias2_sqrt > T(0),
+    require(std::isfinite(p.step_size),
+            "adam_update: lr / (1 - beta1^step) overflows (lr=", p.lr, ", beta1=", p.beta1,
+            "); use a smaller lr");
+    require(p.step_size >= T(0) && std::isfinite(p.bias2_sqrt) && p.bias2_sqrt > T(0),
             "adam_update: the bias corrections must be finite and positive (step >= 1)");
 }
 

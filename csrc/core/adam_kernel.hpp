@@ -16,7 +16,8 @@
 template <class T>
 void adam_step(T* __restrict w, const T* __restrict g, T* __restrict m, T* __restrict v,
                std::size_t n, const mlpcore::AdamParams<T>& p) {
-    const T wd = p.weight_decay, l1 = p.l1, b1c = T(1) - p.beta1, b2 = p.beta2, b2c = T(1) - p.beta2;
+    const T wd = p.weight_decay, l1 = p.l1, b1c = p.one_minus_beta1, b2 = p.beta2;
+    const T b2c = p.one_minus_beta2;
     const T step = p.step_size, bias2 = p.bias2_sqrt, eps = p.eps;
 #pragma omp simd
     for (std::size_t i = 0; i < n; ++i) {

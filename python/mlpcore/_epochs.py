@@ -40,12 +40,35 @@ class EpochRunner:
     the update of the scaled loss.
     """
 
-    def __init__(self, model: MLP, optimizer: Optimizer, *, decay_per_row: bool = False, loss_scale: float = 1.0) -> None:
+    def __init__(self, model: MLP, optimizer: Optimizer, *, decay_per_row: bool = False, loss_scale: float = 1.0,
+                 caller: str = "fit") -> None:
         self.model = model
         self.optimizer = optimizer
         self.decay_per_row = decay_per_row
         self.loss_scale = float(loss_scale)
+        self._check_dtype_range(caller)
         self.reset()
+
+    def _check_dtype_range(self, caller: str) -> None:
+        """Hyper-parameters valid as Python floats can still overflow, or reach 0 or 1, in a
+        float32 model; say which one, rather than letting the C++ loop refuse them all at once."""
+        opt, c = self.optimizer, self.loss_scale
+        if self.model.dtype != np.float32:
+            return
+        name = type(opt).__name__
+        scaled = {"lr": opt.lr * (1.0 if isinstance(opt, Adam) else c), "weight_decay": opt.weight_decay / c,
+                  "l1": opt.l1 / c}
+        if isinstance(opt, Adam):
+            scaled["eps"] = opt.eps / c
+        for key, value in scaled.items():
+            too_big = abs(value) > float(np.finfo(np.float32).max)
+            if too_big or (key == "eps" and np.float32(value) == 0):
+                raise ValueError(f"{caller}: {name}({key}={getattr(opt, key)!r}) is out of range for the "
+                                 "model's float32 weights")
+        for key in ("momentum", "beta1", "beta2"):
+            if hasattr(opt, key) and np.float32(getattr(opt, key)) >= 1:
+                raise ValueError(f"{caller}: {name}({key}={getattr(opt, key)!r}) rounds to 1 in float32, the "
+                                 "model's dtype")
 
     def reset(self) -> None:
         """Forget the optimiser state: zero velocity or moments, Adam's step count back to 0."""

@@ -115,6 +115,7 @@ class _BaseMLP(BaseEstimator):
 
     _LOSSES: tuple[str, ...] = ()
     _AUTO_BATCH = 200  # batch_size="auto" is min(_AUTO_BATCH, n_samples)
+    _MIN_VALIDATION = 1  # validation samples early stopping needs (R^2 needs two)
 
     # ----------------------------------------------------------------- settings
     def _hidden_sizes(self) -> tuple[int, ...]:
@@ -254,13 +255,19 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(_error(self, f"y has {n_outputs} outputs, but the model was fitted with {self._model.n_outputs}"))
         if self._runner is None or not incremental:
             # scikit-learn builds a new optimiser for every fit call; partial_fit keeps it.
-            self._runner = EpochRunner(self._model, self._optimizer(), decay_per_row=True, loss_scale=self._loss_scale)
+            self._runner = EpochRunner(self._model, self._optimizer(), decay_per_row=True, loss_scale=self._loss_scale,
+                                       caller=f"{type(self).__name__}.fit")
             if not first:
                 self._lr = float(self.learning_rate_init)
         else:
             # Hyper-parameters may have changed between partial_fit calls (set_params).
             self._runner.optimizer = self._optimizer()
         early_stopping = bool(self.early_stopping) and not incremental
+        # A warm start may switch early stopping on or off: start the figures it needs.
+        if early_stopping and self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        if not early_stopping and self.best_loss_ is None:
+            self.best_loss_ = np.inf
         x = np.ascontiguousarray(X, dtype=_DTYPE)
         labels, values = self._targets(y)
         n = len(x)
@@ -339,14 +346,17 @@ class _BaseMLP(BaseEstimator):
         from .data import train_val_test_indices
 
         n_val = math.ceil(self.validation_fraction * n)
-        if n_val < 2 or n - n_val < 1:
+        if n_val < self._MIN_VALIDATION or n - n_val < 1:
             raise ValueError(_error(
                 self, f"validation_fraction={self.validation_fraction} of {n} samples leaves {n_val} for validation "
-                f"and {n - n_val} for training; early stopping needs at least 2 and 1"))
+                f"and {n - n_val} for training; early stopping needs at least {self._MIN_VALIDATION} and 1"))
         stratify = self._stratify(y)
         by: Any = n if stratify is None else stratify
         try:
-            train, val, _ = train_val_test_indices(by, val_size=n_val, test_size=0, seed=self._seed(rng))
+            with warnings.catch_warnings():
+                # A class too rare for the validation part is expected with small data sets.
+                warnings.filterwarnings("ignore", message=".*too small to appear", category=UserWarning)
+                train, val, _ = train_val_test_indices(by, val_size=n_val, test_size=0, seed=self._seed(rng))
         except ValueError:
             # Too few samples of some class to stratify: split at random, as with regression.
             train, val, _ = train_val_test_indices(n, val_size=n_val, test_size=0, seed=self._seed(rng))
@@ -585,6 +595,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     # ------------------------------------------------------------- predict
     def _predict_array(self, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
+        if len(self.classes_) == 1 and not self._multilabel:
+            return np.full(len(x), self.classes_[0])  # one class seen in training: nothing to decide
         out = self._forward(x, exact=exact)
         if self._multilabel:
             return (out > (0.0 if self.loss == "hinge" else 0.5)).astype(int)
@@ -606,6 +618,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
         out = self._outputs(X)
+        if len(self.classes_) == 1 and not self._multilabel:
+            return np.ones((len(out), 1))
         if out.shape[1] == 1 and not self._multilabel:
             return np.hstack([1.0 - out, out])
         return out
@@ -629,7 +643,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_label = self.loss != "hinge"
         return tags
 
 
@@ -642,6 +656,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     __doc__ = (__doc__ or "") + _COMMON_DOC
     _LOSSES = ("squared_error", "absolute_error")
+    _MIN_VALIDATION = 2
 
     def __init__(
         self,

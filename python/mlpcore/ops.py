@@ -350,6 +350,6 @@ def adam_update(
 def _check_step(fn: str, step: object) -> int:
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
         raise TypeError(f"{fn}: step must be an integer (got {type(step).__name__})")
-    if step < 1:
-        raise ValueError(f"{fn}: step must be >= 1, the 1-based number of this step (got {step})")
+    if not 1 <= step < 2**63:
+        raise ValueError(f"{fn}: step must be in [1, 2**63), the 1-based number of this step (got {step})")
     return int(step)
