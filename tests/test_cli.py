@@ -487,6 +487,33 @@ def test_mnist_folder_with_test_files_only(tmp_path):
     assert float(run.number("accuracy")) > 0.9
 
 
+def test_mnist_folder_with_training_and_test_files(tmp_path):
+    directory = mnist_dir()
+    files = sorted(directory.glob("t10k-*")) if directory.is_dir() else []
+    if len(files) < 2:
+        pytest.skip(f"MNIST test files not available in {directory}")
+    # A folder with both kinds of files: the 10,000 test digits serve as "training" files too.
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for path in files:
+        (folder / path.name).symlink_to(path)
+        (folder / path.name.replace("t10k-", "train-")).symlink_to(path)
+    model_path = tmp_path / "m.npz"
+    run = cli_run("train", "--data", str(folder), "--hidden", "32", "--epochs", "1", "--batch-size", "128",
+                  "--out", str(model_path))
+    assert_ok(run)
+    assert run.value("data") == f"MNIST training files (10,000 digits) and test files (10,000) from {folder}"
+    assert run.value("split").startswith("9,000 training / 1,000 validation / 10,000 test rows (the t10k files)")
+    assert run.value("samples") == "10,000 (the MNIST test files)"
+    X, y = load_mnist(directory, subset="test")
+    train, _, _ = train_val_test_indices(y, val_size=0.1, test_size=0, seed=0)
+    counts = np.bincount(y[train])
+    reference_report(run, y, mlpcore.load(model_path).predict_proba(X), counts.max() / counts.sum())
+    evaluation = cli_run("evaluate", "--model", str(model_path))
+    assert_ok(evaluation)
+    assert evaluation.figures() == run.figures()
+
+
 def test_plot_writes_the_pictures(tmp_path):
     pytest.importorskip("mlpcore.plot")
     plots = tmp_path / "plots" / "nested"

@@ -267,9 +267,10 @@ def _info(size: int) -> None:
 class _Classifier:
     """An MLP with the input scaling and the class labels it was trained with.
 
-    ``predict_proba`` takes raw features, standardises them with ``mean`` and ``scale`` (when
-    given) and returns one probability column per class of ``classes``; ``predict`` returns
-    class labels. A one-output sigmoid model's probability p becomes the columns (1 - p, p).
+    ``predict_proba`` takes raw features, standardises them as ``z = (x - mean) / scale`` (the
+    training part's statistics, when given) and returns one probability column per class of
+    ``classes``; ``predict`` returns class labels. A one-output sigmoid model's probability p
+    becomes the columns (1 - p, p).
     """
 
     model: Any  # mlpcore.MLP
@@ -368,7 +369,13 @@ def _report(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, chance: float
             what: str) -> float:
     """Print accuracy with the chance test, macro precision/recall/F1, AUROC and a per-class
     table for the class indices ``y`` of the rows ``what`` and their probabilities ``proba``;
-    return the accuracy."""
+    return the accuracy.
+
+    With k correct predictions out of n and the chance level ``p0`` (the majority class's share
+    of the training labels, ``max_c n_c / n_train``: what always answering that class scores in
+    expectation), "beats chance" is the exact one-sided binomial test
+    ``p = P[X >= k]`` for ``X ~ Bin(n, p0)``, yes when ``p < ALPHA``.
+    """
     from . import metrics, stats
 
     k = len(classes)
@@ -823,7 +830,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Usage errors exit through ``SystemExit(2)`` (as argparse does), ``--help`` and
     ``--version`` through ``SystemExit(0)``.
     """
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    if isinstance(argv, (str, bytes)) or not (argv is None or isinstance(argv, Sequence)):
+        raise TypeError(f"main: argv must be a list of strings or None (got {type(argv).__name__} {argv!r})")
+    args_list = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
     if args_list[:1] == ["bench"]:  # every option after it belongs to the benchmark
         return _run("mlpcore bench", lambda: _bench(args_list[1:]))
     parser = build_parser()
