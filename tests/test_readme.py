@@ -21,9 +21,11 @@ def test_readme_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
             exec(compile(block, str(README), "exec"), {})
     finally:
         mlpcore.set_num_threads(threads)
-    tour, pvalue, training = capsys.readouterr().out.splitlines()
+    tour, pvalue, training, estimator = capsys.readouterr().out.splitlines()
     accuracy = float(tour.split()[0])
     assert 0.8 < accuracy < 1.0
     assert float(pvalue) < 1e-6
     words = training.split()
     assert words[:2] == ["test", "accuracy"] and float(words[2]) > 0.8
+    words = estimator.split()
+    assert words[:3] == ["estimator", "test", "accuracy"] and float(words[3]) > 0.8
