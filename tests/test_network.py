@@ -931,3 +931,14 @@ def test_load_metadata_refuses_foreign_files(tmp_path):
         mlpcore.network.load_metadata(path)
     with pytest.raises(FileNotFoundError, match="no such model file"):
         mlpcore.network.load_metadata(tmp_path / "missing.npz")
+
+
+def test_saved_file_follows_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "m.npz"
+        mlpcore.MLP([3, 2], seed=0).save(path)
+    finally:
+        os.umask(old)
+    assert (path.stat().st_mode & 0o777) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]  # no temporary left behind

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
+import uuid
 import zipfile
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -381,10 +381,11 @@ class MLP:
                     )
                 extra[_METADATA_PREFIX + key] = arr
         target = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(target))
-        fd, tmp = tempfile.mkstemp(suffix=".npz.tmp", dir=directory)
+        # A unique temporary name beside the target, created exclusively: unlike mkstemp's
+        # private 0600 files, it gets the permissions the user's umask gives any new file.
+        tmp = f"{os.path.abspath(target)}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
         try:
-            with os.fdopen(fd, "wb") as f:
+            with open(tmp, "xb") as f:
                 np.savez(
                     f,
                     format=np.array(_FILE_FORMAT),
