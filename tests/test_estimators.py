@@ -28,9 +28,8 @@ What is compared with what:
   ``validation_scores_``, and scikit-learn's own stopping epoch on the same problem.
 * Real MNIST (skipped when absent): accuracy next to scikit-learn's with the same hyper-parameters.
 
-Tests marked ``xfail(strict=True)`` pin scikit-learn behaviour that mlpcore does not follow yet
-(bugs reported to the owner of ``estimators.py``); once fixed they XPASS, which fails the run, and
-the marker must go.
+A scikit-learn check that mlpcore fails for a known reason goes into ``KNOWN_CHECK_FAILURES`` as
+a strict xfail, so fixing it fails the run until the entry goes; the list is empty.
 """
 
 from __future__ import annotations
@@ -303,23 +302,14 @@ CHECKED_ESTIMATORS = [
     MLPClassifier(early_stopping=True, random_state=0),
     MLPClassifier(hidden_layer_sizes=(8, 8), activation="tanh", dropout=0.1, random_state=0),
     MLPRegressor(loss="absolute_error", random_state=0),
-    MLPRegressor(solver="sgd", learning_rate="adaptive", learning_rate_init=0.01, random_state=0),
+    # lr 0.01 diverges on check_regressor_multioutput's unscaled targets, for scikit-learn's MLPRegressor too.
+    MLPRegressor(solver="sgd", learning_rate="adaptive", learning_rate_init=0.001, random_state=0),
 ]
 
 # Checks that fail because of bugs reported to the owner of estimators.py:
 # (text in the estimator's repr, names of the checks, the bug). Strict xfail: a fixed bug XPASSes,
 # which fails the run; then delete its entry. The target is an empty list.
-KNOWN_CHECK_FAILURES: list[tuple[str, tuple[str, ...], str]] = [
-    ("early_stopping=True", ("check_classifiers_train",),
-     ("bug: on the binary blobs (180 training rows = 1 Adam step of 1e-3 per epoch) the validation accuracy "
-      "stays 0.5 for 11 epochs, training stops and epoch 1 is restored: training accuracy 0.495 < 0.83")),
-    ("learning_rate='adaptive'",
-     ("check_estimators_overwrite_params", "check_estimators_fit_returns_self", "check_readonly_memmap_input",
-      "check_regressor_multioutput"),
-     ("bug: sgd (momentum 0.9, lr 0.01) diverges on the unscaled blobs (He-uniform first layer, 7x sklearn's "
-      "Glorot bound for 2 inputs and 100 units; with sklearn's initial weights it converges), and the "
-      "float32 penalty overflows first (RuntimeWarning) in check_regressor_multioutput")),
-]
+KNOWN_CHECK_FAILURES: list[tuple[str, tuple[str, ...], str]] = []  # (estimator marker, checks, reason)
 
 
 def _check_name(check) -> str:
@@ -344,10 +334,6 @@ def test_sklearn_estimator_checks(estimator, check, request):
 
 MOMENTA = [(0.0, False), (0.9, False), (0.9, True)]
 MOMENTUM_IDS = ["plain", "momentum", "nesterov"]
-SUM_OVER_OUTPUTS_LOSS = pytest.mark.xfail(
-    strict=True, reason="bug: MLPRegressor reports half the squared error summed over outputs in loss_curve_; "
-    "scikit-learn reports it averaged over outputs (its gradient is that of the sum), so tol stops at other epochs")
-
 
 @pytest.mark.parametrize("alpha", [0.0, 0.01])
 @pytest.mark.parametrize(("momentum", "nesterov"), MOMENTA, ids=MOMENTUM_IDS)
@@ -366,7 +352,7 @@ def test_sgd_weights_equal_sklearn(kind, momentum, nesterov, alpha):
 @pytest.mark.parametrize("alpha", [0.0, 0.01])
 @pytest.mark.parametrize(("momentum", "nesterov"), MOMENTA, ids=MOMENTUM_IDS)
 @pytest.mark.parametrize(
-    "kind", [k if k != "regression2" else pytest.param(k, marks=SUM_OVER_OUTPUTS_LOSS) for k in TARGETS])
+    "kind", list(TARGETS))
 def test_sgd_loss_curve_equals_sklearn(kind, momentum, nesterov, alpha):
     """Exact with alpha=0; with alpha>0 within 1%: the penalty is evaluated with the epoch's last
     weights (mlpcore) instead of the weights before each batch (sklearn)."""
@@ -391,9 +377,6 @@ def test_invscaling_without_momentum_equals_sklearn():
     np.testing.assert_allclose(ours_losses, sk_losses, rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: when the learning rate changes between epochs (invscaling, adaptive), "
-                   "scikit-learn's velocity keeps the steps taken at the old rate (v = momentum v - lr g); "
-                   "mlpcore's torch-style velocity (v = momentum v + g, W -= lr v) rescales them to the new rate")
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_invscaling_with_momentum_equals_sklearn(nesterov):
     ours, _, sk, _ = train_pair("multiclass", 6, learning_rate="invscaling", power_t=0.25, learning_rate_init=0.05,
@@ -617,8 +600,6 @@ def test_adaptive_rate_divides_by_five_after_n_iter_no_change(capsys):
     np.testing.assert_allclose(_adaptive_rates(out), [0.01 / 5 ** k for k in (1, 2, 3, 4)], atol=5e-7)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: scikit-learn divides while the rate is > 1e-6 and stops once it is "
-                   "<= 1e-6 (6 divisions from 0.01); mlpcore stops when rate/5 <= 1e-6 (5 divisions)")
 def test_adaptive_rate_stops_like_sklearn(capsys):
     params = {"hidden_layer_sizes": (5,), "solver": "sgd", "learning_rate": "adaptive", "learning_rate_init": 0.01,
               "tol": 100.0, "n_iter_no_change": 1, "max_iter": 100, "random_state": 0, "verbose": True,
@@ -770,7 +751,7 @@ def test_unfitted_estimator_raises_not_fitted():
 @pytest.mark.parametrize(("Ours", "Sk"), [(MLPClassifier, skl_nn.MLPClassifier), (MLPRegressor, skl_nn.MLPRegressor)])
 def test_parameters_and_defaults_are_sklearns(Ours, Sk):
     ours, sk = Ours().get_params(), Sk().get_params()
-    assert set(sk) - set(ours) == {"max_fun"}  # lbfgs only; mlpcore has no lbfgs
+    assert set(sk) <= set(ours)  # every scikit-learn parameter is accepted (max_fun, for lbfgs, unused)
     extra = {"dropout", "l1", "max_norm", "input_noise"} | ({"loss"} if Ours is MLPClassifier else set())
     assert set(ours) - set(sk) == extra
     for name in set(ours) & set(sk):
@@ -884,8 +865,6 @@ def test_warm_start_continues_and_cold_start_restarts():
         warm.fit(X[:, :4], y)
 
 
-@pytest.mark.xfail(strict=True, reason="mlpcore's n_iter_ counts epochs over all fit/partial_fit calls; "
-                   "scikit-learn's counts those of the last call (_fit_stochastic sets n_iter_ = 0)")
 def test_n_iter_counts_the_last_call_like_sklearn():
     y = TARGETS["binary"]
     for Est in (skl_nn.MLPClassifier, MLPClassifier):
@@ -1036,9 +1015,6 @@ def test_divergence_raises_and_the_model_stays_usable():
         fresh.predict(X)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _penalty squares float32 weights in float32; huge but finite "
-                   "weights overflow it (RuntimeWarning 'overflow encountered in dot', loss_ = inf) before the "
-                   "divergence error")
 def test_diverging_fit_with_alpha_raises_value_error_without_overflow_warning():
     est = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=10.0, alpha=1e-4, max_iter=5,
                        random_state=0)
@@ -1046,8 +1022,6 @@ def test_diverging_fit_with_alpha_raises_value_error_without_overflow_warning():
         est.fit(X * 100, TARGETS["regression"] * 100)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a warm_start fit that diverges restores n_iter_ and t_ but keeps the "
-                   "loss_curve_ entries of its completed epochs (_keep_state_on_error copies __dict__ shallowly)")
 def test_diverged_warm_start_fit_keeps_a_consistent_state():
     est = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=0.01, alpha=0.0, max_iter=5,
                        random_state=0)

@@ -27,8 +27,10 @@ Stopping follows scikit-learn: training ends after ``max_iter`` epochs or when, 
 ``early_stopping``, the validation accuracy or R^2 has not risen by ``tol``; the weights of the
 best validation score are then restored).
 
-Differences from scikit-learn, by design: weights start with mlpcore's He/Glorot-uniform
-initialisation and biases at zero; the validation split is mlpcore's seeded stratified split;
+Weights and biases start with scikit-learn's initialisation (uniform in ``+-sqrt(6 / (fan_in +
+fan_out))``, 2 instead of 6 for logistic units), drawn from ``random_state``. Differences from
+scikit-learn, by design: the random streams differ (the same seed gives another start, shuffle
+and split); the validation split is mlpcore's seeded stratified split;
 Adam follows ``torch.optim.Adam`` (``eps`` added to the bias-corrected root); ``loss_curve_``
 evaluates the weight penalty with each epoch's final weights; networks train in float32; there
 is no ``lbfgs`` solver and no ``sample_weight`` in ``fit`` (scores accept it).
@@ -58,8 +60,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "mlpcore's scikit-learn estimators need scikit-learn >= 1.6: pip install \"mlpcore[sklearn]\""
     ) from exc
 
+from . import _core
 from ._epochs import EpochDiverged, EpochRunner
-from .network import MLP
+from .network import _NEGATIVE_SLOPE, MLP
 from .optim import SGD, Adam
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SoftmaxRegression"]
@@ -160,6 +163,8 @@ class _BaseMLP(BaseEstimator):
         _check_number(self, "beta_2", self.beta_2, low=0, high=1, high_open=True)
         _check_number(self, "epsilon", self.epsilon, low=0, low_open=True)
         _check_number(self, "n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
+        if hasattr(self, "max_fun"):  # accepted for scikit-learn code; only its lbfgs solver reads it
+            _check_number(self, "max_fun", self.max_fun, low=1, integer=True)
         _check_number(self, "dropout", self._dropout_rate(), low=0, high=1, high_open=True)
         _check_number(self, "l1", self.l1, low=0)
         _check_number(self, "input_noise", self.input_noise, low=0)
@@ -197,18 +202,30 @@ class _BaseMLP(BaseEstimator):
     # ----------------------------------------------------------- training
     @contextlib.contextmanager
     def _keep_state_on_error(self) -> Iterator[None]:
-        """A fit that raises leaves the estimator as it was (the fitted model is not lost).
+        """A fit that raises leaves the estimator exactly as it was (the fitted model is not lost).
 
-        Fresh fits build a new network, so the old one is intact; a continued fit (warm_start,
-        partial_fit) that fails part-way keeps the weights of its completed epochs, which stay
-        finite (a diverged epoch is rolled back).
+        Fresh fits build a new network, so the old one is untouched; a continued fit
+        (warm_start, partial_fit) trains the same network in place, so its weights, optimiser
+        state and per-epoch lists are saved first and put back.
         """
-        saved = self.__dict__.copy()
+        saved = {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+        model = getattr(self, "_model", None)
+        runner = getattr(self, "_runner", None)
+        params = None if model is None else model._params.copy()
+        moments = None if runner is None else (
+            runner.steps,
+            None if runner.first_moment is None else runner.first_moment.copy(),
+            None if runner.second_moment is None else runner.second_moment.copy(),
+        )
         try:
             yield
         except Exception:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if model is not None:
+                model._params[...] = params
+            if runner is not None:
+                runner.steps, runner.first_moment, runner.second_moment = moments
             raise
 
     def _seed(self, rng: np.random.RandomState) -> int:
@@ -220,8 +237,10 @@ class _BaseMLP(BaseEstimator):
         self._model = MLP(sizes, activation=self._activation_name(), output=output, loss=loss,
                           dropout=float(self._dropout_rate()), input_noise=float(self.input_noise),
                           seed=self._seed(rng), dtype=_DTYPE)
+        self._model.set_weights(self._initial_weights(sizes, rng))
         self._loss_scale = scale
         self._runner = None
+        self._epochs_trained = 0  # over all calls: keys each epoch's shuffle
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -235,12 +254,42 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = n_outputs
         self.out_activation_ = {"sigmoid": "logistic", "softmax": "softmax"}.get(output, "identity")
 
+    def _initial_weights(self, sizes: list[int], rng: np.random.RandomState) -> list[tuple[np.ndarray, np.ndarray]]:
+        """scikit-learn's initialisation: weights and biases of layer l uniform in +-b with
+        b = sqrt(f / (fan_in + fan_out)), f = 2 for logistic hidden units and 6 otherwise."""
+        factor = 2.0 if self._activation_name() == "sigmoid" else 6.0
+        weights = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = math.sqrt(factor / (fan_in + fan_out))
+            W = rng.uniform(-bound, bound, (fan_in, fan_out))
+            b = rng.uniform(-bound, bound, fan_out)
+            weights.append((W, b))
+        return weights
+
+    def _reported_loss(self, mean_loss: float) -> float:
+        """The training loss as scikit-learn reports it (``loss_curve_``, ``tol``)."""
+        return mean_loss
+
     def _penalty(self, n_batches: int, n_samples: int) -> float:
-        """scikit-learn's summed per-batch penalty sum_b alpha/2 ||W||^2, per sample."""
-        if self.alpha == 0:
-            return 0.0
-        squares = sum(float(np.dot(W.ravel(), W.ravel())) for W, _ in self._model._views())
-        return 0.5 * self.alpha * squares * n_batches / n_samples
+        """The weight penalty per sample over an epoch, with the epoch's final weights:
+        scikit-learn's sum over batches of alpha/2 ||W||^2, per sample, plus l1 ||W||_1."""
+        total = 0.0
+        for W, _ in self._model._views():
+            w = W.ravel().astype(np.float64)
+            if self.alpha:
+                total += 0.5 * self.alpha * float(np.dot(w, w)) * n_batches / n_samples
+            if self.l1:
+                total += self.l1 * float(np.abs(w).sum())
+        return total
+
+    def _set_learning_rate(self, lr: float) -> None:
+        """Change the SGD learning rate the way scikit-learn's velocity sees it: its velocity
+        holds steps already multiplied by the old rate, while mlpcore's holds gradients, so
+        rescale ours by old / new to keep the momentum term unchanged."""
+        velocity = None if self._runner is None else self._runner.first_moment
+        if velocity is not None and self.solver == "sgd" and lr != self._lr:
+            velocity *= np.float32(self._lr / lr)
+        self._lr = lr
 
     def _fit(self, X: np.ndarray, y: np.ndarray, *, incremental: bool) -> _BaseMLP:
         rng = check_random_state(self.random_state)
@@ -289,52 +338,63 @@ class _BaseMLP(BaseEstimator):
         best_params: np.ndarray | None = None
         params = self._model._params
         iterations = 1 if incremental else int(self.max_iter)
-        for it in range(iterations):
-            start = time.perf_counter()
-            try:
-                totals = self._runner.run(x, labels, values, train_rows, batch_size=batch, shuffle=bool(self.shuffle),
-                                          seed=fit_seed, epoch=self.n_iter_, lr=self._lr)
-            except EpochDiverged:
-                raise ValueError(_error(
-                    self, f"the training loss became NaN or infinite in iteration {self.n_iter_ + 1} "
-                    f"(learning_rate_init={self.learning_rate_init}); scale the inputs or lower the learning rate")) from None
-            self.n_iter_ += 1
-            self.t_ += totals.rows
-            self.loss_ = totals.loss_sum / totals.rows + self._penalty(totals.batches, totals.rows)
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}  ({time.perf_counter() - start:.3f} s)")
-            if early_stopping:
-                score = self._validation_score(x_val, y_val)
-                self.validation_scores_.append(score)
-                self._no_improvement_count = self._no_improvement_count + 1 if score < self.best_validation_score_ + self.tol else 0
-                if score > self.best_validation_score_:
-                    self.best_validation_score_ = score
-                    best_params = params.copy()
-            else:
-                self._no_improvement_count = self._no_improvement_count + 1 if self.loss_ > self.best_loss_ - self.tol else 0
-                self.best_loss_ = min(self.best_loss_, self.loss_)
-            if self.solver == "sgd" and self.learning_rate == "invscaling":
-                self._lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-            if self._no_improvement_count > self.n_iter_no_change:
-                what = "Validation score" if early_stopping else "Training loss"
-                if self.solver == "sgd" and self.learning_rate == "adaptive" and self._lr / 5.0 > _MIN_ADAPTIVE_LR:
-                    self._lr /= 5.0
-                    self._no_improvement_count = 0
-                    if self.verbose:
-                        print(f"{what} did not improve more than tol={self.tol} for {self.n_iter_no_change} "
-                              f"consecutive epochs. Setting learning rate to {self._lr:f}")
+        self.n_iter_ = 0  # as scikit-learn: the epochs of this call
+        try:
+            for it in range(iterations):
+                start = time.perf_counter()
+                try:
+                    totals = self._runner.run(x, labels, values, train_rows, batch_size=batch,
+                                              shuffle=bool(self.shuffle), seed=fit_seed,
+                                              epoch=self._epochs_trained, lr=self._lr)
+                except EpochDiverged:
+                    raise ValueError(_error(
+                        self, f"the training loss became NaN or infinite in iteration {self.n_iter_ + 1} "
+                        f"(learning_rate_init={self.learning_rate_init}); scale the inputs or lower the learning "
+                        "rate")) from None
+                self._epochs_trained += 1
+                self.n_iter_ += 1
+                self.t_ += totals.rows
+                mean_loss = self._reported_loss(totals.loss_sum / totals.rows)
+                self.loss_ = mean_loss + self._penalty(totals.batches, totals.rows)
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}  ({time.perf_counter() - start:.3f} s)")
+                if early_stopping:
+                    score = self._validation_score(x_val, y_val)
+                    self.validation_scores_.append(score)
+                    worse = score < self.best_validation_score_ + self.tol
+                    self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
+                    if score > self.best_validation_score_:
+                        self.best_validation_score_ = score
+                        best_params = params.copy()
                 else:
-                    if self.verbose:
-                        print(f"{what} did not improve more than tol={self.tol} for {self.n_iter_no_change} "
-                              "consecutive epochs. Stopping.")
+                    worse = self.loss_ > self.best_loss_ - self.tol
+                    self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
+                    self.best_loss_ = min(self.best_loss_, self.loss_)
+                if self.solver == "sgd" and self.learning_rate == "invscaling":
+                    self._set_learning_rate(self.learning_rate_init / (self.t_ + 1) ** self.power_t)
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    message = (f"{what} did not improve more than tol={self.tol} for {self.n_iter_no_change} "
+                               "consecutive epochs.")
+                    if self.solver == "sgd" and self.learning_rate == "adaptive" and self._lr > _MIN_ADAPTIVE_LR:
+                        self._set_learning_rate(self._lr / 5.0)
+                        self._no_improvement_count = 0
+                        if self.verbose:
+                            print(f"{message} Setting learning rate to {self._lr:f}")
+                    else:
+                        if self.verbose:
+                            print(f"{message} Stopping.")
+                        break
+                if incremental:
                     break
-            if incremental:
-                break
-            if it + 1 == iterations:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
-                    "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                if it + 1 == iterations:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
+                        "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        except KeyboardInterrupt:
+            # As scikit-learn: Ctrl-C keeps what the completed epochs learned.
+            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
         if early_stopping:
             self.best_loss_ = None
             if best_params is not None:
@@ -422,7 +482,8 @@ _COMMON_DOC = """
         'adaptive' (divide by 5 when ``n_iter_no_change`` epochs do not improve by ``tol``); sgd only.
     learning_rate_init, power_t, max_iter (epochs), shuffle, random_state, tol, verbose,
     warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1,
-    beta_2, epsilon, n_iter_no_change: as in scikit-learn.
+    beta_2, epsilon, n_iter_no_change: as in scikit-learn (max_fun is accepted and unused: it
+        belongs to the lbfgs solver).
     dropout: probability of dropping each hidden unit while training (inverted dropout).
     l1: L1 penalty ``l1 * ||W||_1`` on the weights (elastic net together with ``alpha``).
     max_norm: cap on the L2 norm of each unit's incoming weights after every step.
@@ -466,6 +527,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         loss: str = "log_loss",
         dropout: float = 0.0,
         l1: float = 0.0,
@@ -494,6 +556,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.loss = loss
         self.dropout = dropout
         self.l1 = l1
@@ -632,14 +695,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return np.log(self.predict_proba(X))
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw output scores (pre-activation of the output layer for hinge; probabilities' logits otherwise).
+        """Raw scores: the output layer's pre-activation ``z`` (the logit of the positive class
+        for two classes, the softmax's logits for more; the margins for hinge), in float64.
 
         Shape (n_samples,) for two classes, else (n_samples, n_outputs).
         """
-        out = self._outputs(X)
-        if self.loss == "log_loss":
-            with np.errstate(divide="ignore"):
-                out = np.log(out) if out.shape[1] > 1 and not self._multilabel else np.log(out) - np.log1p(-out)
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        model = self._model
+        # The same layers with an identity output: z itself, not recovered from probabilities
+        # (log p - log(1 - p) loses all precision once p rounds to 1).
+        raw = _core.Network(list(model.layer_sizes), list(model.activation), "identity", "mse", _NEGATIVE_SLOPE)
+        out = raw.predict(model._params.astype(np.float64), np.ascontiguousarray(X, dtype=np.float64))
         return out[:, 0] if out.shape[1] == 1 and not self._multilabel else out
 
     def __sklearn_tags__(self) -> Any:
@@ -684,6 +751,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         loss: str = "squared_error",
         dropout: float = 0.0,
         l1: float = 0.0,
@@ -712,6 +780,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.loss = loss
         self.dropout = dropout
         self.l1 = l1
@@ -720,6 +789,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _n_outputs(self, y: np.ndarray) -> int:
         return 1 if y.ndim == 1 else y.shape[1]
+
+    def _reported_loss(self, mean_loss: float) -> float:
+        # scikit-learn descends half the squared error summed over outputs but reports it
+        # averaged over outputs; report it the same way, so tol stops at the same epoch.
+        return mean_loss / self.n_outputs_ if self.loss == "squared_error" else mean_loss
 
     def _output_and_loss(self, n_outputs: int) -> tuple[str, str, float]:
         # mlpcore's MSE and MAE average over outputs; scikit-learn's squared error is half the
