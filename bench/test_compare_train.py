@@ -78,4 +78,5 @@ def test_compare_script_forwards_to_the_package() -> None:
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert result.stderr.strip().endswith(
-        "compare.py: error: argument --only: unknown benchmark 'nope' (choose from gemm, train)")
+        "compare.py: error: argument --only: unknown benchmark 'nope' (choose from gemm, train, "
+        "estimators)")

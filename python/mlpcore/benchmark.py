@@ -4,6 +4,7 @@
     mlpcore bench --quick                         # small sizes, a few seconds (CI smoke)
     mlpcore bench --only gemm --threads 1 --shapes mlp --repeats 9 --markdown
     mlpcore bench --only train                    # training vs PyTorch and scikit-learn, 2 threads
+    mlpcore bench --only estimators --markdown    # MLPClassifier & co. vs scikit-learn on MNIST
 
 ``python -m mlpcore bench``, ``python -m mlpcore.benchmark`` and, in a source checkout,
 ``python bench/compare.py`` run the same :func:`main`. Benchmark families live in
@@ -17,6 +18,11 @@ other front ends (the pytest-benchmark files in ``bench/``) can call them:
   tiled, when present), online SGD of a 2-16-16-2 tanh MLP, one-sample ``predict_proba``
   latency, against ``torch.nn`` + ``torch.optim.SGD`` and ``MLPClassifier(solver="sgd")``;
   and the peak memory of training, measured in a fresh interpreter per library.
+* ``estimators``: mlpcore's scikit-learn estimators against scikit-learn's, end to end (fit,
+  predict, score) on a stratified 8,000/2,000 split of the real MNIST test digits, seeds 0, 1
+  and 2, at 2 threads: ``MLPClassifier`` with the same parameters (the issue's bar: 5x faster,
+  accuracy within 1 point), and, for information, ``SoftmaxRegression`` vs
+  ``LogisticRegression`` and ``KNeighborsClassifier``. Not run without the MNIST files.
 
 How the numbers are taken (the machine may be shared and noisy):
 
@@ -70,17 +76,30 @@ except ImportError:  # pragma: no cover - threadpoolctl is in the test and bench
 
 import mlpcore
 from mlpcore import ops
+from mlpcore._validation import check_float, check_int
 
 __all__ = [
+    "DEFAULT_ESTIMATOR_THREADS",
     "DEFAULT_TRAIN_THREADS",
+    "ESTIMATOR_ACCURACY_POINTS",
+    "ESTIMATOR_CASES",
+    "ESTIMATOR_LIBRARIES",
+    "ESTIMATOR_SEEDS",
+    "ESTIMATOR_SIZES",
+    "ESTIMATOR_SPEEDUP_TARGET",
+    "ESTIMATOR_SPLIT_SEED",
     "FAMILIES",
     "GEMM_CASES",
     "LIBRARIES",
+    "MIN_ESTIMATOR_ACCURACY",
+    "QUICK_ESTIMATOR_SIZES",
     "QUICK_GEMM_CASES",
     "QUICK_TRAIN_SIZES",
     "TRAIN_CASES",
     "TRAIN_LIBRARIES",
     "TRAIN_SIZES",
+    "EstimatorCase",
+    "EstimatorSizes",
     "Family",
     "GemmCase",
     "Impl",
@@ -89,8 +108,10 @@ __all__ = [
     "build_parser",
     "check_training",
     "environment_info",
+    "estimator_data",
     "fixed_threads",
     "format_environment",
+    "format_estimator_table",
     "format_gemm_table",
     "format_table",
     "format_train_table",
@@ -107,6 +128,7 @@ __all__ = [
     "main",
     "measure_training_memory",
     "mnist_dir",
+    "run_estimator_comparison",
     "run_gemm_comparison",
     "run_train_comparison",
     "spiral_data",
@@ -1460,6 +1482,520 @@ def _train_from_args(args: argparse.Namespace, torch: Any) -> list[dict[str, Any
 
 
 # --------------------------------------------------------------------------------------------
+# Estimators: mlpcore's scikit-learn estimators vs scikit-learn's, end to end on MNIST
+# --------------------------------------------------------------------------------------------
+
+#: Libraries of the estimator comparison (both need scikit-learn installed).
+ESTIMATOR_LIBRARIES = ("mlpcore", "sklearn")
+#: Like the training family: the machine's 2 cores.
+DEFAULT_ESTIMATOR_THREADS = (2,)
+#: One timed run per seed and library; accuracies are means over them.
+ESTIMATOR_SEEDS = (0, 1, 2)
+#: The issue's bar for MLPClassifier: at least this many times faster end to end ...
+ESTIMATOR_SPEEDUP_TARGET = 5.0
+#: ... and mean test accuracy within this many percentage points of scikit-learn's.
+ESTIMATOR_ACCURACY_POINTS = 1.0
+#: Seed of the stratified train/test split of the 10,000 MNIST test digits.
+ESTIMATOR_SPLIT_SEED = 0
+#: A model below this test accuracy on MNIST (chance: 0.1) did not train: AssertionError.
+MIN_ESTIMATOR_ACCURACY = 0.5
+
+
+@dataclass(frozen=True)
+class EstimatorCase:
+    """One estimator comparison: ``mlpcore.<ours>(**params)`` vs ``<theirs>(**params)``.
+
+    ``kind`` is ``"mlp"`` (the same parameters for both, ``max_iter`` from the sizes, the
+    targets judged) or ``"info"`` (each library's own estimator with its defaults except the
+    parameters given; informational, no target). ``seeded`` lists the libraries that get
+    ``random_state=seed``. ``title`` names the row; ``{max_iter}`` in it is filled in.
+    """
+
+    id: str
+    title: str
+    kind: str
+    ours: str  # class name in mlpcore
+    theirs: str  # "module.Class" in scikit-learn
+    ours_params: tuple[tuple[str, Any], ...] = ()
+    theirs_params: tuple[tuple[str, Any], ...] = ()
+    seeded: tuple[str, ...] = ()
+
+    def params(self, library: str, seed: int, max_iter: int) -> dict[str, Any]:
+        """Constructor arguments of ``library``'s estimator for one run."""
+        params = dict(self.ours_params if library == "mlpcore" else self.theirs_params)
+        if self.kind == "mlp":
+            params["max_iter"] = max_iter
+        if library in self.seeded:
+            params["random_state"] = seed
+        return params
+
+    def call_text(self, library: str, max_iter: int) -> str:
+        """``Class(arg=value, ...)`` as run (random_state shown as ``s``, the seed)."""
+        params = {k: repr(v) for k, v in self.params(library, 0, max_iter).items()}
+        if library in self.seeded:
+            params["random_state"] = "s"
+        name = self.ours if library == "mlpcore" else self.theirs.rsplit(".", 1)[1]
+        if self.kind == "mlp" and list(params)[:1] == ["hidden_layer_sizes"]:
+            first = params.pop("hidden_layer_sizes")  # positional, as usually written
+            return f"{name}({', '.join([first, *(f'{k}={v}' for k, v in params.items())])})"
+        return f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
+
+    def label(self, max_iter: int) -> str:
+        return self.title.format(max_iter=max_iter)
+
+    def hidden(self) -> tuple[int, ...]:
+        return tuple(dict(self.ours_params).get("hidden_layer_sizes", ()))
+
+
+_SK_MLP = "sklearn.neural_network.MLPClassifier"
+#: The MLPClassifier cases of the issue's bar (scikit-learn's defaults, max_iter 20) and two
+#: informational rows with each library's defaults.
+ESTIMATOR_CASES: tuple[EstimatorCase, ...] = (
+    EstimatorCase("mlp_100", "MLPClassifier((100,), max_iter={max_iter})", "mlp", "MLPClassifier",
+                  _SK_MLP, (("hidden_layer_sizes", (100,)),), (("hidden_layer_sizes", (100,)),),
+                  ("mlpcore", "sklearn")),
+    EstimatorCase("mlp_256_128", "MLPClassifier((256, 128), max_iter={max_iter})", "mlp",
+                  "MLPClassifier", _SK_MLP, (("hidden_layer_sizes", (256, 128)),),
+                  (("hidden_layer_sizes", (256, 128)),), ("mlpcore", "sklearn")),
+    EstimatorCase("softmax", "SoftmaxRegression() vs LogisticRegression(max_iter=1000)", "info",
+                  "SoftmaxRegression", "sklearn.linear_model.LogisticRegression", (),
+                  (("max_iter", 1000),), ("mlpcore",)),
+    EstimatorCase("knn", "KNeighborsClassifier(5), both", "info", "KNeighborsClassifier",
+                  "sklearn.neighbors.KNeighborsClassifier", (("n_neighbors", 5),),
+                  (("n_neighbors", 5),)),
+)
+
+
+@dataclass(frozen=True)
+class EstimatorSizes:
+    """How much work the estimator family does."""
+
+    n_train: int  # stratified split of the 10,000 MNIST test digits
+    n_test: int
+    mlp_max_iter: int  # epochs of the MLPClassifier cases
+    n_warmup: int  # training rows of the untimed warm-up fit per library and case
+
+
+ESTIMATOR_SIZES = EstimatorSizes(8_000, 2_000, 20, 400)
+#: --quick: a few seconds per case (CI smoke test).
+QUICK_ESTIMATOR_SIZES = EstimatorSizes(2_000, 500, 5, 200)
+
+
+def estimator_data(
+    sizes: EstimatorSizes = ESTIMATOR_SIZES, directory: Any = "auto"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """``(X_train, y_train, X_test, y_test, description)`` from the real MNIST test digits.
+
+    A stratified split (:func:`mlpcore.data.train_val_test_indices`, seed
+    :data:`ESTIMATOR_SPLIT_SEED`) of the 10,000 digits into ``sizes.n_train`` training and
+    ``sizes.n_test`` test rows; any rest (the quick sizes) is left out, stratified as well.
+    X is float32 in [0, 1], C-contiguous; y int64. Raises FileNotFoundError when ``directory``
+    (default :func:`mnist_dir`) does not hold the t10k files.
+    """
+    func = "estimator_data"
+    if not isinstance(sizes, EstimatorSizes):
+        raise TypeError(f"{func}: sizes must be an EstimatorSizes (got {type(sizes).__name__})")
+    if directory == "auto":
+        directory = mnist_dir()
+    if not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"{func}: directory must be 'auto', a str or os.PathLike "
+                        f"(got {type(directory).__name__} {directory!r})")
+    X, y = mlpcore.data.load_mnist(directory, subset="test")
+    rest = len(X) - sizes.n_train - sizes.n_test
+    if sizes.n_train < 1 or sizes.n_test < 1 or rest < 0:
+        raise ValueError(f"{func}: sizes.n_train ({sizes.n_train}) and sizes.n_test "
+                         f"({sizes.n_test}) must be positive and add up to at most {len(X)}")
+    train, _, test = mlpcore.data.train_val_test_indices(
+        y, val_size=rest, test_size=sizes.n_test, stratify=True, seed=ESTIMATOR_SPLIT_SEED
+    )
+    description = (f"the real MNIST test digits from {directory}, stratified split (seed "
+                   f"{ESTIMATOR_SPLIT_SEED}) into {sizes.n_train:,} training and "
+                   f"{sizes.n_test:,} test digits" + (f" ({rest:,} left out)" if rest else ""))
+    return X[train], y[train], X[test], y[test], description
+
+
+def _estimator_class(case: EstimatorCase, library: str) -> Any:
+    if library == "mlpcore":
+        return getattr(mlpcore, case.ours)
+    module, name = case.theirs.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def _end_to_end(cls: Any, params: dict[str, Any], X_train: np.ndarray, y_train: np.ndarray,
+                X_test: np.ndarray, y_test: np.ndarray, label: str, library: str) -> dict[str, Any]:
+    """One timed run: construct, ``fit``, ``predict`` the test part, ``score`` it; checked.
+
+    The garbage collector is off while timing (as in :func:`_loop_seconds`); ConvergenceWarning
+    (expected with max_iter=20) is silenced. AssertionError when ``score`` disagrees with the
+    predictions or the accuracy is below :data:`MIN_ESTIMATOR_ACCURACY`.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            estimator = cls(**params).fit(X_train, y_train)
+            fitted = time.perf_counter()
+            predicted = estimator.predict(X_test)
+            accuracy = float(estimator.score(X_test, y_test))
+            stop = time.perf_counter()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    agreement = float(np.mean(np.asarray(predicted) == y_test))
+    if not abs(agreement - accuracy) <= 1e-12:
+        raise AssertionError(f"{label}: {library} score() = {accuracy} but its predictions are "
+                             f"{agreement} right")
+    if not accuracy >= MIN_ESTIMATOR_ACCURACY:
+        raise AssertionError(f"{label}: {library} did not train: test accuracy {accuracy:.4f} "
+                             f"< {MIN_ESTIMATOR_ACCURACY}")
+    n_iter = getattr(estimator, "n_iter_", None)
+    if n_iter is not None:
+        n_iter = int(np.max(n_iter))  # LogisticRegression: an array with one entry
+    return {"seconds": stop - start, "fit_s": fitted - start, "predict_s": stop - fitted,
+            "accuracy": accuracy, "n_iter": n_iter}
+
+
+def _mlp_flops(layers: Sequence[int], n_iter: int, n_train: int, n_test: int) -> int:
+    """Multiply-add flops in the matrix products of fit + predict + score of an MLP.
+
+    With ``P = sum_l n_l * n_(l+1)`` multiply-adds per sample through the weights, one
+    training sample costs ``2 P`` (forward) + ``2 P`` (weight gradients) + ``2 (P - n_0 n_1)``
+    (input gradients of every layer but the first); predict and score each run the forward
+    pass over the test rows::
+
+        flops = n_iter * n_train * (6 P - 2 n_0 n_1) + 2 * n_test * 2 P
+    """
+    P = sum(a * b for a, b in zip(layers[:-1], layers[1:]))
+    first = layers[0] * layers[1]
+    return n_iter * n_train * (6 * P - 2 * first) + 2 * n_test * 2 * P
+
+
+def _gemm_gflops(m: int, k: int, n: int, min_time: float = 0.05, repeats: int = 5) -> float:
+    """mlpcore's float32 GEMM rate on an m x k @ k x n product at the current thread count,
+    from the fastest of ``repeats`` measurements: a bound, so the best the machine did (a
+    busy moment would understate the rate and overstate the bound's strength)."""
+    a, b = gemm_operands(GemmCase("ceiling", "ceiling", m, n, k))
+    out = np.empty((m, n), dtype=np.float32)
+
+    def run() -> None:
+        ops.matmul(a, b, out=out)
+
+    number = _calibrate(run, min_time)
+    seconds = min(_loop_seconds(run, number) / number for _ in range(repeats))
+    return 2.0 * m * n * k / seconds / 1e9
+
+
+def _estimator_row(case: EstimatorCase, threads: int, sizes: EstimatorSizes,
+                   seeds: Sequence[int]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "family": "estimators",
+        "case": case.id,
+        "label": case.label(sizes.mlp_max_iter),
+        "kind": case.kind,
+        "threads": threads,
+        "seeds": list(seeds),
+        "n_train": sizes.n_train,
+        "n_test": sizes.n_test,
+        "data": None,
+        "skipped": None,
+        "targets": ({"speedup": ESTIMATOR_SPEEDUP_TARGET,
+                     "accuracy_points": ESTIMATOR_ACCURACY_POINTS} if case.kind == "mlp" else {}),
+    }
+    for lib in ESTIMATOR_LIBRARIES:
+        row[f"{lib}_call"] = case.call_text(lib, sizes.mlp_max_iter)
+        for key in ("seconds", "accuracy", "spread", "samples_s", "fit_s", "predict_s",
+                    "accuracies", "n_iter"):
+            row[f"{lib}_{key}"] = None
+    for key in ("ratio", "ratio_min", "ratio_max", "ratios", "accuracy_diff_points",
+                "speed_met", "accuracy_met", "met", "flops", "gemm_gflops", "ratio_ceiling"):
+        row[key] = None
+    row["noisy"] = False
+    return row
+
+
+def run_estimator_comparison(
+    threads: Sequence[int] = DEFAULT_ESTIMATOR_THREADS,
+    *,
+    quick: bool = False,
+    sizes: EstimatorSizes | None = None,
+    seeds: Sequence[int] = ESTIMATOR_SEEDS,
+    settle: float = DEFAULT_SETTLE,
+    libraries: Sequence[str] = ESTIMATOR_LIBRARIES,
+    cases: Sequence[str] | None = None,
+    mnist: Any = "auto",
+    progress: TextIO | None = None,
+) -> list[dict[str, Any]]:
+    """mlpcore's scikit-learn estimators against scikit-learn's, end to end on real MNIST digits;
+    one row (dict) per case of :data:`ESTIMATOR_CASES` and thread count.
+
+    Data: :func:`estimator_data` (8,000 training and 2,000 test digits; ``quick`` or
+    :data:`QUICK_ESTIMATOR_SIZES`: 2,000 and 500, and 5 epochs for the MLPs). For every seed
+    each library runs once, end to end (construct, ``fit``, ``predict`` on the test part,
+    ``score``; wall time), the libraries interleaved and the order alternating with the seed,
+    after one untimed warm-up fit per library on ``sizes.n_warmup`` rows. Both run on exactly
+    ``threads`` threads (:func:`fixed_threads`: mlpcore's pool, numpy's BLAS and OpenMP through
+    threadpoolctl); with more than one thread ``settle`` seconds of sleep precede each run.
+
+    When scikit-learn is not installed (mlpcore's estimators need it too) or the MNIST folder
+    ``mnist`` (``"auto"``: :func:`mnist_dir`) lacks the t10k files, nothing runs and every row
+    says why in ``skipped``.
+
+    Row keys: ``family, case, label, kind`` ("mlp": the issue's bar is judged; "info"),
+    ``threads, seeds, n_train, n_test, data, skipped`` (None or the reason), ``targets``,
+    per library L (None when not measured): ``L_call`` (the constructor call),
+    ``L_seconds`` (median end-to-end seconds over seeds), ``L_samples_s``, ``L_fit_s``,
+    ``L_predict_s`` (per seed; predict_s covers predict + score), ``L_accuracy`` (mean test
+    accuracy), ``L_accuracies``, ``L_n_iter``, ``L_spread`` ((max - min) / median);
+    ``ratios`` (scikit-learn's seconds over mlpcore's, per seed: > 1 means mlpcore is faster),
+    ``ratio`` (their median), ``ratio_min``, ``ratio_max``, ``accuracy_diff_points`` (100 x
+    (mlpcore's mean accuracy - scikit-learn's)); for "mlp" rows ``speed_met`` (ratio >=
+    :data:`ESTIMATOR_SPEEDUP_TARGET`), ``accuracy_met`` (\\|difference\\| <=
+    :data:`ESTIMATOR_ACCURACY_POINTS`), ``met`` (both), ``flops`` (matrix-product flops of
+    scikit-learn's run, see :func:`_mlp_flops`), ``gemm_gflops`` (mlpcore's GEMM rate on the
+    first layer's batch product) and ``ratio_ceiling`` (scikit-learn's median seconds over
+    flops / gemm_gflops: about the largest ratio any implementation could reach); ``noisy``.
+    """
+    func = "run_estimator_comparison"
+    if isinstance(threads, (str, bytes)) or not threads:
+        raise ValueError(f"{func}: threads must be a non-empty list of positive integers "
+                         f"(got {threads!r})")
+    threads = [check_int(t, "threads", func, minimum=1) for t in threads]
+    if isinstance(seeds, (str, bytes)) or not seeds:
+        raise ValueError(f"{func}: seeds must be a non-empty list of integers (got {seeds!r})")
+    seeds = [check_int(s, "seeds", func, minimum=0) for s in seeds]
+    settle = check_float(settle, "settle", func, minimum=0.0)
+    if isinstance(libraries, (str, bytes)) or not libraries \
+            or any(lib not in ESTIMATOR_LIBRARIES for lib in libraries):
+        raise ValueError(f"{func}: libraries must be a non-empty list among "
+                         f"{ESTIMATOR_LIBRARIES} (got {libraries!r})")
+    known_cases = {c.id: c for c in ESTIMATOR_CASES}
+    selected = list(known_cases) if cases is None else list(cases)
+    if not selected or any(c not in known_cases for c in selected):
+        raise ValueError(f"{func}: cases must be among {tuple(known_cases)} (got {cases!r})")
+    if sizes is None:
+        sizes = QUICK_ESTIMATOR_SIZES if quick else ESTIMATOR_SIZES
+    elif not isinstance(sizes, EstimatorSizes):
+        raise TypeError(f"{func}: sizes must be an EstimatorSizes or None "
+                        f"(got {type(sizes).__name__})")
+    libraries = [lib for lib in ESTIMATOR_LIBRARIES if lib in libraries]
+
+    def say(message: str) -> None:
+        if progress is not None:
+            print(message, file=progress, flush=True)
+
+    skipped = None
+    if _optional_module("sklearn", True) is None:
+        skipped = ("scikit-learn is not installed (mlpcore's estimators need it too): "
+                   "pip install \"mlpcore[sklearn]\"")
+    else:
+        try:
+            X_train, y_train, X_test, y_test, source = estimator_data(sizes, mnist)
+        except FileNotFoundError as exc:
+            skipped = (f"needs the real MNIST test digits ({exc}); pass --mnist DIR or set "
+                       "MLPCORE_MNIST_DIR")
+    rows = []
+    for case_id in selected:
+        case = known_cases[case_id]
+        for n_threads in threads:
+            row = _estimator_row(case, n_threads, sizes, seeds)
+            rows.append(row)
+            if skipped is not None:
+                row["skipped"] = skipped
+                continue
+            row["data"] = source
+            say(f"estimators {row['label']} threads={n_threads}, seeds "
+                f"{', '.join(map(str, seeds))} ...")
+            pause = settle if n_threads > 1 else 0.0
+            classes = {lib: _estimator_class(case, lib) for lib in libraries}
+            runs: dict[str, list[dict[str, Any]]] = {lib: [] for lib in libraries}
+            with fixed_threads(n_threads):
+                # Untimed: first-call costs (lazy imports, thread start-up) are not the fit's.
+                warm = sizes.n_warmup
+                for lib in libraries:
+                    params = case.params(lib, seeds[0], 1)  # one epoch for the MLPs
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        classes[lib](**params).fit(X_train[:warm], y_train[:warm]).score(
+                            X_test[:warm], y_test[:warm])
+                for r, seed in enumerate(seeds):
+                    for i in range(len(libraries)):
+                        lib = libraries[(r + i) % len(libraries)]
+                        if pause:
+                            time.sleep(pause)
+                        runs[lib].append(_end_to_end(
+                            classes[lib], case.params(lib, seed, sizes.mlp_max_iter),
+                            X_train, y_train, X_test, y_test, row["label"], lib))
+            _fill_estimator_row(row, case, runs, sizes, n_threads, X_train.shape[1],
+                                len(np.unique(y_train)))
+    return rows
+
+
+def _fill_estimator_row(row: dict[str, Any], case: EstimatorCase,
+                        runs: dict[str, list[dict[str, Any]]], sizes: EstimatorSizes,
+                        threads: int, n_features: int, n_classes: int) -> None:
+    """Medians, per-seed ratios, targets and the arithmetic ceiling of one row."""
+    for lib, results in runs.items():
+        seconds = [r["seconds"] for r in results]
+        accuracies = [r["accuracy"] for r in results]
+        row[f"{lib}_seconds"] = statistics.median(seconds)
+        row[f"{lib}_samples_s"] = seconds
+        row[f"{lib}_fit_s"] = [r["fit_s"] for r in results]
+        row[f"{lib}_predict_s"] = [r["predict_s"] for r in results]
+        row[f"{lib}_accuracies"] = accuracies
+        row[f"{lib}_accuracy"] = statistics.fmean(accuracies)
+        row[f"{lib}_n_iter"] = [r["n_iter"] for r in results]
+        row[f"{lib}_spread"] = _spread(seconds)
+    row["noisy"] = any(row[f"{lib}_spread"] > NOISY_SPREAD for lib in runs)
+    if not ("mlpcore" in runs and "sklearn" in runs):
+        return
+    ratios = [s / m for s, m in zip(row["sklearn_samples_s"], row["mlpcore_samples_s"])]
+    row["ratios"] = ratios
+    row["ratio"] = statistics.median(ratios)
+    row["ratio_min"], row["ratio_max"] = min(ratios), max(ratios)
+    row["accuracy_diff_points"] = 100.0 * (row["mlpcore_accuracy"] - row["sklearn_accuracy"])
+    if case.kind != "mlp":
+        return
+    row["speed_met"] = row["ratio"] >= ESTIMATOR_SPEEDUP_TARGET
+    # Accuracies are multiples of 1/n_test: compare with a margin far below one test sample.
+    row["accuracy_met"] = abs(row["accuracy_diff_points"]) <= ESTIMATOR_ACCURACY_POINTS + 1e-9
+    row["met"] = row["speed_met"] and row["accuracy_met"]
+    layers = (n_features, *case.hidden(), n_classes)
+    n_iter = statistics.median(row["sklearn_n_iter"])
+    row["flops"] = _mlp_flops(layers, int(n_iter), sizes.n_train, sizes.n_test)
+    with fixed_threads(threads):
+        if threads > 1:
+            time.sleep(DEFAULT_SETTLE)  # scikit-learn's BLAS threads may still spin
+        row["gemm_gflops"] = _gemm_gflops(min(200, sizes.n_train), layers[0], layers[1])
+    row["ratio_ceiling"] = row["sklearn_seconds"] / (row["flops"] / (row["gemm_gflops"] * 1e9))
+
+
+def _fmt_met(value: bool | None, noisy: bool = False) -> str:
+    text = {True: "yes", False: "**no**", None: "–"}[value]
+    return text + (" (noisy)" if value is not None and noisy else "")
+
+
+def _fmt_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds:.3f}" if seconds < 1 else f"{seconds:.2f}"
+
+
+def format_estimator_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The estimator rows as one markdown table: seconds end to end, scikit-learn/mlpcore
+    (median over seeds, with the range), mean accuracies, their difference and the targets."""
+    speed = f"≥ {ESTIMATOR_SPEEDUP_TARGET:g}× faster"
+    points = f"within {ESTIMATOR_ACCURACY_POINTS:g} point"
+    header = ["benchmark", "threads", "mlpcore s", "scikit-learn s", "scikit-learn/mlpcore (range)",
+              "mlpcore accuracy", "scikit-learn accuracy", "Δ points", speed, points]
+    body = []
+    for r in rows:
+        if r.get("skipped"):
+            body.append([r["label"], str(r["threads"]), *["–"] * 6, "not run", "not run"])
+            continue
+        ratio = "–"
+        if r["ratio"] is not None:
+            ratio = f"{_fmt_ratio(r['ratio'])} ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})"
+        accuracy = [_fmt(None if r[f"{lib}_accuracy"] is None else 100 * r[f"{lib}_accuracy"],
+                         ".2f") + ("%" if r[f"{lib}_accuracy"] is not None else "")
+                    for lib in ESTIMATOR_LIBRARIES]
+        if r["kind"] == "mlp":
+            targets = [_fmt_met(r["speed_met"], r.get("noisy")), _fmt_met(r["accuracy_met"])]
+        else:
+            targets = ["– (info)", "– (info)"]
+        body.append([r["label"], str(r["threads"]), _fmt_seconds(r["mlpcore_seconds"]),
+                     _fmt_seconds(r["sklearn_seconds"]), ratio, *accuracy,
+                     _fmt(r["accuracy_diff_points"], "+.2f"), *targets])
+    return _markdown_table(header, body, "lr" + "r" * 6 + "ll")
+
+
+def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    skipped = sorted({r["skipped"] for r in rows if r.get("skipped")})
+    notes = [f"Not run: {reason}." for reason in skipped]
+    measured = [r for r in rows if not r.get("skipped")]
+    if not measured:
+        return notes
+    first = measured[0]
+    seeds = ", ".join(map(str, first["seeds"]))
+    notes.append(
+        f"Data: {first['data']}; float32 pixels in [0, 1]. End to end = construct + fit + "
+        "predict on the test part + score, wall time, one run per seed and library (seeds "
+        f"{seeds}), the libraries interleaved (the order alternates with the seed), after one "
+        "untimed warm-up fit each; both on the row's thread count (mlpcore.set_num_threads; "
+        "threadpoolctl for numpy's BLAS and OpenMP, which scikit-learn uses). Seconds: median "
+        "over seeds; ratio: median of the per-seed ratios scikit-learn/mlpcore (> 1: mlpcore "
+        "faster) with their range; accuracy: mean over seeds; Δ = mlpcore - scikit-learn."
+    )
+    for r in measured:
+        if r["kind"] == "mlp":
+            iters = sorted({n for lib in ESTIMATOR_LIBRARIES for n in (r[f"{lib}_n_iter"] or [])})
+            text = (
+                f"{r['label']}: the same parameters for both, {r['mlpcore_call']} (scikit-learn's "
+                "defaults otherwise: relu, adam, learning_rate_init=0.001, batch_size='auto' = "
+                "200, alpha=1e-4; ConvergenceWarning silenced); epochs run: "
+                f"{', '.join(map(str, iters))}. Initial weights differ by design (mlpcore: "
+                "He/Glorot-uniform, zero biases)."
+            )
+            parts = []
+            for lib in ESTIMATOR_LIBRARIES:
+                if r[f"{lib}_fit_s"]:
+                    parts.append(f"{LIBRARY_TITLES[lib]} fit {statistics.median(r[f'{lib}_fit_s']):.2f} s"
+                                 f" + predict/score {statistics.median(r[f'{lib}_predict_s']):.3f} s")
+            if parts:
+                text += " Medians: " + "; ".join(parts) + "."
+            if r["ratio_ceiling"] is not None:
+                text += (
+                    f" The run's matrix products alone are {r['flops'] / 1e9:.0f} GFLOP; at "
+                    f"mlpcore's GEMM rate on the first layer's batch product "
+                    f"({r['gemm_gflops']:.0f} GFLOP/s at {r['threads']} thread(s), best of 5 "
+                    f"after the runs) they take {r['flops'] / r['gemm_gflops'] / 1e9:.2f} s, so "
+                    f"no implementation could be more than about {r['ratio_ceiling']:.1f}× faster "
+                    "than scikit-learn's median here."
+                )
+            notes.append(text)
+        else:
+            iters = {lib: r[f"{lib}_n_iter"] for lib in ESTIMATOR_LIBRARIES
+                     if r[f"{lib}_n_iter"] and r[f"{lib}_n_iter"][0] is not None}
+            it_text = "".join(f"; {LIBRARY_TITLES[lib]} iterations {', '.join(map(str, n))}"
+                              for lib, n in iters.items())
+            calls = " vs ".join(f"{LIBRARY_TITLES[lib]} {r[f'{lib}_call']}"
+                                for lib in ESTIMATOR_LIBRARIES if r[f"{lib}_seconds"] is not None)
+            notes.append(
+                f"{r['label']}: informational (no target): {calls}, each library's defaults"
+                + (", so two different optimisers are timed" if iters else "") + it_text + "."
+            )
+    noisy = [r["label"] for r in measured if r.get("noisy")]
+    if noisy:
+        notes.append(
+            f"Noisy (a library's runs spread over more than {NOISY_SPREAD:.0%} of the median; "
+            f"rerun when the machine is quiet): {'; '.join(noisy)}."
+        )
+    spreads = [(r[f"{lib}_spread"], lib, r["label"]) for r in measured
+               for lib in ESTIMATOR_LIBRARIES if r[f"{lib}_spread"] is not None]
+    if spreads:
+        spread, lib, label = max(spreads)
+        notes.append(f"Noisiest runs: {LIBRARY_TITLES[lib]}, {label}: (max - min) / median = "
+                     f"{spread:.0%}.")
+    return notes
+
+
+def _estimators_from_args(args: argparse.Namespace, torch: Any) -> list[dict[str, Any]]:
+    return run_estimator_comparison(
+        threads=args.threads or DEFAULT_ESTIMATOR_THREADS,
+        quick=args.quick,
+        settle=args.settle,
+        libraries=("mlpcore",) if args.no_sklearn else ESTIMATOR_LIBRARIES,
+        mnist=args.mnist if args.mnist is not None else "auto",
+        progress=None if args.no_progress else sys.stderr,
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Registry of benchmark families and command line
 # --------------------------------------------------------------------------------------------
 
@@ -1499,6 +2035,10 @@ FAMILIES: dict[str, Family] = {
         "train", "Training: mlpcore vs PyTorch vs scikit-learn", _train_from_args,
         format_train_table, _train_notes,
     ),
+    "estimators": Family(
+        "estimators", "Estimators: mlpcore vs scikit-learn, end to end on MNIST",
+        _estimators_from_args, format_estimator_table, _estimator_notes,
+    ),
 }
 
 
@@ -1533,10 +2073,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                         help=f"benchmark families to run (default: all of {', '.join(FAMILIES)})")
     parser.add_argument("--threads", type=_positive_ints, default=None, metavar="N[,N]",
                         help="thread counts, used for every library (default: 1,2 for gemm, "
-                        f"{','.join(map(str, DEFAULT_TRAIN_THREADS))} for train)")
+                        f"{','.join(map(str, DEFAULT_TRAIN_THREADS))} for train, "
+                        f"{','.join(map(str, DEFAULT_ESTIMATOR_THREADS))} for estimators)")
     parser.add_argument("--repeats", type=int, default=None,
                         help=f"measurements per library, median reported (default "
-                        f"{DEFAULT_REPEATS}; 3 with --quick)")
+                        f"{DEFAULT_REPEATS}; 3 with --quick); estimators: one run per seed "
+                        f"({', '.join(map(str, ESTIMATOR_SEEDS))}) instead")
     parser.add_argument("--min-time", type=float, default=None, metavar="SECONDS",
                         help=f"minimum duration of one measurement (default {DEFAULT_MIN_TIME}; "
                         "0.01 with --quick)")
@@ -1549,13 +2091,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                         help="small sizes and short measurements (CI smoke test)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--no-sklearn", action="store_true",
-                        help="leave scikit-learn out (train family)")
+                        help="leave scikit-learn out (train family; estimators: time "
+                        "mlpcore's only)")
     parser.add_argument("--markdown", action="store_true",
                         help="print the header as a markdown list too, so all of stdout pastes "
                         "into the README")
     parser.add_argument("--mnist", type=Path, default=None, metavar="DIR",
-                        help="MNIST IDX folder for the train family (default: $MLPCORE_MNIST_DIR "
-                        "or ../shared/data/mnist; random data when absent)")
+                        help="MNIST IDX folder (t10k files) for the train and estimators "
+                        "families (default: $MLPCORE_MNIST_DIR or ../shared/data/mnist; when "
+                        "absent train uses random data and estimators is not run)")
     parser.add_argument("--json", metavar="PATH", help="also write environment and rows as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     return parser
