@@ -49,6 +49,7 @@ def test_estimators_family_quick(capsys: pytest.CaptureFixture[str], tmp_path: P
         assert r["threads"] == 1 and r["skipped"] is None, r["case"]
         assert (r["n_train"], r["n_test"]) == (sizes.n_train, sizes.n_test)
         assert "real MNIST" in r["data"]
+        assert r["others_cpu"] is None or 0.0 <= r["others_cpu"] <= 1.0
         for lib in benchmark.ESTIMATOR_LIBRARIES:
             assert len(r[f"{lib}_samples_s"]) == len(seeds), (r["case"], lib)
             assert all(s > 0 and math.isfinite(s) for s in r[f"{lib}_samples_s"])
@@ -89,12 +90,12 @@ def test_estimators_family_quick(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert len(table) == 1 + len(rows)  # header + one line per case
     for line, r in zip(table[1:], rows):
         assert line[0] == r["label"]
-        assert all(cell and cell != "–" for cell in line[:8]), line  # every value measured
+        assert all(cell and cell != "–" for cell in line[3:9]), line  # every value measured
         if r["kind"] == "mlp":
-            assert line[8].split()[0] in ("yes", "**no**")
-            assert line[9] in ("yes", "**no**")
+            assert line[9].split()[0] in ("yes", "**no**")
+            assert line[10] in ("yes", "**no**")
         else:
-            assert line[8:] == ["– (info)", "– (info)"]
+            assert line[9:] == ["– (info)", "– (info)"]
     assert "- Data: the real MNIST test digits" in stdout
 
 

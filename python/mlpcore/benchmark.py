@@ -1614,6 +1614,35 @@ def estimator_data(
     return X[train], y[train], X[test], y[test], description
 
 
+def _cpu_seconds() -> tuple[float, float, float] | None:
+    """``(wall, busy, own)`` seconds: a wall clock, the CPU time all processes have used on the
+    machine (``/proc/stat``: user, nice, system, irq, softirq and steal of every CPU) and this
+    process's CPU time (all its threads); None where ``/proc/stat`` is missing."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not fields or fields[0] != "cpu" or len(fields) < 9:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
+    own = os.times()
+    return (time.perf_counter(), (user + nice + system + irq + softirq + steal) / ticks,
+            own.user + own.system)
+
+
+def _others_share(start: tuple[float, float, float] | None, cores: int) -> float | None:
+    """Share of the machine's ``cores`` that other processes (and the hypervisor's steal) used
+    since ``start`` (from :func:`_cpu_seconds`): 0 on an idle machine, 0.5 when one of two
+    cores was busy with something else the whole time."""
+    stop = _cpu_seconds()
+    if start is None or stop is None or stop[0] <= start[0]:
+        return None
+    others = (stop[1] - start[1]) - (stop[2] - start[2])
+    return min(1.0, max(0.0, others / ((stop[0] - start[0]) * cores)))
+
+
 def _estimator_class(case: EstimatorCase, library: str) -> Any:
     if library == "mlpcore":
         return getattr(mlpcore, case.ours)
@@ -1711,7 +1740,8 @@ def _estimator_row(case: EstimatorCase, threads: int, sizes: EstimatorSizes,
                     "accuracies", "n_iter"):
             row[f"{lib}_{key}"] = None
     for key in ("ratio", "ratio_min", "ratio_max", "ratios", "accuracy_diff_points",
-                "speed_met", "accuracy_met", "met", "flops", "gemm_gflops", "ratio_ceiling"):
+                "speed_met", "accuracy_met", "met", "flops", "gemm_gflops", "ratio_ceiling",
+                "others_cpu"):
         row[key] = None
     row["noisy"] = False
     return row
@@ -1757,7 +1787,10 @@ def run_estimator_comparison(
     :data:`ESTIMATOR_ACCURACY_POINTS`), ``met`` (both), ``flops`` (matrix-product flops of
     scikit-learn's run, see :func:`_mlp_flops`), ``gemm_gflops`` (mlpcore's GEMM rate on the
     first layer's batch product) and ``ratio_ceiling`` (scikit-learn's median seconds over
-    flops / gemm_gflops: about the largest ratio any implementation could reach); ``noisy``.
+    flops / gemm_gflops: about the largest ratio any implementation could reach); ``noisy``;
+    ``others_cpu`` (share of the cores other processes used during the row's runs, from
+    ``/proc/stat``; None elsewhere: on a busy machine multi-threaded BLAS slows down far more
+    than single-threaded code, so ratios at 2 threads then overstate the difference).
     """
     func = "run_estimator_comparison"
     if isinstance(threads, (str, bytes)) or not threads:
@@ -1812,6 +1845,7 @@ def run_estimator_comparison(
             pause = settle if n_threads > 1 else 0.0
             classes = {lib: _estimator_class(case, lib) for lib in libraries}
             runs: dict[str, list[dict[str, Any]]] = {lib: [] for lib in libraries}
+            cpu_start = _cpu_seconds()
             with fixed_threads(n_threads):
                 # Untimed: first-call costs (lazy imports, thread start-up) are not the fit's.
                 warm = sizes.n_warmup
@@ -1829,6 +1863,7 @@ def run_estimator_comparison(
                         runs[lib].append(_end_to_end(
                             classes[lib], case.params(lib, seed, sizes.mlp_max_iter),
                             X_train, y_train, X_test, y_test, row["label"], lib))
+            row["others_cpu"] = _others_share(cpu_start, _cores())
             _fill_estimator_row(row, case, runs, sizes, n_threads, X_train.shape[1],
                                 len(np.unique(y_train)))
     return rows
@@ -1885,16 +1920,18 @@ def _fmt_seconds(seconds: float | None) -> str:
 
 
 def format_estimator_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The estimator rows as one markdown table: seconds end to end, scikit-learn/mlpcore
-    (median over seeds, with the range), mean accuracies, their difference and the targets."""
+    """The estimator rows as one markdown table: the share of the CPUs other processes used
+    meanwhile, seconds end to end, scikit-learn/mlpcore (median over seeds, with the range),
+    mean accuracies, their difference and the targets."""
     speed = f"≥ {ESTIMATOR_SPEEDUP_TARGET:g}× faster"
     points = f"within {ESTIMATOR_ACCURACY_POINTS:g} point"
-    header = ["benchmark", "threads", "mlpcore s", "scikit-learn s", "scikit-learn/mlpcore (range)",
-              "mlpcore accuracy", "scikit-learn accuracy", "Δ points", speed, points]
+    header = ["benchmark", "threads", "others' CPU", "mlpcore s", "scikit-learn s",
+              "scikit-learn/mlpcore (range)", "mlpcore accuracy", "scikit-learn accuracy",
+              "Δ points", speed, points]
     body = []
     for r in rows:
         if r.get("skipped"):
-            body.append([r["label"], str(r["threads"]), *["–"] * 6, "not run", "not run"])
+            body.append([r["label"], str(r["threads"]), *["–"] * 7, "not run", "not run"])
             continue
         ratio = "–"
         if r["ratio"] is not None:
@@ -1906,10 +1943,11 @@ def format_estimator_table(rows: Sequence[dict[str, Any]]) -> str:
             targets = [_fmt_met(r["speed_met"], r.get("noisy")), _fmt_met(r["accuracy_met"])]
         else:
             targets = ["– (info)", "– (info)"]
-        body.append([r["label"], str(r["threads"]), _fmt_seconds(r["mlpcore_seconds"]),
+        others = "–" if r.get("others_cpu") is None else f"{r['others_cpu']:.0%}"
+        body.append([r["label"], str(r["threads"]), others, _fmt_seconds(r["mlpcore_seconds"]),
                      _fmt_seconds(r["sklearn_seconds"]), ratio, *accuracy,
                      _fmt(r["accuracy_diff_points"], "+.2f"), *targets])
-    return _markdown_table(header, body, "lr" + "r" * 6 + "ll")
+    return _markdown_table(header, body, "lr" + "r" * 7 + "ll")
 
 
 def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -1969,6 +2007,13 @@ def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
                 f"{r['label']}: informational (no target): {calls}, each library's defaults"
                 + (", so two different optimisers are timed" if iters else "") + it_text + "."
             )
+    if any(r.get("others_cpu") is not None for r in measured):
+        notes.append(
+            "others' CPU: the share of the machine's cores that other processes (and hypervisor "
+            "steal) used during the row's runs, from /proc/stat. Above ~10% the machine was "
+            "busy: multi-threaded BLAS (scikit-learn's) then slows down far more than mlpcore, "
+            "which inflates the ratio; compare rows run on a quiet machine."
+        )
     noisy = [r["label"] for r in measured if r.get("noisy")]
     if noisy:
         notes.append(
