@@ -33,7 +33,26 @@ from ._validation import check_float, describe
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 
-class SGD:
+class _Schedule:
+    """What both optimisers share: the 1/t learning-rate decay and a repr of the non-defaults."""
+
+    lr: float
+    lr_decay: float
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch`` (0-based): ``lr / (1 + lr_decay * epoch)``."""
+        return self.lr / (1.0 + self.lr_decay * epoch)
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        defaults = type(self)().get_config()
+        parts = [f"{k}={v!r}" for k, v in self.get_config().items() if k == "lr" or v != defaults[k]]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class SGD(_Schedule):
     """Minibatch SGD with momentum (optionally Nesterov), weight decay, L1, max-norm and 1/t decay."""
 
     def __init__(
@@ -61,10 +80,6 @@ class SGD:
         )
         self.lr_decay = check_float(lr_decay, "lr_decay", func, minimum=0.0)
 
-    def lr_at(self, epoch: int) -> float:
-        """The learning rate of epoch ``epoch`` (0-based): ``lr / (1 + lr_decay * epoch)``."""
-        return self.lr / (1.0 + self.lr_decay * epoch)
-
     def get_config(self) -> dict[str, Any]:
         """The hyper-parameters as a dict (``SGD(**config)`` rebuilds the optimiser)."""
         return {
@@ -77,13 +92,8 @@ class SGD:
             "lr_decay": self.lr_decay,
         }
 
-    def __repr__(self) -> str:
-        defaults = SGD().get_config()
-        parts = [f"{k}={v!r}" for k, v in self.get_config().items() if k == "lr" or v != defaults[k]]
-        return f"SGD({', '.join(parts)})"
 
-
-class Adam:
+class Adam(_Schedule):
     """Adam (``torch.optim.Adam`` semantics), with optional L1, max-norm and 1/t decay."""
 
     def __init__(
@@ -109,10 +119,6 @@ class Adam:
         )
         self.lr_decay = check_float(lr_decay, "lr_decay", func, minimum=0.0)
 
-    def lr_at(self, epoch: int) -> float:
-        """The learning rate of epoch ``epoch`` (0-based): ``lr / (1 + lr_decay * epoch)``."""
-        return self.lr / (1.0 + self.lr_decay * epoch)
-
     def get_config(self) -> dict[str, Any]:
         """The hyper-parameters as a dict (``Adam(**config)`` rebuilds the optimiser)."""
         return {
@@ -125,11 +131,6 @@ class Adam:
             "max_norm": self.max_norm,
             "lr_decay": self.lr_decay,
         }
-
-    def __repr__(self) -> str:
-        defaults = Adam().get_config()
-        parts = [f"{k}={v!r}" for k, v in self.get_config().items() if k == "lr" or v != defaults[k]]
-        return f"Adam({', '.join(parts)})"
 
 
 Optimizer = Union[SGD, Adam]
