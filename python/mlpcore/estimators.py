@@ -639,7 +639,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over ``(X, y)``, continuing the weights and optimiser state of earlier calls.
 
-        ``classes`` (all labels that will ever appear) is required on the first call.
+        ``classes`` (all labels that will ever appear) is required on the first call. Early
+        stopping does not apply (as in scikit-learn, each call is one epoch on the data given).
         """
         self._validate_settings()
         with self._keep_state_on_error():
@@ -833,7 +834,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     @available_if(lambda self: self.solver in _SOLVERS)
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``(X, y)``, continuing the weights and optimiser state of earlier calls."""
+        """One epoch over ``(X, y)``, continuing the weights and optimiser state of earlier calls.
+
+        Early stopping does not apply (each call is one epoch on the data given).
+        """
         self._validate_settings()
         with self._keep_state_on_error():
             first = not hasattr(self, "_model")
