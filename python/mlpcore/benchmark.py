@@ -1976,8 +1976,8 @@ def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
                 f"{r['label']}: the same parameters for both, {r['mlpcore_call']} (scikit-learn's "
                 "defaults otherwise: relu, adam, learning_rate_init=0.001, batch_size='auto' = "
                 "200, alpha=1e-4; ConvergenceWarning silenced); epochs run: "
-                f"{', '.join(map(str, iters))}. Initial weights differ by design (mlpcore: "
-                "He/Glorot-uniform, zero biases)."
+                f"{', '.join(map(str, iters))}. Both initialise as scikit-learn does, but their "
+                "random streams differ: the same seed gives other initial weights and shuffles."
             )
             parts = []
             for lib in ESTIMATOR_LIBRARIES:
