@@ -177,6 +177,12 @@ def test_estimator_comparison_rejects_bad_arguments() -> None:
     with pytest.raises(TypeError, match="run_estimator_comparison: sizes must be an "
                                         "EstimatorSizes or None"):
         run(sizes=(8000, 2000))
+    with pytest.raises(ValueError, match=r"run_estimator_comparison: sizes.n_warmup must be >= 50 "
+                                         r"\(got 0\)"):
+        run(sizes=benchmark.EstimatorSizes(100, 100, 1, 0))
+    with pytest.raises(ValueError, match=r"run_estimator_comparison: sizes.mlp_max_iter must be "
+                                         r">= 1 \(got 0\)"):
+        run(sizes=benchmark.EstimatorSizes(100, 100, 0, 100))
     with pytest.raises(TypeError, match="estimator_data: directory must be 'auto', a str or"):
         benchmark.estimator_data(directory=3)
 

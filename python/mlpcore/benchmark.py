@@ -1814,6 +1814,9 @@ def run_estimator_comparison(
     elif not isinstance(sizes, EstimatorSizes):
         raise TypeError(f"{func}: sizes must be an EstimatorSizes or None "
                         f"(got {type(sizes).__name__})")
+    check_int(sizes.mlp_max_iter, "sizes.mlp_max_iter", func, minimum=1)
+    # The warm-up fit needs a few digits of several classes (and 5 neighbours).
+    check_int(sizes.n_warmup, "sizes.n_warmup", func, minimum=50)
     libraries = [lib for lib in ESTIMATOR_LIBRARIES if lib in libraries]
 
     def say(message: str) -> None:
