@@ -737,4 +737,4 @@ def test_bench_usage_error():
     run = cli_run("bench", "--only", "nope")
     assert run.code == 2
     assert run.err.strip().endswith(
-        "mlpcore bench: error: argument --only: unknown benchmark 'nope' (choose from gemm, train)")
+        "mlpcore bench: error: argument --only: unknown benchmark 'nope' (choose from gemm, train, estimators)")
