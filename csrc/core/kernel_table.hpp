@@ -27,6 +27,10 @@ struct TypedKernels {
     void (*softmax_rows)(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_output);
     void (*sgd_step)(T* w, const T* g, T* v, std::size_t n, const SgdParams<T>& params);
     void (*adam_step)(T* w, const T* g, T* m, T* v, std::size_t n, const AdamParams<T>& params);
+    // out[i, :n] (+)= sum_e val[e] * m[idx[e], :n] over e in [begin[i], end[i]) (sparse_kernel.hpp).
+    void (*sparse_rows)(const std::int64_t* begin, const std::int64_t* end, const std::int32_t* idx,
+                        const T* val, std::int64_t i0, std::int64_t i1, const T* m, std::int64_t ldm,
+                        T* out, std::int64_t ldo, std::int64_t n, bool accumulate);
     // Narrow outputs (n <= 16) with a row-major A, as dot products along k (gemm_narrow_*.hpp);
     // null where the ISA has no such kernel. narrow_pack writes B^T to bt and returns its row
     // length; narrow_rows computes rows [row0, row1) of C from it.

@@ -106,7 +106,8 @@ void MlpWorkspace<T>::reserve(const MlpSpec& spec, std::int64_t n_rows, bool nee
 
 template <class T>
 void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
-                 std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks) {
+                 std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks,
+                 const SparseInput<T>* sparse) {
     const std::size_t layers = spec.n_layers();
     const T slope = static_cast<T>(spec.negative_slope);
     for (std::size_t l = 0; l < layers; ++l) {
@@ -117,7 +118,8 @@ void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t 
         const T* b = params + spec.bias_offset(l);
         T* z = ws.z[l] + row0 * n_o;
         for (std::int64_t r = 0; r < rows; ++r) std::copy(b, b + n_o, z + r * n_o);
-        product<T>(rows, n_o, n_i, in, ld_in, 1, w, n_o, 1, z, n_o, true);
+        if (l == 0 && sparse) sparse->forward(w, n_o, row0, rows, z);
+        else product<T>(rows, n_o, n_i, in, ld_in, 1, w, n_o, 1, z, n_o, true);
         if (l + 1 == layers) break;
         const auto count = static_cast<std::size_t>(rows * n_o);
         T* act = ws.a[l] + row0 * n_o;
@@ -150,15 +152,20 @@ void mlp_backward_data(const MlpSpec& spec, const T* params, std::int64_t row0, 
 
 template <class T>
 void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
-                          const MlpWorkspace<T>& ws, T* grads, bool accumulate) {
+                          const MlpWorkspace<T>& ws, T* grads, bool accumulate,
+                          SparseInput<T>* sparse) {
     for (std::size_t l = 0; l < spec.n_layers(); ++l) {
         const std::int64_t n_i = spec.sizes[l], n_o = spec.sizes[l + 1];
         const T* in = l == 0 ? x : ws.a[l - 1];
         const std::int64_t ld_in = l == 0 ? ldx : n_i;
         const T* d = ws.delta[l];
         // dW = in^T D: in read transposed in place (strides 1 and ld_in).
-        product<T>(n_i, n_o, rows, in, 1, ld_in, d, n_o, 1, grads + spec.weight_offset(l), n_o,
-                   accumulate);
+        if (l == 0 && sparse) {
+            sparse->weight_gradient(d, n_o, rows, grads + spec.weight_offset(l), accumulate);
+        } else {
+            product<T>(n_i, n_o, rows, in, 1, ld_in, d, n_o, 1, grads + spec.weight_offset(l), n_o,
+                       accumulate);
+        }
         T* db = grads + spec.bias_offset(l);
         if (!accumulate) std::fill(db, db + n_o, T(0));
         for (std::int64_t r = 0; r < rows; ++r) {
@@ -171,16 +178,20 @@ void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std
 template class MlpWorkspace<float>;
 template class MlpWorkspace<double>;
 template void mlp_forward<float>(const MlpSpec&, const float*, const float*, std::int64_t,
-                                 std::int64_t, std::int64_t, MlpWorkspace<float>&, bool);
+                                 std::int64_t, std::int64_t, MlpWorkspace<float>&, bool,
+                                 const SparseInput<float>*);
 template void mlp_forward<double>(const MlpSpec&, const double*, const double*, std::int64_t,
-                                  std::int64_t, std::int64_t, MlpWorkspace<double>&, bool);
+                                  std::int64_t, std::int64_t, MlpWorkspace<double>&, bool,
+                                  const SparseInput<double>*);
 template void mlp_backward_data<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
                                        MlpWorkspace<float>&, bool);
 template void mlp_backward_data<double>(const MlpSpec&, const double*, std::int64_t, std::int64_t,
                                         MlpWorkspace<double>&, bool);
 template void mlp_weight_gradients<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
-                                          const MlpWorkspace<float>&, float*, bool);
+                                          const MlpWorkspace<float>&, float*, bool,
+                                          SparseInput<float>*);
 template void mlp_weight_gradients<double>(const MlpSpec&, const double*, std::int64_t,
-                                           std::int64_t, const MlpWorkspace<double>&, double*, bool);
+                                           std::int64_t, const MlpWorkspace<double>&, double*, bool,
+                                           SparseInput<double>*);
 
 }  // namespace mlpcore

@@ -16,6 +16,7 @@
 #include "activation_kind.hpp"
 #include "aligned_buffer.hpp"
 #include "loss.hpp"
+#include "sparse_input.hpp"
 
 namespace mlpcore {
 
@@ -56,10 +57,13 @@ private:
 
 // Forward through every layer for rows [row0, row0 + rows) of the workspace, from `rows` rows
 // of x (row stride ldx). Output pre-activations end in ws.z[L-1]; hidden A_l are multiplied by
-// ws.mask[l] when use_masks. Disjoint row ranges may run concurrently.
+// ws.mask[l] when use_masks. With `sparse` (holding these rows' non-zeros, scanned at the same
+// row numbers), the first layer's product skips the zeros. Disjoint row ranges may run
+// concurrently.
 template <class T>
 void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
-                 std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks);
+                 std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks,
+                 const SparseInput<T>* sparse = nullptr);
 
 // Propagate ws.delta[L-1] down to ws.delta[0] for rows [row0, row0 + rows) (the input layer's
 // own input gradient is never needed). Disjoint row ranges may run concurrently.
@@ -69,8 +73,10 @@ void mlp_backward_data(const MlpSpec& spec, const T* params, std::int64_t row0, 
 
 // dW_l and db_l from rows [0, rows) of the workspace's deltas and activations (x the input
 // rows), into grads (the parameter layout); accumulate adds to grads instead of overwriting.
+// With `sparse` (the non-zeros of all `rows` input rows), dW_0 skips the zeros.
 template <class T>
 void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
-                          const MlpWorkspace<T>& ws, T* grads, bool accumulate);
+                          const MlpWorkspace<T>& ws, T* grads, bool accumulate,
+                          SparseInput<T>* sparse = nullptr);
 
 }  // namespace mlpcore

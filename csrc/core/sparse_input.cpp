@@ -1,0 +1,152 @@
+#include "sparse_input.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "kernel_table.hpp"
+#include "thread_pool.hpp"
+
+namespace mlpcore {
+
+template <class T>
+void SparseInput<T>::reserve(std::int64_t rows, std::int64_t cols) {
+    cols_ = cols;
+    const auto cells = static_cast<std::size_t>(rows * cols);
+    row_begin_.resize(static_cast<std::size_t>(rows));
+    row_end_.resize(static_cast<std::size_t>(rows));
+    row_idx_.resize(cells);
+    row_val_.resize(cells);
+    col_begin_.resize(static_cast<std::size_t>(cols));
+    col_end_.resize(static_cast<std::size_t>(cols));
+    col_idx_.resize(cells);
+    col_val_.resize(cells);
+    for (std::int64_t r = 0; r < rows; ++r) row_begin_[r] = r * cols;
+}
+
+namespace {
+
+// Whether any of x[0 .. n) is non-zero (-0 counts as zero), as an OR over the bit patterns
+// without the sign: a reduction compilers vectorise, unlike an early-exit loop.
+template <class T>
+bool any_nonzero(const T* x, std::int64_t n) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr Bits kMagnitude = ~Bits(0) >> 1;
+    Bits acc = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        Bits b;
+        std::memcpy(&b, x + i, sizeof(T));
+        acc |= b & kMagnitude;
+    }
+    return acc != 0;
+}
+
+}  // namespace
+
+template <class T>
+std::int64_t SparseInput<T>::scan_rows(const T* x, std::int64_t ldx, const std::int64_t* source,
+                                       std::int64_t row0, std::int64_t m) {
+    // Groups of 16 that are all zero (most of an MNIST digit's border) are skipped whole.
+    constexpr std::int64_t kGroup = 16;
+    std::int64_t total = 0;
+    constexpr std::int64_t kAhead = 4;  // rows whose cache lines are requested in advance
+    const std::int64_t line = 64 / static_cast<std::int64_t>(sizeof(T));
+    for (std::int64_t r = 0; r < m; ++r) {
+        // Shuffled rows sit at random places in a large array: requesting a row a few ahead
+        // overlaps their memory latencies with this row's scan (as gather_rows does).
+        if (source && r + kAhead < m) {
+            const T* ahead = x + source[r + kAhead] * ldx;
+            for (std::int64_t i = 0; i < cols_; i += line) __builtin_prefetch(ahead + i, 0, 3);
+        }
+        const T* xr = x + (source ? source[r] : r) * ldx;
+        const std::int64_t base = (row0 + r) * cols_;
+        std::int64_t e = base;
+        for (std::int64_t c0 = 0; c0 < cols_; c0 += kGroup) {
+            const std::int64_t c1 = std::min(cols_, c0 + kGroup);
+            if (!any_nonzero(xr + c0, c1 - c0)) continue;
+            for (std::int64_t c = c0; c < c1; ++c) {
+                // Branch-free append: the slot is always written, the count moves only for
+                // non-zeros.
+                row_idx_[e] = static_cast<std::int32_t>(c);
+                row_val_[e] = xr[c];
+                e += xr[c] != T(0);
+            }
+        }
+        row_end_[row0 + r] = e;
+        total += e - base;
+    }
+    return total;
+}
+
+template <class T>
+bool SparseInput<T>::worth_it(std::int64_t nonzeros, std::int64_t rows) const {
+    return static_cast<double>(nonzeros) <= kSparseMaxDensity * static_cast<double>(rows * cols_);
+}
+
+template <class T>
+void SparseInput<T>::forward(const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m,
+                             T* z) const {
+    // The kernel indexes rows from 0; shift the row lists so row row0 is its row 0.
+    active_kernels<T>().sparse_rows(row_begin_.data() + row0, row_end_.data() + row0,
+                                    row_idx_.data(), row_val_.data(), 0, m, w, n_out, z, n_out,
+                                    n_out, true);
+}
+
+template <class T>
+void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1) {
+    // Counting sort of the row lists' entries in [c0, c1) by column: each column's rows come
+    // out in increasing order. Row lists are sorted by column, so each row's part is found by
+    // binary search.
+    std::vector<std::int64_t> first(static_cast<std::size_t>(rows));
+    for (std::int64_t c = c0; c < c1; ++c) col_end_[c] = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const std::int32_t* lo = row_idx_.data() + row_begin_[r];
+        const std::int32_t* hi = row_idx_.data() + row_end_[r];
+        const std::int32_t* e = std::lower_bound(lo, hi, static_cast<std::int32_t>(c0));
+        first[r] = e - row_idx_.data();
+        for (; e < hi && *e < c1; ++e) ++col_end_[*e];
+    }
+    std::int64_t offset = rows * c0;
+    for (std::int64_t c = c0; c < c1; ++c) {
+        col_begin_[c] = offset;
+        offset += col_end_[c];
+        col_end_[c] = col_begin_[c];
+    }
+    for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t e = first[r]; e < row_end_[r] && row_idx_[e] < c1; ++e) {
+            const std::int64_t slot = col_end_[row_idx_[e]]++;
+            col_idx_[slot] = static_cast<std::int32_t>(r);
+            col_val_[slot] = row_val_[e];
+        }
+    }
+}
+
+template <class T>
+void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw,
+                                     bool accumulate) {
+    const auto fn = active_kernels<T>().sparse_rows;
+    std::int64_t total = 0;
+    for (std::int64_t r = 0; r < rows; ++r) total += row_end_[r] - row_begin_[r];
+    // Each thread sorts and sums its own range of columns (dW rows): one pass, no shared
+    // state. A column's result is the same whichever thread computes it.
+    const int threads = static_cast<int>(std::clamp<std::int64_t>(
+        total * n_out / (1 << 15), 1, usable_threads()));
+    auto part = [&](std::int64_t c0, std::int64_t c1) {
+        if (c0 >= c1) return;
+        build_columns(rows, c0, c1);
+        fn(col_begin_.data(), col_end_.data(), col_idx_.data(), col_val_.data(), c0, c1, d, n_out,
+           dw, n_out, n_out, accumulate);
+    };
+    if (threads <= 1) {
+        part(0, cols_);
+        return;
+    }
+    ThreadPool::instance().run(threads, [&](int t) {
+        part(cols_ * t / threads, cols_ * (t + 1) / threads);
+    });
+}
+
+template class SparseInput<float>;
+template class SparseInput<double>;
+
+}  // namespace mlpcore

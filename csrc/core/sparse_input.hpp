@@ -1,0 +1,57 @@
+// The non-zeros of a chunk of input rows, for the first layer's products on sparse data.
+//
+// Inputs like MNIST digits are mostly exact zeros (about 81% of the pixels), and the first
+// layer, the widest, does most of a small network's arithmetic: Z_0 = X W_0 forward and
+// dW_0 = X^T D_0 backward. Skipping the zeros does 1 / density times less work than the dense
+// GEMM. The row lists drive the forward product, the column lists (built from them once per
+// chunk) the weight gradient; both sum their entries in index order (sparse_kernel.hpp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace mlpcore {
+
+// Inputs at least this wide are scanned for zeros (narrower layers are cheap anyway).
+inline constexpr std::int64_t kSparseMinInputs = 64;
+// Above this fraction of non-zeros the blocked GEMM is faster than index lists (measured on
+// MNIST-shaped products; the GEMM runs near peak, the lists at a fraction of it).
+inline constexpr double kSparseMaxDensity = 0.3;
+
+template <class T>
+class SparseInput {
+public:
+    void reserve(std::int64_t rows, std::int64_t cols);
+
+    // Records the non-zeros of m rows as workspace rows [row0, row0 + m) and returns their
+    // count: row r is x + source[r] * ldx, or x + r * ldx when source is null. Reading the
+    // caller's rows directly spares copying them when the sparse path is taken. Disjoint row
+    // ranges may be scanned concurrently.
+    std::int64_t scan_rows(const T* x, std::int64_t ldx, const std::int64_t* source,
+                           std::int64_t row0, std::int64_t m);
+    // Whether `nonzeros` of `rows` full rows are sparse enough for the index lists.
+    bool worth_it(std::int64_t nonzeros, std::int64_t rows) const;
+
+    // z rows [row0, row0 + m) (z points at row row0, stride n_out) += X W, W (cols x n_out).
+    void forward(const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m, T* z) const;
+
+    // dW (cols x n_out) = or += X^T D over rows [0, rows) (all scanned), D (rows x n_out);
+    // threaded over the columns of X (the rows of dW).
+    void weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw, bool accumulate);
+
+private:
+    // Column lists of columns [c0, c1) over rows [0, rows), stored at [rows * c0, rows * c1).
+    void build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1);
+
+    std::int64_t cols_ = 0;
+    // Row r's non-zeros: column indices and values at [r * cols_, row_end_[r]).
+    std::vector<std::int64_t> row_begin_, row_end_;
+    std::vector<std::int32_t> row_idx_;
+    std::vector<T> row_val_;
+    // Column c's non-zeros: row indices and values at [col_begin_[c], col_end_[c]).
+    std::vector<std::int64_t> col_begin_, col_end_;
+    std::vector<std::int32_t> col_idx_;
+    std::vector<T> col_val_;
+};
+
+}  // namespace mlpcore

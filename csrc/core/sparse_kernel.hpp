@@ -1,0 +1,84 @@
+// Products with a sparse left operand given as index lists, for the input layer on data that is
+// mostly zeros (MNIST digits: about 19% of the pixels are non-zero). For i in [i0, i1):
+//   out[i, 0:n] (+)= sum over e in [begin[i], end[i]) of val[e] * m[idx[e], 0:n]
+// The forward pass uses it with the input rows' non-zeros (Z = X W: m = W), the weight
+// gradient with the input columns' non-zeros (dW = X^T D: m = D). Each output row is kept in
+// registers, up to eight vectors at a time, over its whole list; entries are summed in list
+// order, so a row's result does not depend on which thread computes it.
+// Included by the kernels_<isa>.cpp files inside their ISA namespace.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+// One pass over row i's list for R vectors of the output at offsets off[0..R): each entry's
+// index and value are read once for all R, the R sums stay in registers.
+template <class T, int R>
+inline void sparse_pass(const std::int32_t* idx, const T* val, std::int64_t e0, std::int64_t e1,
+                        const T* m, std::int64_t ldm, const std::int64_t* off,
+                        const typename Vec<T>::reg* init, T* o) {
+    using V = Vec<T>;
+    typename V::reg acc[R];
+    for (int t = 0; t < R; ++t) acc[t] = init[t];
+    for (std::int64_t e = e0; e < e1; ++e) {
+        const typename V::reg v = V::broadcast(val[e]);
+        const T* row = m + static_cast<std::int64_t>(idx[e]) * ldm;
+        for (int t = 0; t < R; ++t) acc[t] = V::fmadd(v, V::load(row + off[t]), acc[t]);
+    }
+    for (int t = 0; t < R; ++t) V::store(o + off[t], acc[t]);
+}
+
+template <class T>
+void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, const std::int32_t* idx,
+                         const T* val, std::int64_t i0, std::int64_t i1, const T* m,
+                         std::int64_t ldm, T* out, std::int64_t ldo, std::int64_t n,
+                         bool accumulate) {
+    using V = Vec<T>;
+    constexpr int W = V::width;
+    constexpr int kTile = 8;  // vectors per pass: 8 sums in registers (a 128-wide float row in
+                              // one pass with AVX-512)
+    for (std::int64_t i = i0; i < i1; ++i) {
+        T* o = out + i * ldo;
+        const std::int64_t e0 = begin[i], e1 = end[i];
+        if (n < W) {  // narrower than one vector: plain sums
+            for (std::int64_t j = 0; j < n; ++j) {
+                T acc = accumulate ? o[j] : T(0);
+                for (std::int64_t e = e0; e < e1; ++e)
+                    acc += val[e] * m[static_cast<std::int64_t>(idx[e]) * ldm + j];
+                o[j] = acc;
+            }
+            continue;
+        }
+        // Whole vectors, then one vector ending at n that overlaps the last whole one: its
+        // overlapping lanes start from the same initial values and add the same products in
+        // the same order, so they store the same bits twice.
+        const std::int64_t whole = n / W;
+        const bool tail = whole * W < n;
+        typename V::reg tail_init = V::zero();
+        if (tail && accumulate) tail_init = V::load(o + n - W);
+        std::int64_t offsets[kTile];
+        typename V::reg init[kTile];
+        std::int64_t v = 0;
+        const std::int64_t count = whole + (tail ? 1 : 0);
+        while (v < count) {
+            const int r = static_cast<int>(std::min<std::int64_t>(kTile, count - v));
+            for (int t = 0; t < r; ++t) {
+                const bool is_tail = tail && v + t == whole;
+                offsets[t] = is_tail ? n - W : (v + t) * W;
+                init[t] = is_tail ? tail_init : (accumulate ? V::load(o + offsets[t]) : V::zero());
+            }
+            switch (r) {
+                case 1: sparse_pass<T, 1>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                case 2: sparse_pass<T, 2>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                case 3: sparse_pass<T, 3>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                case 4: sparse_pass<T, 4>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                case 5: sparse_pass<T, 5>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                case 6: sparse_pass<T, 6>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                case 7: sparse_pass<T, 7>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                default: sparse_pass<T, 8>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+            }
+            v += r;
+        }
+    }
+}
