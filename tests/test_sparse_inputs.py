@@ -9,13 +9,12 @@ differently, and for bit-identical results across thread counts.
 
 from __future__ import annotations
 
+import mlpcore
 import numpy as np
 import pytest
 from _helpers import assert_bitwise_equal, num_threads, simd_level
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import mlpcore
 
 
 def sparse_data(rng: np.random.Generator, n: int, d: int, density: float, dtype=np.float32) -> np.ndarray:
