@@ -33,7 +33,7 @@ template <class T>
 void adam_update(T* param, const T* grad, T* m, T* v, std::size_t n, const AdamParams<T>& p) {
     check_adam_params(p);
     const auto fn = active_kernels<T>().adam_step;
-    parallel_chunks(n, kMinElementsPerThread * 4, 64, [&](std::size_t begin, std::size_t end) {
+    parallel_chunks(n, kMinElementsPerThread, 64, [&](std::size_t begin, std::size_t end) {
         fn(param + begin, grad + begin, m + begin, v + begin, end - begin, p);
     });
 }

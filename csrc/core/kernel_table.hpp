@@ -31,6 +31,8 @@ struct TypedKernels {
     void (*sparse_rows)(const std::int64_t* begin, const std::int64_t* end, const std::int32_t* idx,
                         const T* val, std::int64_t i0, std::int64_t i1, const T* m, std::int64_t ldm,
                         T* out, std::int64_t ldo, std::int64_t n, bool accumulate);
+    // Indices and values of the non-zeros of a row; idx and val need n + 16 slots.
+    std::int64_t (*row_nonzeros)(const T* x, std::int64_t n, std::int32_t* idx, T* val);
     // Narrow outputs (n <= 16) with a row-major A, as dot products along k (gemm_narrow_*.hpp);
     // null where the ISA has no such kernel. narrow_pack writes B^T to bt and returns its row
     // length; narrow_rows computes rows [row0, row1) of C from it.

@@ -1,8 +1,6 @@
 #include "sparse_input.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <type_traits>
 
 #include "kernel_table.hpp"
 #include "thread_pool.hpp"
@@ -13,44 +11,26 @@ template <class T>
 void SparseInput<T>::reserve(std::int64_t rows, std::int64_t cols) {
     cols_ = cols;
     const auto cells = static_cast<std::size_t>(rows * cols);
+    // Each row's slots get kRowSlack spare entries: the scan stores whole vectors past the count.
+    const std::int64_t stride = cols + kRowSlack;
     row_begin_.resize(static_cast<std::size_t>(rows));
     row_end_.resize(static_cast<std::size_t>(rows));
-    row_idx_.resize(cells);
-    row_val_.resize(cells);
+    row_idx_.resize(static_cast<std::size_t>(rows * stride));
+    row_val_.resize(static_cast<std::size_t>(rows * stride));
     col_begin_.resize(static_cast<std::size_t>(cols));
     col_end_.resize(static_cast<std::size_t>(cols));
     col_idx_.resize(cells);
     col_val_.resize(cells);
-    for (std::int64_t r = 0; r < rows; ++r) row_begin_[r] = r * cols;
+    for (std::int64_t r = 0; r < rows; ++r) row_begin_[r] = r * stride;
 }
-
-namespace {
-
-// Whether any of x[0 .. n) is non-zero (-0 counts as zero), as an OR over the bit patterns
-// without the sign: a reduction compilers vectorise, unlike an early-exit loop.
-template <class T>
-bool any_nonzero(const T* x, std::int64_t n) {
-    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    constexpr Bits kMagnitude = ~Bits(0) >> 1;
-    Bits acc = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        Bits b;
-        std::memcpy(&b, x + i, sizeof(T));
-        acc |= b & kMagnitude;
-    }
-    return acc != 0;
-}
-
-}  // namespace
 
 template <class T>
 std::int64_t SparseInput<T>::scan_rows(const T* x, std::int64_t ldx, const std::int64_t* source,
                                        std::int64_t row0, std::int64_t m) {
-    // Groups of 16 that are all zero (most of an MNIST digit's border) are skipped whole.
-    constexpr std::int64_t kGroup = 16;
-    std::int64_t total = 0;
     constexpr std::int64_t kAhead = 4;  // rows whose cache lines are requested in advance
     const std::int64_t line = 64 / static_cast<std::int64_t>(sizeof(T));
+    const auto nonzeros = active_kernels<T>().row_nonzeros;
+    std::int64_t total = 0;
     for (std::int64_t r = 0; r < m; ++r) {
         // Shuffled rows sit at random places in a large array: requesting a row a few ahead
         // overlaps their memory latencies with this row's scan (as gather_rows does).
@@ -59,21 +39,10 @@ std::int64_t SparseInput<T>::scan_rows(const T* x, std::int64_t ldx, const std::
             for (std::int64_t i = 0; i < cols_; i += line) __builtin_prefetch(ahead + i, 0, 3);
         }
         const T* xr = x + (source ? source[r] : r) * ldx;
-        const std::int64_t base = (row0 + r) * cols_;
-        std::int64_t e = base;
-        for (std::int64_t c0 = 0; c0 < cols_; c0 += kGroup) {
-            const std::int64_t c1 = std::min(cols_, c0 + kGroup);
-            if (!any_nonzero(xr + c0, c1 - c0)) continue;
-            for (std::int64_t c = c0; c < c1; ++c) {
-                // Branch-free append: the slot is always written, the count moves only for
-                // non-zeros.
-                row_idx_[e] = static_cast<std::int32_t>(c);
-                row_val_[e] = xr[c];
-                e += xr[c] != T(0);
-            }
-        }
-        row_end_[row0 + r] = e;
-        total += e - base;
+        const std::int64_t base = row_begin_[row0 + r];
+        const std::int64_t count = nonzeros(xr, cols_, row_idx_.data() + base, row_val_.data() + base);
+        row_end_[row0 + r] = base + count;
+        total += count;
     }
     return total;
 }

@@ -12,8 +12,11 @@
 
 namespace mlpcore {
 
-// Inputs at least this wide are scanned for zeros (narrower layers are cheap anyway).
+// Inputs at least this wide are scanned for zeros (narrower layers are cheap anyway), when the
+// first layer has at least this many units: the index lists work a vector of units at a time,
+// and for narrow layers (softmax regression's 10 outputs) the GEMM's narrow kernel is faster.
 inline constexpr std::int64_t kSparseMinInputs = 64;
+inline constexpr std::int64_t kSparseMinUnits = 32;
 // Above this fraction of non-zeros the blocked GEMM is faster than index lists (measured on
 // MNIST-shaped products; the GEMM runs near peak, the lists at a fraction of it).
 inline constexpr double kSparseMaxDensity = 0.3;
@@ -43,8 +46,10 @@ private:
     // Column lists of columns [c0, c1) over rows [0, rows), stored at [rows * c0, rows * c1).
     void build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1);
 
+    static constexpr std::int64_t kRowSlack = 16;
     std::int64_t cols_ = 0;
-    // Row r's non-zeros: column indices and values at [r * cols_, row_end_[r]).
+    // Row r's non-zeros: column indices and values at [row_begin_[r], row_end_[r]), in a slot
+    // of cols_ + kRowSlack entries.
     std::vector<std::int64_t> row_begin_, row_end_;
     std::vector<std::int32_t> row_idx_;
     std::vector<T> row_val_;

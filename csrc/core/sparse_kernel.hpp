@@ -82,3 +82,43 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
         }
     }
 }
+
+// The non-zeros of x[0 .. n) (-0 counts as zero): their indices into idx and values into val,
+// in order; returns their count. idx and val need room for n + 16 entries (whole vectors are
+// stored past the count). Groups of 16 that are all zero, most of an MNIST digit's border, cost
+// one comparison.
+template <class T>
+std::int64_t row_nonzeros(const T* x, std::int64_t n, std::int32_t* idx, T* val) {
+    std::int64_t e = 0, c = 0;
+#if defined(MLPCORE_ISA_AVX512)
+    if constexpr (sizeof(T) == 4) {
+        const __m512 zero = _mm512_setzero_ps();
+        const __m512i step = _mm512_set1_epi32(16);
+        __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (; c + 16 <= n; c += 16, lanes = _mm512_add_epi32(lanes, step)) {
+            const __m512 v = _mm512_loadu_ps(x + c);
+            const __mmask16 keep = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+            if (keep == 0) continue;
+            // Compress in registers, then plain stores: compressing straight to memory is
+            // microcoded and slow on some CPUs (AMD Zen 4).
+            _mm512_storeu_ps(val + e, _mm512_maskz_compress_ps(keep, v));
+            _mm512_storeu_si512(idx + e, _mm512_maskz_compress_epi32(keep, lanes));
+            e += __builtin_popcount(static_cast<unsigned>(keep));
+        }
+    }
+#endif
+    constexpr std::int64_t kGroup = 16;
+    for (; c < n; c += kGroup) {
+        const std::int64_t end = c + kGroup < n ? c + kGroup : n;
+        bool any = false;
+        for (std::int64_t i = c; i < end; ++i) any |= x[i] != T(0);
+        if (!any) continue;
+        for (std::int64_t i = c; i < end; ++i) {
+            // Branch-free append: the slot is always written, the count moves for non-zeros.
+            idx[e] = static_cast<std::int32_t>(i);
+            val[e] = x[i];
+            e += x[i] != T(0);
+        }
+    }
+    return e;
+}

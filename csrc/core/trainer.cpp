@@ -98,7 +98,7 @@ template <class T>
 class BatchRunner {
 public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
-        : spec_(spec), scan_zeros_(spec.n_in() >= kSparseMinInputs), sparse_(sparse_cache()) {
+        : spec_(spec), scan_zeros_(spec.n_in() >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits), sparse_(sparse_cache()) {
         const std::int64_t rows = std::min(max_batch, kChunkRows);
         ws_.reserve(spec, rows, gather, dropout);
         if (scan_zeros_) sparse_.reserve(rows, spec.n_in());
