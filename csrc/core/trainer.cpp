@@ -98,7 +98,9 @@ template <class T>
 class BatchRunner {
 public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
-        : spec_(spec), scan_zeros_(spec.n_in() >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits), sparse_(sparse_cache()) {
+        : spec_(spec),
+          scan_zeros_(spec.n_in() >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits),
+          sparse_(sparse_cache()) {
         const std::int64_t rows = std::min(max_batch, kChunkRows);
         ws_.reserve(spec, rows, gather, dropout);
         if (scan_zeros_) sparse_.reserve(rows, spec.n_in());
@@ -186,7 +188,9 @@ private:
     const MlpSpec& spec_;
     MlpWorkspace<T> ws_;
     // Index lists for a 256 x 784 chunk take 3 MiB: kept per calling thread between epochs
-    // rather than faulted in afresh by every call (a runner lives on its caller's thread).
+    // rather than faulted in afresh by every call. Safe because a runner lives on its caller's
+    // thread and a thread never has two runners at once (train_epoch and loss_and_gradients
+    // each make one and do not nest).
     static SparseInput<T>& sparse_cache() {
         static thread_local SparseInput<T> cache;
         return cache;
