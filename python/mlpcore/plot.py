@@ -849,7 +849,9 @@ def sweep(
     if categorical:
         names = [_param_label(k) for k in order]
         ax.set_xticks(x, labels=names)
-        if sum(len(n) for n in names) > 60:
+        # Tilt the labels when they would not fit side by side (about 9 display pixels per
+        # character at the default font, plus a gap between labels).
+        if sum(len(n) + 2 for n in names) * 9 > ax.bbox.width:
             ax.tick_params(axis="x", labelrotation=45)
     ax.set_xlabel(param)
     ax.set_ylabel(_METRIC_LABELS[metric])
