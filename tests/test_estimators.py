@@ -954,7 +954,7 @@ def test_bad_hyper_parameters_raise_and_leave_the_fitted_model_alone(Est, kind):
 
 def test_bad_hyper_parameter_on_unfitted_estimator_leaves_it_unfitted():
     est = MLPClassifier(alpha=-1)
-    with pytest.raises(ValueError, match=r"MLPClassifier: alpha must be >= 0 \(got -1\)"):
+    with pytest.raises(ValueError, match=r"MLPClassifier: alpha must be >= 0 \(got -1.0\)"):
         est.fit(X, TARGETS["binary"])
     with pytest.raises(NotFittedError):
         est.predict(X)

@@ -62,6 +62,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from . import _core
 from ._epochs import EpochDiverged, EpochRunner
+from ._validation import check_choice, check_float, check_int
 from .network import _NEGATIVE_SLOPE, MLP
 from .optim import SGD, Adam
 
@@ -87,31 +88,6 @@ def _error(estimator: Any, message: str) -> str:
     return f"{type(estimator).__name__}: {message}"
 
 
-def _check_number(est: Any, name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                  low_open: bool = False, high_open: bool = False, integer: bool = False) -> Any:
-    """A hyper-parameter read at fit time (scikit-learn validates in fit, not in __init__)."""
-    kinds = (numbers.Integral,) if integer else (numbers.Real,)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        kind = "an integer" if integer else "a real number"
-        raise TypeError(_error(est, f"{name} must be {kind} (got {value!r})"))
-    if not integer and not math.isfinite(value):
-        raise ValueError(_error(est, f"{name} must be finite (got {value!r})"))
-    bad_low = low is not None and (value <= low if low_open else value < low)
-    bad_high = high is not None and (value >= high if high_open else value > high)
-    if bad_low or bad_high:
-        lo = "" if low is None else f"{'(' if low_open else '['}{low}"
-        hi = "" if high is None else f"{high}{')' if high_open else ']'}"
-        where = f"in {lo}, {hi}" if low is not None and high is not None else (f">{'' if low_open else '='} {low}" if low is not None else f"<{'' if high_open else '='} {high}")
-        raise ValueError(_error(est, f"{name} must be {where} (got {value!r})"))
-    return int(value) if integer else float(value)
-
-
-def _check_choice(est: Any, name: str, value: Any, choices: Any) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(_error(est, f"{name} must be one of {', '.join(map(repr, choices))} (got {value!r})"))
-    return value
-
-
 class _BaseMLP(BaseEstimator):
     """What the classifier and regressor share: settings, training loop, weights."""
 
@@ -134,42 +110,44 @@ class _BaseMLP(BaseEstimator):
         return tuple(out)
 
     def _activation_name(self) -> str:
-        return _ACTIVATIONS[_check_choice(self, "activation", self.activation, tuple(_ACTIVATIONS))]
+        return _ACTIVATIONS[check_choice(self.activation, "activation", type(self).__name__, _ACTIVATIONS)]
 
     def _dropout_rate(self) -> Any:
         return self.dropout
 
     def _validate_settings(self) -> None:
         """Check every hyper-parameter before anything changes (a bad one leaves the model as it was)."""
+        func = type(self).__name__
         if self.solver == "lbfgs":
             raise ValueError(_error(
                 self, "solver='lbfgs' is not supported; mlpcore trains by minibatch 'sgd' or 'adam' "
                 "in its C++ epoch loop"))
-        _check_choice(self, "solver", self.solver, _SOLVERS)
-        _check_choice(self, "loss", self.loss, self._LOSSES)
+        check_choice(self.solver, "solver", func, _SOLVERS)
+        check_choice(self.loss, "loss", func, self._LOSSES)
         self._hidden_sizes()
         self._activation_name()
-        _check_number(self, "alpha", self.alpha, low=0)
+        check_float(self.alpha, "alpha", func, minimum=0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            _check_number(self, "batch_size", self.batch_size, low=1, integer=True)
-        _check_choice(self, "learning_rate", self.learning_rate, _LEARNING_RATES)
-        _check_number(self, "learning_rate_init", self.learning_rate_init, low=0, low_open=True)
-        _check_number(self, "power_t", self.power_t, low=0)
-        _check_number(self, "max_iter", self.max_iter, low=1, integer=True)
-        _check_number(self, "tol", self.tol, low=0)
-        _check_number(self, "momentum", self.momentum, low=0, high=1, high_open=True)
-        _check_number(self, "validation_fraction", self.validation_fraction, low=0, high=1, low_open=True, high_open=True)
-        _check_number(self, "beta_1", self.beta_1, low=0, high=1, high_open=True)
-        _check_number(self, "beta_2", self.beta_2, low=0, high=1, high_open=True)
-        _check_number(self, "epsilon", self.epsilon, low=0, low_open=True)
-        _check_number(self, "n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
+            check_int(self.batch_size, "batch_size", func, minimum=1)
+        check_choice(self.learning_rate, "learning_rate", func, _LEARNING_RATES)
+        check_float(self.learning_rate_init, "learning_rate_init", func, minimum=0, min_inclusive=False)
+        check_float(self.power_t, "power_t", func, minimum=0)
+        check_int(self.max_iter, "max_iter", func, minimum=1)
+        check_float(self.tol, "tol", func, minimum=0)
+        check_float(self.momentum, "momentum", func, minimum=0, maximum=1, max_inclusive=False)
+        check_float(self.validation_fraction, "validation_fraction", func, minimum=0, maximum=1,
+                    min_inclusive=False, max_inclusive=False)
+        check_float(self.beta_1, "beta_1", func, minimum=0, maximum=1, max_inclusive=False)
+        check_float(self.beta_2, "beta_2", func, minimum=0, maximum=1, max_inclusive=False)
+        check_float(self.epsilon, "epsilon", func, minimum=0, min_inclusive=False)
+        check_int(self.n_iter_no_change, "n_iter_no_change", func, minimum=1)
         if hasattr(self, "max_fun"):  # accepted for scikit-learn code; only its lbfgs solver reads it
-            _check_number(self, "max_fun", self.max_fun, low=1, integer=True)
-        _check_number(self, "dropout", self._dropout_rate(), low=0, high=1, high_open=True)
-        _check_number(self, "l1", self.l1, low=0)
-        _check_number(self, "input_noise", self.input_noise, low=0)
+            check_int(self.max_fun, "max_fun", func, minimum=1)
+        check_float(self._dropout_rate(), "dropout", func, minimum=0, maximum=1, max_inclusive=False)
+        check_float(self.l1, "l1", func, minimum=0)
+        check_float(self.input_noise, "input_noise", func, minimum=0)
         if self.max_norm is not None:
-            _check_number(self, "max_norm", self.max_norm, low=0, low_open=True)
+            check_float(self.max_norm, "max_norm", func, minimum=0, min_inclusive=False)
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(_error(self, f"{name} must be True or False (got {getattr(self, name)!r})"))
