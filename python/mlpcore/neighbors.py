@@ -209,15 +209,14 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ search
 
-    def _search(self, Q: np.ndarray | None, k: int, return_distance: bool) -> Any:
-        """The k nearest training points of each row of Q (None: of each training point, itself
-        left out), in (distance, index) order."""
+    def _search(
+        self, queries: tuple[np.ndarray, np.ndarray] | None, k: int, return_distance: bool
+    ) -> Any:
+        """The k nearest training points of each query row Q, given with its squared norms as
+        (Q, q_sq) (None: of each training point, itself left out), in (distance, index) order."""
         Y, y_sq = self._fit_X, self._fit_sq_norms
-        leave_one_out = Q is None
-        if leave_one_out:
-            Q, q_sq = Y, y_sq
-        else:
-            q_sq = _row_sq_norms(Q)
+        leave_one_out = queries is None
+        Q, q_sq = (Y, y_sq) if leave_one_out else queries
         n_queries, n_features = Q.shape
         c = _bound_factor(n_features)
         block = min(self._block_rows(), n_queries)
@@ -257,14 +256,16 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             return np.sqrt(sq_dist), ind
         return ind
 
-    def _queries(self, X: Any, where: str) -> np.ndarray | None:
-        """Fitted check and validated float64 queries (None stays None: leave-one-out)."""
+    def _queries(self, X: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Fitted check; the validated float64 queries and their squared norms, checked once here
+        and reused by the search (None stays None: leave-one-out)."""
         check_is_fitted(self)
         if X is None:
             return None
         Q = self._validate(where, X, reset=False)
-        _check_sq_norms(_row_sq_norms(Q), where, "X")
-        return Q
+        q_sq = _row_sq_norms(Q)
+        _check_sq_norms(q_sq, where, "X")
+        return Q, q_sq
 
     def _check_k(self, k: int, leave_one_out: bool, where: str) -> None:
         n = self.n_samples_fit_
@@ -299,25 +300,25 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             Indices into the training set; equal distances are ordered by index.
         """
         where = self._where("kneighbors")
-        Q = self._queries(X, where)
+        queries = self._queries(X, where)
         if n_neighbors is None:
             k = check_int(self.n_neighbors, "n_neighbors", where, minimum=1)
         else:
             k = check_int(n_neighbors, "n_neighbors", where, minimum=1)
         if not isinstance(return_distance, (bool, np.bool_)):
             raise TypeError(f"{where}: return_distance must be a bool (got {describe(return_distance)})")
-        self._check_k(k, Q is None, where)
-        return self._search(Q, k, bool(return_distance))
+        self._check_k(k, queries is None, where)
+        return self._search(queries, k, bool(return_distance))
 
     def _neighbours_and_weights(self, X: Any, where: str) -> tuple[np.ndarray, np.ndarray | None]:
         """Neighbour indices of each query and their weights (None for uniform)."""
-        Q = self._queries(X, where)
+        queries = self._queries(X, where)
         self._check_params(where)  # set_params may have changed them since fit
         k = int(self.n_neighbors)
-        self._check_k(k, Q is None, where)
+        self._check_k(k, queries is None, where)
         if isinstance(self.weights, str) and self.weights == "uniform":
-            return self._search(Q, k, False), None
-        dist, ind = self._search(Q, k, True)
+            return self._search(queries, k, False), None
+        dist, ind = self._search(queries, k, True)
         if isinstance(self.weights, str):  # "distance"
             return ind, _distance_weights(dist)
         w = self.weights(dist)
