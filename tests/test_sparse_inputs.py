@@ -2,9 +2,10 @@
 
 Inputs at least 64 wide, into a first layer of at least 32 units, with at most 25% non-zeros
 skip the zeros in the first layer's forward product and weight gradient
-(csrc/core/sparse_input.*). These tests check that path against a float64 numpy reference, against the dense GEMM path (the same data with the zeros nudged to
-1e-30, which never takes it), on every SIMD level, with blocks of a chunk that choose
-differently, and for bit-identical results across thread counts.
+(csrc/core/sparse_input.*). These tests check that path against a float64 numpy reference,
+against the dense GEMM path (the same data with the zeros nudged to 1e-30, which never takes
+it), on every SIMD level, with blocks of a chunk that choose differently, and for bit-identical
+results across thread counts.
 """
 
 from __future__ import annotations
