@@ -104,8 +104,8 @@ def _bound_factor(n_features: int) -> float:
     |y|^2)/2; the two additions add 2 u (|x|^2 + |y|^2) each. So the expansion is within
     (2d + 6) u (|x|^2 + |y|^2) of the true squared distance; the direct sum of (x_l - y_l)^2 is
     within (d + 2) u |x - y|^2 <= (2d + 4) u (|x|^2 + |y|^2) of it. Their difference is within
-    (4d + 10) u = (2d + 5) eps times (|x|^2 + |y|^2); clamping at 0 only shrinks it. The
-    factor 2 over that is slack for the rounding of the bound itself.
+    (4d + 10) u = (2d + 5) eps times (|x|^2 + |y|^2). The factor 2 over that is slack for the
+    rounding of the bound itself.
     """
     return 2.0 * (2 * n_features + 5) * _EPS
 
@@ -219,6 +219,7 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         Q, q_sq = (Y, y_sq) if leave_one_out else queries
         n_queries, n_features = Q.shape
         c = _bound_factor(n_features)
+        c_y_sq = c * y_sq
         block = min(self._block_rows(), n_queries)
         buf = np.empty((block, Y.shape[0]), dtype=np.float64)
         ind = np.empty((n_queries, k), dtype=np.intp)
@@ -232,7 +233,8 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             D = matmul(Q[start:stop], Y, trans_b=True, alpha=-2.0, out=buf[:m])
             D += q_sq[start:stop, None]
             D += y_sq[None, :]
-            np.maximum(D, 0.0, out=D)
+            # Not clamped at 0: the bound holds for the raw expansion (a negative residue included),
+            # and the candidates' distances are recomputed anyway.
             if leave_one_out:
                 D[local, start + local] = np.inf
             # Candidates: all j with D_ij - c |y_j|^2 <= kth_i + c (2 |x_i|^2 + max_{s in S_i} |y_s|^2),
@@ -244,7 +246,7 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             near_rows, near_cols = np.nonzero(D <= kth[:, None])  # at least k in every row
             y_sq_max = np.maximum.reduceat(y_sq[near_cols], _row_offsets(near_rows, m))
             threshold = kth + c * (2.0 * q_sq[start:stop] + y_sq_max)
-            D -= c * y_sq[None, :]
+            D -= c_y_sq[None, :]
             rows, cols = np.nonzero(D <= threshold[:, None])  # row-major: indices ascend in a row
             exact = _pair_sq_distances(Q, Y, rows + start, cols)
             # Within each row: by exact distance, then by training index; keep the first k.
