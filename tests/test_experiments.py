@@ -304,6 +304,33 @@ def test_learning_curve_rows_match_history(spiral):
     assert {k: curve[-1][k] for k in FIGURES} == {k: final[k] for k in FIGURES}
 
 
+def test_learning_curve_of_a_regressor_matches_history_and_r2(regression):
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    X, y = regression
+    epochs = 8
+    rows = ex.learning_curve(X, y, hidden=6, seeds=[3], epochs=epochs, lr=0.02)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    # The same fit by hand; every epoch's weights judged with float64 numpy and scikit-learn.
+    per_epoch = []
+
+    def judge(epoch, history):
+        train_pred = model.predict(X_tr)[:, 0].astype(np.float64)
+        val_pred = model.predict(X_va)[:, 0].astype(np.float64)
+        per_epoch.append((np.mean((train_pred - y_tr) ** 2), sklearn_metrics.r2_score(y_tr, train_pred),
+                          sklearn_metrics.r2_score(y_va, val_pred)))
+
+    model = mlpcore.MLP([2, 6, 1], activation="relu", output="identity", seed=3)
+    history = mlpcore.fit(model, X_tr, y_tr, optimizer=mlpcore.SGD(lr=0.02, momentum=0.9), epochs=epochs,
+                          batch_size=32, validation_data=(X_va, y_va), seed=3, verbose=False, callbacks=[judge])
+    assert [r["epoch"] for r in rows] == list(range(1, epochs + 1))
+    assert [r["val_loss"] for r in rows] == history.val_loss
+    for row, (train_mse, train_r2, val_r2) in zip(rows, per_epoch):
+        assert row["train_loss"] == pytest.approx(train_mse, rel=1e-5)
+        assert row["train_score"] == pytest.approx(train_r2, abs=1e-12)
+        assert row["val_score"] == pytest.approx(val_r2, abs=1e-12)
+    assert rows[-1]["val_score"] > rows[0]["val_score"]  # the fit improves, so the epochs differ
+
+
 def test_learning_curve_stops_with_early_stopping(spiral):
     X, y = spiral
     rows = ex.learning_curve(X, y, hidden=8, seeds=[1], epochs=300, early_stopping=3)

@@ -407,17 +407,27 @@ class _Outcome:
 
 
 def _evaluate(
-    model: MLP, part: _Part, targets: tuple[np.ndarray | None, np.ndarray | None]
+    model: MLP,
+    part: _Part,
+    targets: tuple[np.ndarray | None, np.ndarray | None],
+    measured: tuple[float, float | None] | None = None,
 ) -> tuple[float, float]:
-    """Mean data loss and score of the current weights, as fit computes its validation loss."""
-    total, correct, count = model._net.evaluate(model._params, part.x, targets[0], targets[1], None)
+    """Mean data loss and score of the current weights, as fit computes its validation loss.
+
+    ``measured``: the loss and accuracy (None for regression) that fit has already computed
+    for these weights on this part, with the same ``evaluate`` call, so it is not repeated.
+    """
+    if measured is None:
+        total, correct, count = model._net.evaluate(model._params, part.x, targets[0], targets[1], None)
+        measured = (total / count, correct / count)
+    loss, accuracy = measured
     if model.is_classifier:
-        return total / count, correct / count
+        return loss, accuracy
     # Imported here: metrics pulls in scipy.stats, which classification trials (and the start of
     # every worker process) do without.
     from .metrics import r2
 
-    return total / count, r2(part.y_true, model.predict(part.x).reshape(part.y_true.shape))
+    return loss, r2(part.y_true, model.predict(part.x).reshape(part.y_true.shape))
 
 
 def _process() -> tuple[str, int]:
@@ -463,10 +473,9 @@ def _trial(
     targets = {name: model._as_targets(part.y, len(part.x), func) for name, part in parts.items()}
     test = parts.get("test")
 
-    def figures() -> dict[str, Any]:
-        (train_loss, train_score), (val_loss, val_score) = (
-            _evaluate(model, parts[name], targets[name]) for name in ("train", "val")
-        )
+    def figures(val_measured: tuple[float, float | None] | None = None) -> dict[str, Any]:
+        train_loss, train_score = _evaluate(model, parts["train"], targets["train"])
+        val_loss, val_score = _evaluate(model, parts["val"], targets["val"], val_measured)
         test_loss, test_score = (None, None) if test is None else _evaluate(model, test, targets["test"])
         return {
             "train_loss": train_loss,
@@ -480,13 +489,16 @@ def _trial(
     per_epoch: list[dict[str, Any]] = []
 
     def record(epoch: int, history: History) -> None:
+        # fit has just evaluated these end-of-epoch weights on the validation part (callbacks run
+        # after that), so its figures are taken rather than computed again every epoch.
         # "epochs" is filled in once the fit is over.
+        val_measured = (history.val_loss[-1], history.val_accuracy[-1] if history.val_accuracy else None)
         per_epoch.append(
             {
                 **labels,
                 "seed": seed,
                 "epoch": epoch + 1,
-                **figures(),
+                **figures(val_measured),
                 "epochs": None,
                 "seconds": float(sum(history.epoch_time)),
             }
