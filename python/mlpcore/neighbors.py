@@ -303,10 +303,7 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         """
         where = self._where("kneighbors")
         queries = self._queries(X, where)
-        if n_neighbors is None:
-            k = check_int(self.n_neighbors, "n_neighbors", where, minimum=1)
-        else:
-            k = check_int(n_neighbors, "n_neighbors", where, minimum=1)
+        k = check_int(self.n_neighbors if n_neighbors is None else n_neighbors, "n_neighbors", where, minimum=1)
         if not isinstance(return_distance, (bool, np.bool_)):
             raise TypeError(f"{where}: return_distance must be a bool (got {describe(return_distance)})")
         self._check_k(k, queries is None, where)
