@@ -588,6 +588,8 @@ def test_bad_digits_input():
         plot.digits(np.zeros(784))
     with pytest.raises(ValueError, match=r"digits: images and predicted must have the same length \(got 2 and 3\)"):
         plot.digits(np.zeros((2, 784)), predicted=[1, 2, 3])
+    with pytest.raises(ValueError, match=r"digits: images and labels must have the same length \(got 2 and 1\)"):
+        plot.digits(np.zeros((2, 784)), labels=[1])
     with pytest.raises(ValueError, match=r"digits: n_cols must be >= 1 \(got 0\)"):
         plot.digits(np.zeros((2, 784)), n_cols=0)
     with pytest.raises(TypeError, match=r"digits: shape must be a pair \(rows, columns\) \(got int 28\)"):

@@ -923,8 +923,8 @@ def digits(
     truth = None if labels is None else as_label_array(labels, "labels", func)
     guess = None if predicted is None else as_label_array(predicted, "predicted", func)
     for name, lab in (("labels", truth), ("predicted", guess)):
-        if lab is not None and lab.size != n:
-            raise ValueError(f"{func}: images and {name} must have the same length (got {n} and {lab.size})")
+        if lab is not None:
+            check_same_length(func, images=arr, **{name: lab})
 
     m = min(n, max_images)
     shown = arr[:m].reshape(m, h, w)
