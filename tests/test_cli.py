@@ -134,6 +134,12 @@ def reference_report(run: Run, y_true: np.ndarray, proba: np.ndarray, chance: fl
         assert cells[-4:] == [f"{prec[c]:.4f}", f"{rec[c]:.4f}", f"{f1[c]:.4f}", f"{np.sum(y_true == c):,}"]
 
 
+def majority_share(y_train: np.ndarray) -> float:
+    """The report's chance level: the majority class's share of the training labels."""
+    counts = np.bincount(y_train)
+    return counts.max() / counts.sum()
+
+
 def standardised(X: np.ndarray, train: np.ndarray) -> np.ndarray:
     mean, std = X[train].mean(axis=0), X[train].std(axis=0)
     return ((X - mean) / std).astype(np.float32)
@@ -286,8 +292,7 @@ def test_train_default_spiral_report_matches_references(spiral):
     X, y, train, test = spiral_reference()
     model = mlpcore.load(path)
     proba = model.predict_proba(standardised(X, train)[test])
-    counts = np.bincount(y[train])
-    reference_report(run, y[test], proba, counts.max() / counts.sum())
+    reference_report(run, y[test], proba, majority_share(y[train]))
     assert float(run.number("accuracy")) > 0.9
     assert run.value("beats chance").startswith("yes (p = ")
     assert run.value("AUROC").endswith("(macro average of one-vs-rest AUROCs over 3 classes)")
@@ -324,8 +329,7 @@ def test_evaluate_all_rows(spiral):
     assert run.value("samples") == "2,000 (all rows)"
     X, y, train, _ = spiral_reference()
     proba = mlpcore.load(path).predict_proba(standardised(X, train))
-    counts = np.bincount(y[train])
-    reference_report(run, y, proba, counts.max() / counts.sum())
+    reference_report(run, y, proba, majority_share(y[train]))
 
 
 def test_softmax_regression_and_adam(tmp_path):
@@ -386,8 +390,7 @@ def test_csv_with_string_labels_and_a_header(blobs_csv, tmp_path):
 
     train, _, test = train_val_test_indices(SPECIES[y], val_size=0.1, test_size=0.1, seed=0)
     proba = mlpcore.load(model_path).predict_proba(standardised(X, train)[test])
-    counts = np.bincount(y[train])
-    reference_report(run, y[test], proba, counts.max() / counts.sum())
+    reference_report(run, y[test], proba, majority_share(y[train]))
     assert float(run.number("accuracy")) > 0.9
 
     # The same column by index, from the front and from the end: the same run.
@@ -429,7 +432,7 @@ def test_csv_without_header_binary_labels(tmp_path):
     assert run.value("AUROC").endswith("(positive class '1', scored by its predicted probability)")
     train, _, test = train_val_test_indices(y, val_size=0.1, test_size=0.1, seed=0)
     proba = mlpcore.load(model_path).predict_proba(standardised(X, train)[test])
-    reference_report(run, y[test], proba, 0.5)
+    reference_report(run, y[test], proba, majority_share(y[train]))
     assert float(run.number("accuracy")) > 0.9
 
 
@@ -446,7 +449,7 @@ def test_npz_with_image_shaped_features_and_string_labels(tmp_path):
     assert run.value("AUROC").endswith("(positive class 'yes', scored by its predicted probability)")
     train, _, test = train_val_test_indices(labels, val_size=0.1, test_size=0.1, seed=0)
     proba = mlpcore.load(model_path).predict_proba(standardised(X, train)[test])
-    reference_report(run, y[test], proba, 0.5)
+    reference_report(run, y[test], proba, majority_share(y[train]))
 
 
 def test_too_small_class_is_a_warning_line(tmp_path):
@@ -482,8 +485,7 @@ def test_mnist_folder_with_test_files_only(tmp_path):
                                   "pixels scaled to [0, 1]")
     train, _, test = train_val_test_indices(y, val_size=0.1, test_size=0.1, seed=0)
     proba = mlpcore.load(model_path).predict_proba(X[test])  # pixels as loaded: x / 255
-    counts = np.bincount(y[train])
-    reference_report(run, y[test], proba, counts.max() / counts.sum())
+    reference_report(run, y[test], proba, majority_share(y[train]))
     assert float(run.number("accuracy")) > 0.9
 
 
@@ -507,8 +509,7 @@ def test_mnist_folder_with_training_and_test_files(tmp_path):
     assert run.value("samples") == "10,000 (the MNIST test files)"
     X, y = load_mnist(directory, subset="test")
     train, _, _ = train_val_test_indices(y, val_size=0.1, test_size=0, seed=0)
-    counts = np.bincount(y[train])
-    reference_report(run, y, mlpcore.load(model_path).predict_proba(X), counts.max() / counts.sum())
+    reference_report(run, y, mlpcore.load(model_path).predict_proba(X), majority_share(y[train]))
     evaluation = cli_run("evaluate", "--model", str(model_path))
     assert_ok(evaluation)
     assert evaluation.figures() == run.figures()
