@@ -170,15 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, p in proba.items():
         confidence = p.max(axis=1)
         right = (p.argmax(axis=1) == y_test).astype(np.float64)
-        test = stats.correlation_test(confidence, right, method="spearman")
-        print(f"  {name}: confidence vs correct: Spearman rho {metrics.spearman(confidence, right):.3f} "
+        test = stats.correlation_test(confidence, right, method="spearman")  # its statistic is rho
+        print(f"  {name}: confidence vs correct: Spearman rho {test.statistic:.3f} "
               f"({p_text(test.pvalue)}); mean confidence {confidence[right == 1].mean():.3f} when right, "
               f"{confidence[right == 0].mean():.3f} when wrong")
     (name_a, p_a), (name_b, p_b) = proba.items()
     loss_a, loss_b = per_digit_loss(p_a, y_test), per_digit_loss(p_b, y_test)
-    r, rho = metrics.pearson(loss_a, loss_b), metrics.spearman(loss_a, loss_b)
     r_test = stats.correlation_test(loss_a, loss_b, method="pearson")
     rho_test = stats.correlation_test(loss_a, loss_b, method="spearman")
+    r, rho = r_test.statistic, rho_test.statistic
     print(f"  per-digit losses, {name_a} vs {name_b}: Pearson r {r:.3f} ({p_text(r_test.pvalue)}), "
           f"Spearman rho {rho:.3f} ({p_text(rho_test.pvalue)})")
     fig = Figure(figsize=(5.6, 5), layout="constrained")
