@@ -47,7 +47,7 @@ from typing import Any
 
 import mlpcore
 import numpy as np
-from mlpcore import data, experiments
+from mlpcore import data, experiments, metrics
 
 PROG = "regularization"
 DEFAULT_OUT = Path("figures") / PROG
@@ -168,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, ax in zip(names, axes):
         model = retrain(REGULARIZERS[name], X_train, y_train, (X_val, y_val), epochs, seed=0)
         row = next(r for r in rows if r["regulariser"] == name and r["seed"] == 0)
-        train_acc = float(np.mean(model.predict(X_train) == y_train))
-        test_acc = float(np.mean(model.predict(X_test) == y_test))
+        train_acc = metrics.accuracy(y_train, model.predict(X_train))
+        test_acc = metrics.accuracy(y_test, model.predict(X_test))
         reproduced &= train_acc == row["train_score"] and test_acc == row["test_score"]
         plot.decision_boundary(model, X_train, y_train, ax=ax,
                                title=f"{name}: train {train_acc:.2f}, test {test_acc:.2f}")

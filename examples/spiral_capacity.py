@@ -36,7 +36,7 @@ from typing import Any
 
 import mlpcore
 import numpy as np
-from mlpcore import data, experiments
+from mlpcore import data, experiments, metrics
 
 PROG = "spiral_capacity"
 DEFAULT_OUT = Path("figures") / PROG
@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         mlpcore.fit(model, X_train, y_train, optimizer=optimizer, epochs=epochs, batch_size=TRAINING["batch_size"],
                     validation_data=(X_val, y_val), seed=0)
         row = next(r for r in rows if r["hidden"] == h and r["seed"] == 0)
-        train_acc = float(np.mean(model.predict(X_train) == y_train))
-        val_acc = float(np.mean(model.predict(X_val) == y_val))
+        train_acc = metrics.accuracy(y_train, model.predict(X_train))
+        val_acc = metrics.accuracy(y_val, model.predict(X_val))
         reproduced &= train_acc == row["train_score"] and val_acc == row["val_score"]
         plot.decision_boundary(model, X_train, y_train, ax=ax,
                                title=f"{h} hidden units: train {train_acc:.2f}, validation {val_acc:.2f}")
