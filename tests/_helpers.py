@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -19,6 +20,13 @@ import mlpcore
 from mlpcore import _core
 
 FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def mnist_dir() -> Path:
+    """Where the real MNIST files are: ``$MLPCORE_MNIST_DIR``, else ``../shared/data/mnist``
+    beside the project (tests using them skip with a reason when they are absent)."""
+    env = os.environ.get("MLPCORE_MNIST_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 #: Memory layouts a GEMM operand may come in; see :func:`operand`.
 LAYOUTS = ("C", "F", "strided", "negative", "transposed")

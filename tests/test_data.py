@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import mnist_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,10 +38,6 @@ def idx_bytes(arr: np.ndarray, code: int) -> bytes:
     header = bytes([0, 0, code, arr.ndim]) + np.asarray(arr.shape, dtype=">u4").tobytes()
     return header + np.asarray(arr).astype(IDX_TYPES[code]).tobytes()
 
-
-def mnist_dir() -> Path:
-    env = os.environ.get("MLPCORE_MNIST_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 @pytest.fixture

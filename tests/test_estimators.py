@@ -39,7 +39,6 @@ import functools
 import pickle
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,7 +46,7 @@ import pytest
 pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'mlpcore[sklearn]'")
 
 import mlpcore
-from _helpers import num_threads
+from _helpers import mnist_dir, num_threads
 from mlpcore import MLPClassifier, MLPRegressor, SoftmaxRegression
 from scipy.special import expit, softmax
 from sklearn import neural_network as skl_nn
@@ -1131,9 +1130,6 @@ def test_grid_search_is_the_same_with_one_and_two_jobs():
 # 6. Real MNIST digits
 # --------------------------------------------------------------------------- #
 
-
-def mnist_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 @pytest.fixture(scope="module")

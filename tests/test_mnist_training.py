@@ -14,11 +14,10 @@ the MLP), which is why the split seed is fixed.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import mnist_dir
 
 import mlpcore
 from mlpcore.data import load_mnist, train_val_test_split
@@ -32,10 +31,6 @@ MLP_OPT = dict(lr=0.05, momentum=0.9)
 SOFTMAX_SIZES = [784, 10]
 SOFTMAX_OPT = dict(lr=0.1)
 
-
-def mnist_dir() -> Path:
-    env = os.environ.get("MLPCORE_MNIST_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 @pytest.fixture(scope="module")

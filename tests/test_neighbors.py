@@ -13,8 +13,6 @@ predictions when tied points share their label).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +27,7 @@ pytest.importorskip("sklearn")
 
 import mlpcore
 import sklearn.neighbors as skn
-from _helpers import num_threads, run_python
+from _helpers import mnist_dir, num_threads, run_python
 from mlpcore.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
@@ -106,10 +104,6 @@ def assert_weighted_close(actual, desired, gap, y_scale=1.0):
     """Outputs of distance-weighted votes or means, to the tolerance the distance gap allows."""
     assert_allclose(actual, desired, rtol=1e-12, atol=4 * gap * y_scale + 1e-14)
 
-
-def mnist_dir() -> Path:
-    env = os.environ.get("MLPCORE_MNIST_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 # --------------------------------------------------------------------------- #
