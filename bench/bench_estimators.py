@@ -1,10 +1,11 @@
 """scikit-learn estimators: ``mlpcore.MLPClassifier.fit`` vs scikit-learn's, same parameters.
 
 Small versions of the ``estimators`` family of compare.py (which runs the issue's full case:
-8,000 training digits, 20 epochs, seeds 0-2, fit + predict + score, at 2 threads): a fit of 5
-epochs on 2,000 real MNIST digits (a stratified part of the test set, see
-``estimator_data``) with scikit-learn's defaults otherwise (adam, learning_rate_init 0.001,
-batch 200, alpha 1e-4), hidden layers (100,) and (256, 128), random_state 0 for both.
+8,000 training digits, 20 epochs, seeds 0-2, fit + predict + score, at 2 threads): at the
+family's ``--quick`` sizes (``QUICK_ESTIMATOR_SIZES``), a fit of 5 epochs on 2,000 real MNIST
+digits (a stratified part of the test set, see ``estimator_data``) with scikit-learn's
+defaults otherwise (adam, learning_rate_init 0.001, batch 200, alpha 1e-4), hidden layers
+(100,) and (256, 128), random_state 0 for both.
 
 Each call fits a fresh estimator (same seed, so the same work every round). Afterwards the
 fitted model must have run all 5 epochs and reach more than 80% accuracy on 500 held-out
@@ -19,19 +20,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from compare import EstimatorSizes, estimator_data, mnist_dir
+from compare import QUICK_ESTIMATOR_SIZES, estimator_data, mnist_dir
 
 pytest.importorskip("sklearn")
 
-N_TRAIN = 2_000
-N_TEST = 500
-EPOCHS = 5
+SIZES = QUICK_ESTIMATOR_SIZES
+N_TRAIN, N_TEST, EPOCHS = SIZES.n_train, SIZES.n_test, SIZES.mlp_max_iter
 HIDDEN = {"100": (100,), "256-128": (256, 128)}
 
 
 @functools.lru_cache(maxsize=None)
 def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-    return estimator_data(EstimatorSizes(N_TRAIN, N_TEST, EPOCHS, 0), mnist_dir())
+    return estimator_data(SIZES, mnist_dir())
 
 
 def _estimator_class(library: str) -> Any:
@@ -48,10 +48,10 @@ def test_mlp_classifier_fit(benchmark: Any, hidden: str, library: str, threads: 
                             thread_limits: int) -> None:
     from sklearn.exceptions import ConvergenceWarning
 
-    directory = mnist_dir()
-    if not any((directory / f"t10k-images-idx3-ubyte{ext}").is_file() for ext in ("", ".gz")):
-        pytest.skip(f"real MNIST test set not found in {directory} (set MLPCORE_MNIST_DIR)")
-    X_train, y_train, X_test, y_test, _ = _digits()
+    try:
+        X_train, y_train, X_test, y_test, _ = _digits()
+    except FileNotFoundError as exc:
+        pytest.skip(f"real MNIST test set not found ({exc}; set MLPCORE_MNIST_DIR)")
     cls = _estimator_class(library)
     params = dict(hidden_layer_sizes=HIDDEN[hidden], max_iter=EPOCHS, random_state=0)
 
