@@ -29,7 +29,7 @@ N_TRAIN, N_TEST, EPOCHS = SIZES.n_train, SIZES.n_test, SIZES.mlp_max_iter
 HIDDEN = {"100": (100,), "256-128": (256, 128)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     return estimator_data(SIZES, mnist_dir())
 
@@ -53,7 +53,7 @@ def test_mlp_classifier_fit(benchmark: Any, hidden: str, library: str, threads: 
     except FileNotFoundError as exc:
         pytest.skip(f"real MNIST test set not found ({exc}; set MLPCORE_MNIST_DIR)")
     cls = _estimator_class(library)
-    params = dict(hidden_layer_sizes=HIDDEN[hidden], max_iter=EPOCHS, random_state=0)
+    params = {"hidden_layer_sizes": HIDDEN[hidden], "max_iter": EPOCHS, "random_state": 0}
 
     def fit() -> Any:
         with warnings.catch_warnings():  # max_iter=5 stops before convergence, as intended
