@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import _thread
 import io
+import pickle
 import re
 import sys
 import threading
@@ -1074,3 +1075,12 @@ def test_concurrent_fits_from_python_threads_match_sequential_ones():
         for (wa, ba), (wb, bb) in zip(weights_a, weights_b):
             np.testing.assert_array_equal(wa, wb)
             np.testing.assert_array_equal(ba, bb)
+
+
+def test_training_diverged_error_pickles_with_its_history():
+    history = mlpcore.History(train_loss=[1.0, 0.5], lr=[0.1, 0.1])
+    error = mlpcore.TrainingDivergedError("fit: the training loss became NaN", history)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is mlpcore.TrainingDivergedError
+    assert str(copy) == "fit: the training loss became NaN"
+    assert copy.history == history

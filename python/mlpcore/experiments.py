@@ -520,7 +520,8 @@ def _trial(
             callbacks=[record] if curve else None,
         )
     except TrainingDivergedError as exc:
-        # Returned rather than raised: the exception does not survive pickling back from a worker.
+        # Returned rather than raised, so every trial finishes and the sweep reports the first
+        # diverged trial in row order (not whichever worker failed first), naming its setting.
         return _Outcome([], str(exc), exc.history)
     if history.interrupted:
         # fit turns Ctrl-C into a short history; a sweep stops instead of reporting a cut-off trial.

@@ -35,6 +35,10 @@ class TrainingDivergedError(RuntimeError):
         super().__init__(message)
         self.history = history
 
+    def __reduce__(self) -> tuple[Any, tuple[str, History]]:
+        # Both arguments, so the error pickles (joblib and multiprocessing workers send it back).
+        return type(self), (str(self), self.history)
+
 
 class EarlyStopping:
     """Stop when the monitored validation figure stops improving; optionally keep the best weights.
