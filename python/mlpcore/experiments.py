@@ -86,7 +86,7 @@ from ._validation import (
     show,
 )
 from .data import train_val_test_split
-from .network import MLP
+from .network import MLP, _as_dtype
 from .ops import ACTIVATIONS
 from .optim import SGD
 from .training import EarlyStopping, History, TrainingDivergedError, fit
@@ -155,16 +155,6 @@ def _check_setting(key: str, value: Any, name: str, func: str) -> Any:
     raise TypeError(f"{func}: {name} must be a bool or a patience (positive integer) (got {describe(value)})")
 
 
-def _check_dtype(dtype: Any, func: str) -> str:
-    try:
-        name = np.dtype(dtype).name
-    except TypeError:
-        raise TypeError(f"{func}: dtype must be 'float32' or 'float64' (got {describe(dtype)})") from None
-    if name not in ("float32", "float64"):
-        raise ValueError(f"{func}: dtype must be 'float32' or 'float64' (got {name!r})")
-    return name
-
-
 def _base_config(func: str, options: dict[str, Any]) -> dict[str, Any]:
     """The shared keyword options, checked: a plain dict that every trial receives."""
     cfg: dict[str, Any] = {}
@@ -191,7 +181,7 @@ def _base_config(func: str, options: dict[str, Any]) -> dict[str, Any]:
     cfg["lr_decay"] = check_float(options["lr_decay"], "lr_decay", func, minimum=0.0)
     for key in REGULARIZATION_KEYS:
         cfg[key] = _check_setting(key, options[key], key, func)
-    cfg["dtype"] = _check_dtype(options["dtype"], func)
+    cfg["dtype"] = _as_dtype(options["dtype"], func).name
     return cfg
 
 

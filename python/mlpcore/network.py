@@ -39,13 +39,14 @@ _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _FILE_FORMAT = "mlpcore.MLP"
 _FILE_VERSION = 1
 _METADATA_PREFIX = "meta."
-def _as_dtype(dtype: Any) -> np.dtype:
+def _as_dtype(dtype: Any, func: str = "MLP") -> np.dtype:
+    """``dtype`` as float32 or float64; TypeError/ValueError naming ``func`` otherwise."""
     try:
         resolved = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"MLP: dtype must be 'float32' or 'float64' (got {describe(dtype)})") from None
+        raise TypeError(f"{func}: dtype must be 'float32' or 'float64' (got {describe(dtype)})") from None
     if resolved.name not in _DTYPES:
-        raise ValueError(f"MLP: dtype must be 'float32' or 'float64' (got {resolved.name!r})")
+        raise ValueError(f"{func}: dtype must be 'float32' or 'float64' (got {resolved.name!r})")
     return resolved
 
 
