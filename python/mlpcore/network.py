@@ -39,6 +39,8 @@ _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 _FILE_FORMAT = "mlpcore.MLP"
 _FILE_VERSION = 1
 _METADATA_PREFIX = "meta."
+
+
 def _as_dtype(dtype: Any, func: str = "MLP") -> np.dtype:
     """``dtype`` as float32 or float64; TypeError/ValueError naming ``func`` otherwise."""
     try:
