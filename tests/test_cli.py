@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import run_python
+from _helpers import mnist_dir, run_python
 
 import mlpcore
 from mlpcore import _cli_data, cli
@@ -31,11 +31,6 @@ VERSION_LINE = f"mlpcore {mlpcore.__version__}"
 SUPPORTED = ", ".join(mlpcore.supported_simd_levels())
 SUBCOMMAND_LINE = "subcommands: train, evaluate, bench (mlpcore <subcommand> --help)"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def mnist_dir() -> Path:
-    env = os.environ.get("MLPCORE_MNIST_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 # --------------------------------------------------------------------------- #
