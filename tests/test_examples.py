@@ -1,15 +1,15 @@
 """Every script in examples/ runs as it is with --fast and reports what it should."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _helpers import mnist_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-MNIST = Path(os.environ.get("MLPCORE_MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
+MNIST = mnist_dir()
 
 
 def run_example(path: Path, *args: str) -> subprocess.CompletedProcess:
