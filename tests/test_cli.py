@@ -609,7 +609,7 @@ def three_feature_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 EVALUATE_ERRORS = [
     (["--model", "{d}/missing.npz"], "load: no such model file"),
-    (["--model", "{d}/notes.txt", "--data", "{d}/three.npz"], "is not an mlpcore model file (not a .npz archive)"),
+    (["--model", "{d}/notes.txt", "--data", "{d}/three.npz"], "is not a valid mlpcore model file (not a .npz archive)"),
     (["--model", "{m}", "--data", "{d}/five.npz"], "5 features, but the model takes 3"),
     (["--model", "{m}", "--data", "{d}/two.csv"], "2 features, but the model takes 3"),
     (["--model", "{m}", "--data", "{d}/three.npz", "--part", "bogus"], "argument --part: invalid choice: 'bogus'"),

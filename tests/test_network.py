@@ -731,6 +731,10 @@ def test_load_foreign_files(tmp_path):
     text = tmp_path / "text.npz"
     text.write_text("layer_sizes = [4, 6, 3]\n")
     load_error(text)
+    with pytest.raises(ValueError, match=r"is not a valid mlpcore model file \(not a \.npz archive\)$"):
+        mlpcore.load(text)  # named as what it is, not as "pickled data" to load unsafely
+    with pytest.raises(ValueError, match=r"\(not a \.npz archive\)$"):
+        mlpcore.load(npy)
     empty_zip = tmp_path / "empty.npz"
     with zipfile.ZipFile(empty_zip, "w"):
         pass
@@ -904,6 +908,9 @@ def test_save_metadata_round_trip(tmp_path):
     np.testing.assert_array_equal(got["classes"], meta["classes"])
     assert got["scale"].item() == 255
     np.testing.assert_array_equal(mlpcore.load(path)._params, model._params)
+    loaded, got_again = mlpcore.network.load_with_metadata(path)
+    np.testing.assert_array_equal(loaded._params, model._params)
+    np.testing.assert_array_equal(got_again["mean"], meta["mean"])
     model.save(path)
     assert mlpcore.network.load_metadata(path) == {}
 

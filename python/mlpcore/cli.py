@@ -29,7 +29,6 @@ import shlex
 import sys
 import time
 import warnings
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -667,18 +666,14 @@ def _match_labels(ds: Any, y: np.ndarray, y_text: np.ndarray | None, classes: np
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    import mlpcore
     from mlpcore import data as mdata
-    from mlpcore.network import load_metadata
+    from mlpcore.network import load_with_metadata
 
     from . import _cli_data
 
     plot = _plot_module() if args.plot else None
     plot_dir = _plot_dir(args.plot) if args.plot else None
-    if os.path.isfile(args.model) and not zipfile.is_zipfile(args.model):
-        raise CommandError(f"--model: {args.model} is not an mlpcore model file (not a .npz archive)")
-    model = mlpcore.load(args.model)
-    meta = load_metadata(args.model)
+    model, meta = load_with_metadata(args.model)
     if model.output == "identity" and not model.is_classifier:
         raise CommandError(f"{args.model} is a regression model (loss {model.loss!r}); evaluate judges classifiers")
     if model.output == "sigmoid" and model.n_outputs > 1:

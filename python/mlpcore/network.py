@@ -26,7 +26,7 @@ from . import _core
 from ._validation import check_choice, check_finite, check_float, check_int, describe
 from .ops import ACTIVATIONS
 
-__all__ = ["LOSSES", "MLP", "OUTPUTS", "load", "load_metadata"]
+__all__ = ["LOSSES", "MLP", "OUTPUTS", "load", "load_metadata", "load_with_metadata"]
 
 OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity")
 LOSSES: tuple[str, ...] = ("cross_entropy", "binary_cross_entropy", "mse", "mae", "hinge")
@@ -438,15 +438,33 @@ def load(path: str | os.PathLike[str]) -> MLP:
     Raises FileNotFoundError for a missing file and ValueError for a truncated, corrupt or
     foreign one.
     """
+    return load_with_metadata(path)[0]
+
+
+def load_metadata(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """The ``metadata`` arrays stored by :meth:`MLP.save` (an empty dict when there are none).
+
+    Raises FileNotFoundError for a missing file and ValueError for a file that is not a
+    model file (checked as :func:`load` does).
+    """
+    return load_with_metadata(path)[1]
+
+
+def load_with_metadata(path: str | os.PathLike[str]) -> tuple[MLP, dict[str, np.ndarray]]:
+    """The model and its ``metadata`` arrays from one read of the file (see :func:`load`)."""
     target = os.fspath(path)
     if not os.path.isfile(target):
         raise FileNotFoundError(f"load: no such model file: {target!r}")
     try:
+        if not zipfile.is_zipfile(target):
+            # Checked first: numpy would call any other file "pickled data" and suggest
+            # loading it unsafely.
+            raise ValueError("not a .npz archive")
         # Our own file object, so it is closed even when numpy fails half-way through a header.
         with open(target, "rb") as stream:
             data = np.load(stream, allow_pickle=False)
             if not isinstance(data, np.lib.npyio.NpzFile):  # a plain .npy array
-                raise ValueError("not an .npz archive")  # noqa: TRY004 - the file, not an argument, is wrong
+                raise ValueError("not a .npz archive")  # noqa: TRY004 - the file, not an argument, is wrong
             fields = {"format", "format_version", "layer_sizes", "activation", "output", "loss",
                       "dropout", "input_noise", "dtype", "params"}
             missing = fields - set(data.files)
@@ -479,7 +497,12 @@ def load(path: str | os.PathLike[str]) -> MLP:
             if not np.isfinite(params).all():
                 raise ValueError("non-finite weights")
             model._params[...] = params
-            return model
+            metadata = {
+                name[len(_METADATA_PREFIX):]: data[name]
+                for name in data.files
+                if name.startswith(_METADATA_PREFIX)
+            }
+            return model, metadata
     except FileNotFoundError:
         raise
     except (ValueError, TypeError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
@@ -487,19 +510,3 @@ def load(path: str | os.PathLike[str]) -> MLP:
         if message.startswith("load: "):
             raise ValueError(message) from None
         raise ValueError(f"load: {target} is not a valid mlpcore model file ({message})") from None
-
-
-
-def load_metadata(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """The ``metadata`` arrays stored by :meth:`MLP.save` (an empty dict when there are none).
-
-    Raises FileNotFoundError for a missing file and ValueError for a file that is not a
-    model file (checked by :func:`load`).
-    """
-    load(path)  # the same checks: a foreign or corrupt file is refused here too
-    with open(os.fspath(path), "rb") as stream, np.load(stream, allow_pickle=False) as data:
-        return {
-            name[len(_METADATA_PREFIX):]: data[name]
-            for name in data.files
-            if name.startswith(_METADATA_PREFIX)
-        }
