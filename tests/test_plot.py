@@ -8,12 +8,12 @@ sweep rows.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import mnist_dir
 
 pytest.importorskip("matplotlib")
 
@@ -378,10 +378,6 @@ def test_digits_flat_rows_labels_only_and_custom_shape():
     fig = plot.digits(images, predicted=[1, 2, 3], shape=(3, 4))
     assert [ax.get_title() for ax in fig.axes] == ["pred 1", "pred 2", "pred 3"]
 
-
-def mnist_dir() -> Path:
-    env = os.environ.get("MLPCORE_MNIST_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 def test_digits_real_mnist_with_softmax_regression_predictions(tmp_path):
