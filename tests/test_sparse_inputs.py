@@ -156,3 +156,115 @@ def test_property_gradients_match_the_reference(n, d, hidden, density, seed):
     for (dW, db), (rW, rb) in zip(grads, ref_grads):
         scale = max(np.abs(rW).max(), np.abs(rb).max(), 1e-30)
         np.testing.assert_allclose(dW, rW, rtol=0, atol=1e-11 * scale)
+
+
+# The non-zeros of a whole input array, listed once per fit (Network.input_index) -----------------
+
+
+def epochs_through_the_core(X, y, *, layers, optimizer, index, rows=None, batch_size=50, shuffle=True, epochs=3,
+                            dropout=0.0, threads=None):
+    """Params and optimiser state after ``epochs`` of ``train_epoch``, with or without the index."""
+    from mlpcore._epochs import EpochRunner
+
+    model = mlpcore.MLP(layers, seed=3, dtype=X.dtype, dropout=dropout)
+    runner = EpochRunner(model, optimizer)
+    nonzeros = runner.input_index(X) if index else None
+    assert (nonzeros is not None) == index
+    labels = np.asarray(y, dtype=np.int32)
+    with num_threads(threads or mlpcore.get_num_threads()):
+        for epoch in range(epochs):
+            runner.run(X, labels, None, rows, nonzeros=nonzeros, batch_size=batch_size, shuffle=shuffle, seed=5,
+                       epoch=epoch, lr=optimizer.lr)
+    return [a for a in (model._params, runner.first_moment, runner.second_moment) if a is not None]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("optimizer", [mlpcore.SGD(lr=0.05, momentum=0.9, weight_decay=1e-3), mlpcore.Adam(lr=0.01, l1=1e-4)],
+                         ids=["sgd", "adam"])
+@pytest.mark.parametrize(("data", "batch_size", "shuffle", "subset", "dropout"), [
+    ("sparse", 50, True, False, 0.0), ("sparse", 300, True, True, 0.0), ("mixed", 64, True, True, 0.3),
+    ("mixed", 400, False, False, 0.0), ("sparse", 1, False, True, 0.0),
+])
+def test_the_index_gives_the_same_bits_as_finding_the_zeros_every_batch(dtype, optimizer, data, batch_size, shuffle,
+                                                                          subset, dropout):
+    rng = np.random.default_rng(11)
+    X = (sparse_data(rng, 400, 200, 0.1) if data == "sparse" else mixed_data(rng)).astype(dtype)
+    y = rng.integers(0, 4, len(X))
+    rows = np.sort(rng.choice(len(X), 250, replace=False)).astype(np.int64) if subset else None
+    kw = dict(layers=[200, 48, 4], optimizer=optimizer, rows=rows, batch_size=batch_size, shuffle=shuffle,
+              dropout=dropout, epochs=1 if batch_size == 1 else 3)
+    for without, with_index in zip(epochs_through_the_core(X, y, index=False, **kw),
+                                   epochs_through_the_core(X, y, index=True, **kw)):
+        assert_bitwise_equal(with_index, without)
+
+
+def test_the_index_gives_the_same_bits_for_any_thread_count():
+    rng = np.random.default_rng(12)
+    X = mixed_data(rng, 600, 300)
+    y = rng.integers(0, 3, len(X))
+    kw = dict(layers=[300, 64, 3], optimizer=mlpcore.Adam(lr=0.01), index=True, batch_size=200)
+    one = epochs_through_the_core(X, y, threads=1, **kw)
+    for threads in (2, 3):
+        for a, b in zip(one, epochs_through_the_core(X, y, threads=threads, **kw)):
+            assert_bitwise_equal(b, a)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_index_counts_the_non_zeros_and_is_only_made_where_it_is_used(dtype):
+    rng = np.random.default_rng(13)
+    X = sparse_data(rng, 130, 100, 0.2, dtype)
+    X[3, :50] = -0.0  # negative zero is a zero, as in the per-batch scan
+    net = mlpcore.MLP([100, 32, 2], dtype=dtype)._net
+    index = net.input_index(X)
+    assert index.nonzeros == np.count_nonzero(X)
+    assert index.shape == X.shape
+    # Too narrow a first layer or input for the sparse path: no index.
+    assert mlpcore.MLP([100, 31, 2], dtype=dtype)._net.input_index(X) is None
+    assert mlpcore.MLP([63, 40, 2], dtype=dtype)._net.input_index(np.ascontiguousarray(X[:, :63])) is None
+    # Denser than the sparse path's limit (25%): listing would cost memory and save nothing.
+    dense = sparse_data(rng, 130, 100, 0.5, dtype)
+    assert net.input_index(dense) is None
+    # No rows: nothing to list, and training on them is refused elsewhere.
+    assert net.input_index(np.zeros((0, 100), dtype=dtype)) is not None
+    # Input noise makes every input non-zero: fit's runner does not list them.
+    from mlpcore._epochs import EpochRunner
+
+    noisy = mlpcore.MLP([100, 32, 2], dtype=dtype, input_noise=0.1)
+    assert EpochRunner(noisy, mlpcore.SGD(lr=0.1)).input_index(X) is None
+
+
+def test_input_index_validates_its_input():
+    net = mlpcore.MLP([100, 32, 2])._net
+    with pytest.raises(TypeError, match="X"):
+        net.input_index(np.zeros((4, 100), dtype=np.int32))
+    with pytest.raises(ValueError, match="100 columns"):
+        net.input_index(np.zeros((4, 99), dtype=np.float32))
+    with pytest.raises(ValueError, match="2-D"):
+        net.input_index(np.zeros(100, dtype=np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        net.input_index(np.zeros((100, 8), dtype=np.float32).T)
+
+
+def test_train_epoch_refuses_an_index_of_other_inputs():
+    rng = np.random.default_rng(14)
+    X = sparse_data(rng, 80, 100, 0.1)
+    model = mlpcore.MLP([100, 32, 2])
+    net, params = model._net, model._params
+    labels = rng.integers(0, 2, len(X)).astype(np.int32)
+    common = dict(batch_size=10, shuffle=True, seed=0, epoch=0, lr=0.1)
+    others = [net.input_index(X.copy()),                              # equal values, other memory
+              net.input_index(np.ascontiguousarray(X[:40])),         # fewer rows
+              mlpcore.MLP([100, 32, 2], dtype=np.float64)._net.input_index(X.astype(np.float64))]
+    for other in others:
+        before = params.copy()
+        with pytest.raises(ValueError, match="nonzeros must be the input_index of this X"):
+            net.train_epoch(params, None, None, X, labels, None, None, nonzeros=other, **common)
+        assert_bitwise_equal(params, before)
+    with pytest.raises(TypeError):
+        net.train_epoch(params, None, None, X, labels, None, None, nonzeros="index", **common)
+    # The index keeps its X alive: dropping every other reference is safe.
+    index = net.input_index(X)
+    kept = X
+    del X
+    net.train_epoch(params, None, None, kept, labels, None, None, nonzeros=index, **common)
+    assert np.isfinite(params).all()

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "array_view.hpp"
+#include "input_index.hpp"
 #include "nonfinite.hpp"
+#include "sparse_input.hpp"
 #include "trainer.hpp"
 
 namespace mlpcore::bindings {
@@ -43,6 +45,23 @@ struct Network {
         spec.loss = parse_loss(loss);
         spec.negative_slope = negative_slope;
         check_spec(spec);
+    }
+};
+
+// The non-zeros of one input array X, listed once for the epochs that train on it
+// (Network.input_index). Holds X, so the lists cannot outlive the rows they describe; X must not
+// change while the index is in use.
+struct TrainInputIndex {
+    py::array x;
+    std::optional<InputIndex<float>> f32;
+    std::optional<InputIndex<double>> f64;
+
+    bool listed() const { return f32 ? !f32->empty() : !f64->empty(); }
+    std::int64_t nonzeros() const { return f32 ? f32->nonzeros() : f64->nonzeros(); }
+    template <class T>
+    const InputIndex<T>* get() const {
+        if constexpr (sizeof(T) == 4) return f32 ? &*f32 : nullptr;
+        else return f64 ? &*f64 : nullptr;
     }
 };
 
@@ -208,6 +227,30 @@ py::tuple evaluate_entry(const Network& net, const py::array& params, const py::
                                    : evaluate_t<double>(net, params, x, labels, values, rows);
 }
 
+// None when the network would not use the lists (its first layer is too narrow for the sparse
+// path) or X is too dense for them to pay (kSparseMaxDensity).
+py::object input_index(const Network& net, const py::array& x) {
+    const char* fn = "input_index";
+    const DType dtype = float_dtype(x, fn, "X");
+    require_ndim(x, 2, fn, "X");
+    require_c_contiguous(x, fn, "X");
+    require(x.shape(1) == net.spec.n_in(), fn, ": X must have ", net.spec.n_in(),
+            " columns, the model's input width (got ", x.shape(1), ")");
+    if (net.spec.n_in() < kSparseMinInputs || net.spec.sizes[1] < kSparseMinUnits)
+        return py::none();
+    TrainInputIndex index{x, std::nullopt, std::nullopt};
+    const std::int64_t rows = x.shape(0), cols = x.shape(1);
+    {
+        py::gil_scoped_release release;  // x is checked and held by index
+        if (dtype == DType::float32)
+            index.f32.emplace(static_cast<const float*>(x.data()), rows, cols, kSparseMaxDensity);
+        else
+            index.f64.emplace(static_cast<const double*>(x.data()), rows, cols, kSparseMaxDensity);
+    }
+    if (!index.listed()) return py::none();
+    return py::cast(std::move(index));
+}
+
 struct EpochArgs {
     std::int64_t batch_size;
     bool shuffle;
@@ -245,9 +288,11 @@ py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py:
                         std::optional<py::array>& second_moment, const py::array& x,
                         const std::optional<py::array>& labels,
                         const std::optional<py::array>& values,
-                        const std::optional<py::array>& rows, const EpochArgs& e) {
+                        const std::optional<py::array>& rows, const TrainInputIndex* nonzeros,
+                        const EpochArgs& e) {
     const char* fn = "train_epoch";
-    const Dataset<T> data = make_dataset<T>(net, x, labels, values, fn);
+    Dataset<T> data = make_dataset<T>(net, x, labels, values, fn);
+    if (nonzeros) data.nonzeros = nonzeros->get<T>();
     std::int64_t count = 0;
     const std::int64_t* r = require_rows(rows, data.n_rows, count, fn);
     TrainSettings<T> s;
@@ -291,7 +336,8 @@ py::tuple train_epoch_entry(const Network& net, py::array params,
                             std::optional<py::array> second_moment, const py::array& x,
                             const std::optional<py::array>& labels,
                             const std::optional<py::array>& values,
-                            const std::optional<py::array>& rows, std::int64_t batch_size,
+                            const std::optional<py::array>& rows,
+                            const TrainInputIndex* nonzeros, std::int64_t batch_size,
                             bool shuffle, std::uint64_t seed, std::int64_t epoch,
                             const std::string& optimizer, double lr, double momentum,
                             double weight_decay, double l1, bool nesterov, double beta1,
@@ -306,20 +352,30 @@ py::tuple train_epoch_entry(const Network& net, py::array params,
     require_state(params, x, second_moment, "second_moment", fn);
     require(!velocity || !second_moment || !overlaps(*velocity, *second_moment), fn,
             ": velocity and second_moment must not share memory");
+    require(!nonzeros || (nonzeros->x.data() == x.data() && nonzeros->x.dtype().is(x.dtype()) &&
+                          nonzeros->x.shape(0) == x.shape(0) && nonzeros->x.shape(1) == x.shape(1)),
+            fn, ": nonzeros must be the input_index of this X");
     const EpochArgs e{batch_size, shuffle, seed,  epoch, parse_rule(optimizer), lr,
                       momentum,   weight_decay, l1, nesterov, beta1, beta2, eps, steps,
                       decay_per_row, max_norm, dropout, input_noise};
     return dtype == DType::float32
                ? train_epoch_t<float>(net, params, velocity, second_moment, x, labels, values,
-                                      rows, e)
+                                      rows, nonzeros, e)
                : train_epoch_t<double>(net, params, velocity, second_moment, x, labels, values,
-                                       rows, e);
+                                       rows, nonzeros, e);
 }
 
 }  // namespace
 
 void bind_trainer(py::module_& m) {
     using namespace pybind11::literals;
+    py::class_<TrainInputIndex>(m, "InputIndex",
+                                "The non-zeros of an input array, listed once for the epochs that "
+                                "train on it (Network.input_index).")
+        .def_property_readonly("nonzeros", &TrainInputIndex::nonzeros)
+        .def_property_readonly("shape", [](const TrainInputIndex& i) {
+            return py::make_tuple(i.x.shape(0), i.x.shape(1));
+        });
     py::class_<Network>(m, "Network", "An MLP architecture (sizes, activations, output, loss).")
         .def(py::init<std::vector<std::int64_t>, const std::vector<std::string>&,
                       const std::string&, const std::string&, double>(),
@@ -338,10 +394,15 @@ void bind_trainer(py::module_& m) {
              "labels"_a.noconvert().none(true), "values"_a.noconvert().none(true),
              "rows"_a.noconvert().none(true),
              "(sum of row losses, rows correct, rows) over the given rows of X.")
+        .def("input_index", &input_index, "x"_a.noconvert(),
+             "The non-zeros of X listed for train_epoch's nonzeros argument (the first layer then "
+             "skips finding them every epoch), or None when the network would not use them or X "
+             "is too dense. X must not change while the index is in use.")
         .def("train_epoch", &train_epoch_entry, "params"_a.noconvert(),
              "velocity"_a.noconvert().none(true), "second_moment"_a.noconvert().none(true),
              "x"_a.noconvert(), "labels"_a.noconvert().none(true),
-             "values"_a.noconvert().none(true), "rows"_a.noconvert().none(true), "batch_size"_a,
+             "values"_a.noconvert().none(true), "rows"_a.noconvert().none(true),
+             "nonzeros"_a.none(true) = py::none(), "batch_size"_a,
              "shuffle"_a, "seed"_a, "epoch"_a, "optimizer"_a = "sgd", "lr"_a, "momentum"_a = 0.0,
              "weight_decay"_a = 0.0, "l1"_a = 0.0, "nesterov"_a = false, "beta1"_a = 0.9,
              "beta2"_a = 0.999, "eps"_a = 1e-8, "steps"_a = 0, "decay_per_row"_a = false,

@@ -21,7 +21,27 @@ void SparseInput<T>::reserve(std::int64_t rows, std::int64_t cols) {
     col_end_.resize(static_cast<std::size_t>(cols));
     col_idx_.resize(cells);
     col_val_.resize(cells);
-    for (std::int64_t r = 0; r < rows; ++r) row_begin_[r] = r * stride;
+    select(nullptr);
+}
+
+template <class T>
+void SparseInput<T>::select(const InputIndex<T>* index) {
+    index_ = index;
+    idx_ = index ? index->idx() : row_idx_.data();
+    val_ = index ? index->val() : row_val_.data();
+}
+
+template <class T>
+std::int64_t SparseInput<T>::use_index(const std::int64_t* source, std::int64_t first,
+                                       std::int64_t row0, std::int64_t m) {
+    std::int64_t total = 0;
+    for (std::int64_t r = 0; r < m; ++r) {
+        const std::int64_t row = source ? source[r] : first + r;
+        row_begin_[row0 + r] = index_->begin(row);
+        row_end_[row0 + r] = index_->end(row);
+        total += row_end_[row0 + r] - row_begin_[row0 + r];
+    }
+    return total;
 }
 
 template <class T>
@@ -39,8 +59,9 @@ std::int64_t SparseInput<T>::scan_rows(const T* x, std::int64_t ldx, const std::
             for (std::int64_t i = 0; i < cols_; i += line) __builtin_prefetch(ahead + i, 0, 3);
         }
         const T* xr = x + (source ? source[r] : r) * ldx;
-        const std::int64_t base = row_begin_[row0 + r];
+        const std::int64_t base = (row0 + r) * (cols_ + kRowSlack);
         const std::int64_t count = nonzeros(xr, cols_, row_idx_.data() + base, row_val_.data() + base);
+        row_begin_[row0 + r] = base;
         row_end_[row0 + r] = base + count;
         total += count;
     }
@@ -57,7 +78,7 @@ void SparseInput<T>::forward(const T* w, std::int64_t n_out, std::int64_t row0, 
                              T* z) const {
     // The kernel indexes rows from 0; shift the row lists so row row0 is its row 0.
     active_kernels<T>().sparse_rows(row_begin_.data() + row0, row_end_.data() + row0,
-                                    row_idx_.data(), row_val_.data(), 0, m, w, n_out, z, n_out,
+                                    idx_, val_, 0, m, w, n_out, z, n_out,
                                     n_out, true);
 }
 
@@ -65,27 +86,38 @@ template <class T>
 void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1) {
     // Counting sort of the row lists' entries in [c0, c1) by column: each column's rows come
     // out in increasing order. Row lists are sorted by column, so each row's part is found by
-    // binary search.
-    std::vector<std::int64_t> first(static_cast<std::size_t>(rows));
-    for (std::int64_t c = c0; c < c1; ++c) col_end_[c] = 0;
+    // binary search. Plain local pointers: through the members, every store to a count made
+    // the compiler reload the vectors' data pointers (they might alias).
+    const std::int32_t* const idx = idx_;
+    const T* const val = val_;
+    const std::int64_t* const row_begin = row_begin_.data();
+    const std::int64_t* const row_end = row_end_.data();
+    std::int64_t* const col_begin = col_begin_.data();
+    std::int64_t* const col_end = col_end_.data();
+    std::int32_t* const col_idx = col_idx_.data();
+    T* const col_val = col_val_.data();
+    std::vector<std::int64_t> first(static_cast<std::size_t>(rows)), last(first.size());
+    for (std::int64_t c = c0; c < c1; ++c) col_end[c] = 0;
     for (std::int64_t r = 0; r < rows; ++r) {
-        const std::int32_t* lo = row_idx_.data() + row_begin_[r];
-        const std::int32_t* hi = row_idx_.data() + row_end_[r];
+        const std::int32_t* lo = idx + row_begin[r];
+        const std::int32_t* hi = idx + row_end[r];
         const std::int32_t* e = std::lower_bound(lo, hi, static_cast<std::int32_t>(c0));
-        first[r] = e - row_idx_.data();
-        for (; e < hi && *e < c1; ++e) ++col_end_[*e];
+        first[r] = e - idx;
+        for (; e < hi && *e < c1; ++e) ++col_end[*e];
+        last[r] = e - idx;
     }
     std::int64_t offset = rows * c0;
     for (std::int64_t c = c0; c < c1; ++c) {
-        col_begin_[c] = offset;
-        offset += col_end_[c];
-        col_end_[c] = col_begin_[c];
+        col_begin[c] = offset;
+        offset += col_end[c];
+        col_end[c] = col_begin[c];
     }
     for (std::int64_t r = 0; r < rows; ++r) {
-        for (std::int64_t e = first[r]; e < row_end_[r] && row_idx_[e] < c1; ++e) {
-            const std::int64_t slot = col_end_[row_idx_[e]]++;
-            col_idx_[slot] = static_cast<std::int32_t>(r);
-            col_val_[slot] = row_val_[e];
+        const auto row = static_cast<std::int32_t>(r);
+        for (std::int64_t e = first[r], stop = last[r]; e < stop; ++e) {
+            const std::int64_t slot = col_end[idx[e]]++;
+            col_idx[slot] = row;
+            col_val[slot] = val[e];
         }
     }
 }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "input_index.hpp"
+
 namespace mlpcore {
 
 // Inputs at least this wide are scanned for zeros (narrower layers are cheap anyway), when the
@@ -27,12 +29,22 @@ class SparseInput {
 public:
     void reserve(std::int64_t rows, std::int64_t cols);
 
+    // Where the row lists of the following scan_rows or use_index calls live: this object's
+    // own workspace (index null) or the index's lists. Call before the rows of a chunk are
+    // recorded, not while they are.
+    void select(const InputIndex<T>* index);
+
     // Records the non-zeros of m rows as workspace rows [row0, row0 + m) and returns their
     // count: row r is x + source[r] * ldx, or x + r * ldx when source is null. Reading the
     // caller's rows directly spares copying them when the sparse path is taken. Disjoint row
     // ranges may be scanned concurrently.
     std::int64_t scan_rows(const T* x, std::int64_t ldx, const std::int64_t* source,
                            std::int64_t row0, std::int64_t m);
+    // Records workspace rows [row0, row0 + m) as data rows source[r] (first + r when source is
+    // null) of the selected index and returns their non-zero count; the same lists scan_rows
+    // would record, without reading the rows.
+    std::int64_t use_index(const std::int64_t* source, std::int64_t first, std::int64_t row0,
+                           std::int64_t m);
     // Whether `nonzeros` of `rows` full rows are sparse enough for the index lists.
     bool worth_it(std::int64_t nonzeros, std::int64_t rows) const;
 
@@ -49,11 +61,15 @@ private:
 
     static constexpr std::int64_t kRowSlack = 16;
     std::int64_t cols_ = 0;
-    // Row r's non-zeros: column indices and values at [row_begin_[r], row_end_[r]), in a slot
+    // Row r's non-zeros: column indices and values at [row_begin_[r], row_end_[r]) of idx_ and
+    // val_, which point at the index's lists or at this object's own, where row r has a slot
     // of cols_ + kRowSlack entries.
     std::vector<std::int64_t> row_begin_, row_end_;
     std::vector<std::int32_t> row_idx_;
     std::vector<T> row_val_;
+    const InputIndex<T>* index_ = nullptr;
+    const std::int32_t* idx_ = nullptr;
+    const T* val_ = nullptr;
     // Column c's non-zeros: row indices and values at [col_begin_[c], col_end_[c]).
     std::vector<std::int64_t> col_begin_, col_end_;
     std::vector<std::int32_t> col_idx_;

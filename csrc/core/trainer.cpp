@@ -118,6 +118,8 @@ public:
         const T scale = T(1) / static_cast<T>(count);
         // Noise makes every input non-zero: no point looking for zeros.
         const bool scan_zeros = scan_zeros_ && !noise;
+        const bool listed = scan_zeros && data.nonzeros && !data.nonzeros->empty();
+        if (scan_zeros) sparse_.select(listed ? data.nonzeros : nullptr);
         LossTotals totals;
         for (std::int64_t lo = 0, chunk = 0; lo < count; lo += kChunkRows, ++chunk) {
             const std::int64_t n = std::min(kChunkRows, count - lo);
@@ -132,12 +134,16 @@ public:
                 const auto stream = static_cast<std::uint64_t>(chunk * kMaxBlocks + b);
                 // Whether the first layer skips zeros depends on this block's data only, so
                 // the choice (and the result) is the same for any thread count. Without input
-                // noise the rows are scanned where they are, and copied only for the GEMM.
+                // noise the rows are scanned where they are (or their lists taken from the
+                // data's index), and copied only for the GEMM.
                 bool sparse = false;
                 if (scan_zeros) {
-                    nonzeros[b] = x == ws_.input
-                                      ? sparse_.scan_rows(data.x, width, rows + lo + r0, r0, m)
-                                      : sparse_.scan_rows(x + r0 * width, width, nullptr, r0, m);
+                    if (listed)
+                        nonzeros[b] = sparse_.use_index(rows ? rows + lo + r0 : nullptr, lo + r0, r0, m);
+                    else if (x == ws_.input)
+                        nonzeros[b] = sparse_.scan_rows(data.x, width, rows + lo + r0, r0, m);
+                    else
+                        nonzeros[b] = sparse_.scan_rows(x + r0 * width, width, nullptr, r0, m);
                     sparse = sparse_.worth_it(nonzeros[b], m);
                 }
                 gathered[b] = x == ws_.input && !sparse;

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "adam_params.hpp"
+#include "input_index.hpp"
 #include "mlp.hpp"
 #include "sgd_params.hpp"
 
@@ -25,6 +26,8 @@ struct Dataset {
     const T* x = nullptr;  // n_rows x n_cols, C order
     std::int64_t n_rows = 0, n_cols = 0;
     Targets<T> targets;
+    // The non-zeros of x, listed in advance (null, or an empty index: found per batch).
+    const InputIndex<T>* nonzeros = nullptr;
 };
 
 enum class UpdateRule { sgd, adam };

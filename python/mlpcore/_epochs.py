@@ -79,6 +79,15 @@ class EpochRunner:
         self.second_moment = np.zeros_like(params) if isinstance(opt, Adam) else None
         self.steps = 0
 
+    def input_index(self, x: np.ndarray) -> _core.InputIndex | None:
+        """The non-zeros of ``x`` listed once, for :meth:`run`'s ``nonzeros`` over a fit's
+        epochs, so the first layer's sparse path stops finding them every epoch; None where that
+        path is not taken (narrow layers, dense inputs, input noise). ``x`` must stay unchanged
+        while the index is in use: callers keep it for one fit call."""
+        if self.model.input_noise > 0:
+            return None
+        return self.model._net.input_index(x)
+
     def run(
         self,
         x: np.ndarray,
@@ -86,18 +95,20 @@ class EpochRunner:
         values: np.ndarray | None,
         rows: np.ndarray | None,
         *,
+        nonzeros: _core.InputIndex | None = None,
         batch_size: int,
         shuffle: bool,
         seed: int,
         epoch: int,
         lr: float,
     ) -> EpochTotals:
-        """One epoch at learning rate ``lr``; raises :class:`EpochDiverged` on NaN or infinity."""
+        """One epoch at learning rate ``lr``, with ``x``'s :meth:`input_index` when there is one;
+        raises :class:`EpochDiverged` on NaN or infinity."""
         model, opt, c = self.model, self.optimizer, self.loss_scale
         params = model._params
         snapshot = params.copy()
         common = {
-            "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
+            "nonzeros": nonzeros, "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
             "weight_decay": opt.weight_decay / c, "l1": opt.l1 / c, "decay_per_row": self.decay_per_row,
             "max_norm": opt.max_norm or 0.0, "dropout": model.dropout, "input_noise": model.input_noise,
         }

@@ -315,6 +315,7 @@ class _BaseMLP(BaseEstimator):
                               UserWarning, stacklevel=3)
             batch = min(int(self.batch_size), n_train)
         fit_seed = self._seed(rng)
+        nonzeros = self._runner.input_index(x)  # this call's x: dropped when it returns
         best_params: np.ndarray | None = None
         params = self._model._params
         iterations = 1 if incremental else int(self.max_iter)
@@ -323,7 +324,7 @@ class _BaseMLP(BaseEstimator):
             for it in range(iterations):
                 start = time.perf_counter()
                 try:
-                    totals = self._runner.run(x, labels, values, train_rows, batch_size=batch,
+                    totals = self._runner.run(x, labels, values, train_rows, nonzeros=nonzeros, batch_size=batch,
                                               shuffle=bool(self.shuffle), seed=fit_seed,
                                               epoch=self._epochs_trained, lr=self._lr)
                 except EpochDiverged:

@@ -256,6 +256,7 @@ def fit(
     step_rows = n_train if batch_size is None else batch_size
     params = model._params
     runner = EpochRunner(model, optimizer)
+    nonzeros = runner.input_index(x)
     # Without early stopping, best_epoch still follows the validation loss (never stopping).
     rule = early_stopping if early_stopping is not None else EarlyStopping(monitor="val_loss")
     monitor = rule.monitor
@@ -270,7 +271,7 @@ def fit(
             lr = optimizer.lr_at(epoch)
             try:
                 totals = runner.run(
-                    x, targets.labels, targets.values, train_rows,
+                    x, targets.labels, targets.values, train_rows, nonzeros=nonzeros,
                     batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
                 )
             except EpochDiverged:
