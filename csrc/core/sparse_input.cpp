@@ -84,40 +84,27 @@ void SparseInput<T>::forward(const T* w, std::int64_t n_out, std::int64_t row0, 
 
 template <class T>
 void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1) {
-    // Counting sort of the row lists' entries in [c0, c1) by column: each column's rows come
-    // out in increasing order. Row lists are sorted by column, so each row's part is found by
-    // binary search. Plain local pointers: through the members, every store to a count made
-    // the compiler reload the vectors' data pointers (they might alias).
+    // Distributes the row lists' entries in [c0, c1) by column, each column's rows in
+    // increasing order. Column c has room for every row at [rows * c, rows * (c + 1)), so one
+    // pass does it (no counting pass first). Row lists are sorted by column: each row's part is
+    // found by binary search. Plain local pointers: through the members, every store made the
+    // compiler reload the vectors' data pointers (they might alias).
     const std::int32_t* const idx = idx_;
     const T* const val = val_;
     const std::int64_t* const row_begin = row_begin_.data();
     const std::int64_t* const row_end = row_end_.data();
-    std::int64_t* const col_begin = col_begin_.data();
     std::int64_t* const col_end = col_end_.data();
     std::int32_t* const col_idx = col_idx_.data();
     T* const col_val = col_val_.data();
-    std::vector<std::int64_t> first(static_cast<std::size_t>(rows)), last(first.size());
-    for (std::int64_t c = c0; c < c1; ++c) col_end[c] = 0;
+    for (std::int64_t c = c0; c < c1; ++c) col_begin_[c] = col_end[c] = rows * c;
     for (std::int64_t r = 0; r < rows; ++r) {
-        const std::int32_t* lo = idx + row_begin[r];
-        const std::int32_t* hi = idx + row_end[r];
-        const std::int32_t* e = std::lower_bound(lo, hi, static_cast<std::int32_t>(c0));
-        first[r] = e - idx;
-        for (; e < hi && *e < c1; ++e) ++col_end[*e];
-        last[r] = e - idx;
-    }
-    std::int64_t offset = rows * c0;
-    for (std::int64_t c = c0; c < c1; ++c) {
-        col_begin[c] = offset;
-        offset += col_end[c];
-        col_end[c] = col_begin[c];
-    }
-    for (std::int64_t r = 0; r < rows; ++r) {
+        const std::int32_t* const hi = idx + row_end[r];
         const auto row = static_cast<std::int32_t>(r);
-        for (std::int64_t e = first[r], stop = last[r]; e < stop; ++e) {
-            const std::int64_t slot = col_end[idx[e]]++;
+        for (const std::int32_t* e = std::lower_bound(idx + row_begin[r], hi, static_cast<std::int32_t>(c0));
+             e < hi && *e < c1; ++e) {
+            const std::int64_t slot = col_end[*e]++;
             col_idx[slot] = row;
-            col_val[slot] = val[e];
+            col_val[slot] = val[e - idx];
         }
     }
 }
