@@ -23,6 +23,7 @@ struct AdamParams {
     // bias2_sqrt = sqrt(1 - beta2^t).
     T step_size = 0;
     T bias2_sqrt = 1;
+    T inv_bias2_sqrt = 1;  // 1 / bias2_sqrt, from double
 };
 
 // The parameters of step t (t >= 1) from the caller's double-precision values.
@@ -35,7 +36,8 @@ AdamParams<T> adam_params_at(double lr, double beta1, double beta2, double eps, 
                          static_cast<T>(beta2),        static_cast<T>(eps),
                          static_cast<T>(weight_decay), static_cast<T>(l1),
                          static_cast<T>(1.0 - beta1),  static_cast<T>(1.0 - beta2),
-                         static_cast<T>(lr / bias1),   static_cast<T>(std::sqrt(bias2))};
+                         static_cast<T>(lr / bias1),   static_cast<T>(std::sqrt(bias2)),
+                         static_cast<T>(1.0 / std::sqrt(bias2))};
 }
 
 }  // namespace mlpcore
