@@ -17,15 +17,16 @@ class InputIndex {
 public:
     InputIndex() = default;
 
-    // Counts the non-zeros of x (rows x cols, C order, row stride cols) and, if they are at
-    // most max_density of the entries, lists them (otherwise the index stays empty: the lists
-    // would take more memory than they save time). Threaded over rows.
+    // Lists the non-zeros of x (rows x cols, C order, row stride cols) if they are at most
+    // max_density of the entries; otherwise the index stays empty (the lists would take more
+    // memory than they save time) and the scan stops as soon as that is certain. Threaded
+    // over rows.
     InputIndex(const T* x, std::int64_t rows, std::int64_t cols, double max_density);
 
     bool empty() const { return begin_.empty(); }
     std::int64_t rows() const { return rows_; }
     std::int64_t cols() const { return cols_; }
-    std::int64_t nonzeros() const { return nonzeros_; }
+    std::int64_t nonzeros() const { return nonzeros_; }  // exact when listed
 
     // Row r's non-zeros: columns idx()[e] (increasing) and values val()[e] for e in
     // [begin(r), end(r)).
