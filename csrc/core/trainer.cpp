@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <initializer_list>
 #include <numeric>
 #include <vector>
 
@@ -267,6 +269,28 @@ void apply_update(const MlpSpec& spec, T* params, const T* grads, OptimizerState
     }
 }
 
+// A buffer of n values in `buffer`, starting at a page offset as far as possible from those of
+// `others`. The update streams params, gradient and optimiser state in lockstep; where two of
+// them share an offset within a 4 KiB page, loads falsely wait on stores to the other array
+// ("4K aliasing"): Adam on 78,400 float32 weights took 45 instead of 31 us.
+template <class T>
+T* place_apart(AlignedBuffer<T>& buffer, std::size_t n, std::initializer_list<const T*> others) {
+    constexpr std::uintptr_t kPage = 4096, kLine = 64;
+    T* base = buffer.reserve(n + kPage / sizeof(T));  // 64-byte aligned
+    const auto page_offset = [&](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % kPage; };
+    std::uintptr_t best_shift = 0, best_gap = 0;
+    for (std::uintptr_t shift = 0; shift < kPage; shift += kLine) {
+        std::uintptr_t gap = kPage;
+        for (const T* other : others) {
+            if (!other) continue;
+            const std::uintptr_t d = (page_offset(base) + shift + kPage - page_offset(other)) % kPage;
+            gap = std::min(gap, std::min(d, kPage - d));
+        }
+        if (gap > best_gap) best_gap = gap, best_shift = shift;
+    }
+    return base + best_shift / sizeof(T);
+}
+
 }  // namespace
 
 template <class T>
@@ -286,7 +310,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
     const std::int64_t batch_size = std::min(s.batch_size, std::max<std::int64_t>(n_rows, 1));
     BatchRunner<T> runner(spec, batch_size, true, s.dropout > T(0));
     AlignedBuffer<T> grad_buffer;
-    T* grads = grad_buffer.reserve(spec.n_parameters());
+    T* grads = place_apart(grad_buffer, spec.n_parameters(), {params, state.velocity, state.second_moment});
 
     EpochResult result;
     for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {

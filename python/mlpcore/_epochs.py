@@ -25,6 +25,20 @@ class EpochTotals:
     rows: int
 
 
+def _zeros_apart(like: np.ndarray, gap: int) -> np.ndarray:
+    """Zeros shaped like ``like``, starting ``gap`` bytes past its offset within a 4 KiB page.
+
+    The C++ update streams the weights, their gradient and the optimiser state in lockstep;
+    arrays at the same offset within a page (as large allocations are) make the CPU's loads
+    falsely wait on stores to another array ("4K aliasing"): an Adam step on 78,400 float32
+    weights took 45 instead of 31 µs. The C++ loop places the gradient apart from these.
+    """
+    page = 4096
+    buffer = np.zeros(like.size + page // like.itemsize, dtype=like.dtype)
+    start = ((like.ctypes.data + gap - buffer.ctypes.data) % page) // like.itemsize
+    return buffer[start:start + like.size].reshape(like.shape)
+
+
 class EpochDiverged(Exception):
     """A batch loss or a weight became NaN or infinite; the model keeps its last finite weights."""
 
@@ -75,8 +89,8 @@ class EpochRunner:
         params = self.model._params
         opt = self.optimizer
         needs_first = isinstance(opt, Adam) or (isinstance(opt, SGD) and opt.momentum > 0)
-        self.first_moment = np.zeros_like(params) if needs_first else None
-        self.second_moment = np.zeros_like(params) if isinstance(opt, Adam) else None
+        self.first_moment = _zeros_apart(params, 1024) if needs_first else None
+        self.second_moment = _zeros_apart(params, 2048) if isinstance(opt, Adam) else None
         self.steps = 0
 
     def input_index(self, x: np.ndarray) -> _core.InputIndex | None:
