@@ -105,6 +105,23 @@ std::int64_t row_nonzeros(const T* x, std::int64_t n, std::int32_t* idx, T* val)
             _mm512_storeu_si512(idx + e, _mm512_maskz_compress_epi32(keep, lanes));
             e += __builtin_popcount(static_cast<unsigned>(keep));
         }
+    } else {
+        // Doubles: two vectors of 8 per group of 16 indices.
+        const __m512d zero = _mm512_setzero_pd();
+        const __m512i step = _mm512_set1_epi32(16);
+        __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (; c + 16 <= n; c += 16, lanes = _mm512_add_epi32(lanes, step)) {
+            const __m512d lo = _mm512_loadu_pd(x + c), hi = _mm512_loadu_pd(x + c + 8);
+            const __mmask8 keep_lo = _mm512_cmp_pd_mask(lo, zero, _CMP_NEQ_UQ);
+            const __mmask8 keep_hi = _mm512_cmp_pd_mask(hi, zero, _CMP_NEQ_UQ);
+            const auto keep = static_cast<__mmask16>(keep_lo | (keep_hi << 8));
+            if (keep == 0) continue;
+            const int n_lo = __builtin_popcount(static_cast<unsigned>(keep_lo));
+            _mm512_storeu_si512(idx + e, _mm512_maskz_compress_epi32(keep, lanes));
+            _mm512_storeu_pd(val + e, _mm512_maskz_compress_pd(keep_lo, lo));
+            _mm512_storeu_pd(val + e + n_lo, _mm512_maskz_compress_pd(keep_hi, hi));
+            e += __builtin_popcount(static_cast<unsigned>(keep));
+        }
     }
 #endif
     constexpr std::int64_t kGroup = 16;

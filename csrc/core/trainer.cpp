@@ -85,6 +85,28 @@ void fill_dropout_masks(const MlpSpec& spec, std::int64_t row0, std::int64_t n, 
     }
 }
 
+// block(b) for b in [0, blocks), one thread per block while there are threads to spare.
+template <class Block>
+void run_blocks(std::int64_t blocks, const Block& block) {
+    const int threads = static_cast<int>(std::min<std::int64_t>(usable_threads(), blocks));
+    if (threads <= 1) {
+        for (std::int64_t b = 0; b < blocks; ++b) block(b);
+        return;
+    }
+    ThreadPool::instance().run(threads, [&](int t) {
+        for (std::int64_t b = t; b < blocks; b += threads) block(b);
+    });
+}
+
+// Index lists for a 256 x 784 chunk take 3 MiB: kept per calling thread between calls rather
+// than faulted in afresh by every one. Safe because their users (a BatchRunner,
+// predict_output) live on their caller's thread and a thread never runs two at once.
+template <class T>
+SparseInput<T>& sparse_cache() {
+    static thread_local SparseInput<T> cache;
+    return cache;
+}
+
 // A chunk of rows is cut into row_blocks() contiguous blocks. Each block runs its forward pass,
 // loss and backward pass down to the first layer's delta on its own (one thread per block when
 // there are threads to spare, its GEMMs single-threaded, no synchronisation between layers);
@@ -102,7 +124,7 @@ public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
         : spec_(spec),
           scan_zeros_(spec.n_in() >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits),
-          sparse_(sparse_cache()) {
+          sparse_(sparse_cache<T>()) {
         const std::int64_t rows = std::min(max_batch, kChunkRows);
         ws_.reserve(spec, rows, gather, dropout);
         if (scan_zeros_) sparse_.reserve(rows, spec.n_in());
@@ -163,14 +185,7 @@ public:
                                                  ws_.delta[last] + r0 * k, scale);
                 mlp_backward_data(spec_, params, r0, m, ws_, dropout);
             };
-            const int threads = static_cast<int>(std::min<std::int64_t>(usable_threads(), blocks));
-            if (threads <= 1) {
-                for (std::int64_t b = 0; b < blocks; ++b) block(b);
-            } else {
-                ThreadPool::instance().run(threads, [&](int t) {
-                    for (std::int64_t b = t; b < blocks; b += threads) block(b);
-                });
-            }
+            run_blocks(blocks, block);
             for (std::int64_t b = 0; b < blocks; ++b) {
                 totals.loss_sum += parts[b].loss_sum;
                 totals.correct += parts[b].correct;
@@ -195,15 +210,6 @@ public:
 private:
     const MlpSpec& spec_;
     MlpWorkspace<T> ws_;
-    // Index lists for a 256 x 784 chunk take 3 MiB: kept per calling thread between epochs
-    // rather than faulted in afresh by every call. Safe because a runner lives on its caller's
-    // thread and a thread never has two runners at once (train_epoch and loss_and_gradients
-    // each make one and do not nest).
-    static SparseInput<T>& sparse_cache() {
-        static thread_local SparseInput<T> cache;
-        return cache;
-    }
-
     bool scan_zeros_;           // the input is wide enough to look for zeros
     SparseInput<T>& sparse_;    // the chunk's input non-zeros
 };
@@ -374,13 +380,29 @@ template <class T>
 void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64_t n_rows, T* out) {
     check_spec(spec);
     const std::size_t last = spec.n_layers() - 1;
-    const std::int64_t k = spec.n_out();
+    const std::int64_t k = spec.n_out(), width = spec.n_in();
+    const std::int64_t max_rows = std::min(n_rows, kChunkRows);
     MlpWorkspace<T> ws;
-    ws.reserve(spec, std::min(n_rows, kChunkRows), false, false);
+    ws.reserve(spec, max_rows, false, false);
+    // As in training, each block of a chunk takes the first layer's index lists when its rows
+    // are sparse enough; a row's output is computed the same way in any block (up to float64
+    // rounding on the dense path, which the estimators predict with).
+    SparseInput<T>* sparse = nullptr;
+    if (width >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits) {
+        sparse = &sparse_cache<T>();
+        sparse->reserve(max_rows, width);
+    }
     for (std::int64_t begin = 0; begin < n_rows; begin += kChunkRows) {
         const std::int64_t n = std::min(n_rows - begin, kChunkRows);
-        mlp_forward(spec, params, x + begin * spec.n_in(), spec.n_in(), 0, n, ws, false);
-        output_forward(spec.output, ws.z[last], out + begin * k, n, k);
+        const std::int64_t blocks = row_blocks(n);
+        const T* xc = x + begin * width;
+        auto block = [&](std::int64_t b) {
+            const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
+            const bool lists = sparse && sparse->worth_it(sparse->scan_rows(xc + r0 * width, width, nullptr, r0, m), m);
+            mlp_forward(spec, params, xc + r0 * width, width, r0, m, ws, false, lists ? sparse : nullptr);
+            output_forward(spec.output, ws.z[last] + r0 * k, out + (begin + r0) * k, m, k);
+        };
+        run_blocks(blocks, block);
     }
 }
 
