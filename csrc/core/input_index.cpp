@@ -22,11 +22,14 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     std::vector<std::int64_t> counts(static_cast<std::size_t>(rows) + 1, 0);
     std::vector<std::vector<std::int32_t>> idx_parts(static_cast<std::size_t>(threads));
     std::vector<std::vector<T>> val_parts(static_cast<std::size_t>(threads));
+    std::vector<std::vector<std::int64_t>> column_parts(static_cast<std::size_t>(threads));
     std::atomic<std::int64_t> seen{0};
     std::atomic<bool> over{false};
     auto scan = [&](int t) {
         auto& idx = idx_parts[static_cast<std::size_t>(t)];
         auto& val = val_parts[static_cast<std::size_t>(t)];
+        auto& per_column = column_parts[static_cast<std::size_t>(t)];
+        per_column.assign(static_cast<std::size_t>(cols), 0);
         const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
         // Room for 64 rows at first, doubled as needed: a dense input is turned down after
         // its first rows without having allocated much.
@@ -38,6 +41,7 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
             if (val.size() < idx.size()) val.resize(idx.size());
             const std::int64_t count = nonzeros_of(x + r * cols, cols, idx.data() + used, val.data() + used);
             counts[static_cast<std::size_t>(r) + 1] = count;
+            for (std::int64_t e = used; e < used + count; ++e) ++per_column[static_cast<std::size_t>(idx[e])];
             used += count;
             since += count;
             if ((r - r0) % 64 == 63 || r + 1 == r1) {
@@ -66,6 +70,12 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
         std::copy(val.begin(), val.begin() + static_cast<std::ptrdiff_t>(last - first), val_.begin() + first);
     }
     begin_ = std::move(counts);
+    entries_before_.assign(static_cast<std::size_t>(cols) + 1, 0);
+    for (std::int64_t c = 0; c < cols; ++c) {
+        std::int64_t in_column = 0;
+        for (const auto& part : column_parts) in_column += part[static_cast<std::size_t>(c)];
+        entries_before_[static_cast<std::size_t>(c) + 1] = entries_before_[static_cast<std::size_t>(c)] + in_column;
+    }
 }
 
 template class InputIndex<float>;

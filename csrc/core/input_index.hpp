@@ -34,12 +34,16 @@ public:
     std::int64_t end(std::int64_t r) const { return begin_[static_cast<std::size_t>(r) + 1]; }
     const std::int32_t* idx() const { return idx_.data(); }
     const T* val() const { return val_.data(); }
+    // Entries in columns [0, c), for c in [0, cols] (when listed): where to cut the columns
+    // so that threads get equal shares of the work.
+    const std::int64_t* entries_before() const { return entries_before_.data(); }
 
 private:
     std::int64_t rows_ = 0, cols_ = 0, nonzeros_ = 0;
     std::vector<std::int64_t> begin_;  // rows_ + 1 offsets when listed
     std::vector<std::int32_t> idx_;
     std::vector<T> val_;
+    std::vector<std::int64_t> entries_before_;
 };
 
 }  // namespace mlpcore

@@ -58,6 +58,9 @@ public:
 private:
     // Column lists of columns [c0, c1) over rows [0, rows), stored at [rows * c0, rows * c1).
     void build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1);
+    // The first column of thread t's range when `threads` share the weight gradient: equal
+    // shares of the index's entries when there is an index, of the columns otherwise.
+    std::int64_t column_cut(int t, int threads) const;
 
     static constexpr std::int64_t kRowSlack = 16;
     std::int64_t cols_ = 0;
