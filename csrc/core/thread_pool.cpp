@@ -161,7 +161,7 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
     bool parallel = n_tasks > 1 && !t_inside_task && lock.try_lock();
     if (parallel && static_cast<int>(shared->workers.size()) + 1 < num_threads())
         start_workers(num_threads() - 1);  // first parallel run in a forked child
-    parallel = parallel && n_tasks <= static_cast<int>(shared->workers.size()) + 1;
+    parallel = parallel && n_tasks <= kMaxTasks;
     if (!parallel) {
         InsideTask inside;
         for (int t = 0; t < n_tasks; ++t) task(t);

@@ -1,7 +1,8 @@
 // A small persistent pool: run(n, fn) calls fn(t) for t = 0..n-1 on the caller and the workers.
-// Task t goes to thread t (the caller is thread 0), so consecutive runs that split memory the
-// same way find it in the same core's cache; a thread that is done takes the tasks no one has
-// started (a descheduled worker then delays a run by at most the task it already began).
+// Task t goes to thread t first (the caller is thread 0), so consecutive runs that split memory
+// the same way find it in the same core's cache; a thread that is done takes the tasks no one has
+// started (a descheduled worker then delays a run by at most the task it already began). So more
+// tasks than threads (up to kMaxTasks) balance themselves when some cores run slower than others.
 // Callers partition their work statically by t, never by the thread that runs it, so results
 // never depend on scheduling. Nested or concurrent calls fall back to running the tasks in order on
 // the calling thread, which gives the same results.

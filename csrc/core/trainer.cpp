@@ -85,17 +85,15 @@ void fill_dropout_masks(const MlpSpec& spec, std::int64_t row0, std::int64_t n, 
     }
 }
 
-// block(b) for b in [0, blocks), one thread per block while there are threads to spare.
+// block(b) for b in [0, blocks), each block a task of the pool: a thread that finishes early
+// takes the next block, so a core slowed by other work holds the rest up less.
 template <class Block>
 void run_blocks(std::int64_t blocks, const Block& block) {
-    const int threads = static_cast<int>(std::min<std::int64_t>(usable_threads(), blocks));
-    if (threads <= 1) {
+    if (usable_threads() <= 1 || blocks <= 1) {
         for (std::int64_t b = 0; b < blocks; ++b) block(b);
         return;
     }
-    ThreadPool::instance().run(threads, [&](int t) {
-        for (std::int64_t b = t; b < blocks; b += threads) block(b);
-    });
+    ThreadPool::instance().run(static_cast<int>(blocks), [&](int b) { block(b); });
 }
 
 // Index lists for a 256 x 784 chunk take 3 MiB: kept per calling thread between calls rather
