@@ -1,6 +1,7 @@
 #include "mlp.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "activation.hpp"
 #include "check.hpp"
@@ -154,25 +155,42 @@ template <class T>
 void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
                           const MlpWorkspace<T>& ws, T* grads, bool accumulate,
                           SparseInput<T>* sparse) {
-    for (std::size_t l = 0; l < spec.n_layers(); ++l) {
-        const std::int64_t n_i = spec.sizes[l], n_o = spec.sizes[l + 1];
-        const T* in = l == 0 ? x : ws.a[l - 1];
-        const std::int64_t ld_in = l == 0 ? ldx : n_i;
-        const T* d = ws.delta[l];
-        // dW = in^T D: in read transposed in place (strides 1 and ld_in).
-        if (l == 0 && sparse) {
-            sparse->weight_gradient(d, n_o, rows, grads + spec.weight_offset(l), accumulate);
-        } else {
-            product<T>(n_i, n_o, rows, in, 1, ld_in, d, n_o, 1, grads + spec.weight_offset(l), n_o,
-                       accumulate);
+    // dW_l = in^T D_l (in read transposed in place, strides 1 and ld_in) and db_l = the column
+    // sums of D_l, for layers [first, n_layers) and every layer's biases.
+    auto layers_from = [&](std::size_t first) {
+        for (std::size_t l = 0; l < spec.n_layers(); ++l) {
+            const std::int64_t n_i = spec.sizes[l], n_o = spec.sizes[l + 1];
+            const T* d = ws.delta[l];
+            if (l >= first) {
+                const T* in = l == 0 ? x : ws.a[l - 1];
+                const std::int64_t ld_in = l == 0 ? ldx : n_i;
+                product<T>(n_i, n_o, rows, in, 1, ld_in, d, n_o, 1, grads + spec.weight_offset(l), n_o,
+                           accumulate);
+            }
+            T* db = grads + spec.bias_offset(l);
+            if (!accumulate) std::fill(db, db + n_o, T(0));
+            for (std::int64_t r = 0; r < rows; ++r) {
+                const T* dr = d + r * n_o;
+                for (std::int64_t j = 0; j < n_o; ++j) db[j] += dr[j];
+            }
         }
-        T* db = grads + spec.bias_offset(l);
-        if (!accumulate) std::fill(db, db + n_o, T(0));
-        for (std::int64_t r = 0; r < rows; ++r) {
-            const T* dr = d + r * n_o;
-            for (std::int64_t j = 0; j < n_o; ++j) db[j] += dr[j];
-        }
+    };
+    if (!sparse) {
+        layers_from(0);
+        return;
     }
+    // The first layer's sparse gradient runs in the pool's threads over ranges of its columns.
+    // When the other layers are small next to it (a 784-100-10 net: 200k multiply-adds against
+    // 3M), they run as one more task of that pool run, rather than on one thread while the
+    // others wait; big ones keep their own threaded products.
+    std::int64_t rest = 0;
+    for (std::size_t l = 1; l < spec.n_layers(); ++l) rest += spec.sizes[l] * spec.sizes[l + 1] * rows;
+    const std::int64_t n_o = spec.sizes[1];
+    const std::function<void()> others = [&] { layers_from(1); };
+    const bool alongside = 4 * rest < sparse->entries(rows) * n_o;
+    sparse->weight_gradient(ws.delta[0], n_o, rows, grads + spec.weight_offset(0), accumulate,
+                            alongside ? &others : nullptr);
+    if (!alongside) layers_from(1);
 }
 
 template class MlpWorkspace<float>;

@@ -110,11 +110,17 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
 }
 
 template <class T>
-void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw,
-                                     bool accumulate) {
-    const auto fn = active_kernels<T>().sparse_rows;
+std::int64_t SparseInput<T>::entries(std::int64_t rows) const {
     std::int64_t total = 0;
     for (std::int64_t r = 0; r < rows; ++r) total += row_end_[r] - row_begin_[r];
+    return total;
+}
+
+template <class T>
+void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw,
+                                     bool accumulate, const std::function<void()>* alongside) {
+    const auto fn = active_kernels<T>().sparse_rows;
+    const std::int64_t total = entries(rows);
     // Each thread sorts and sums its own range of columns (dW rows): one pass, no shared
     // state. A column's result is the same whichever thread computes it, so the cut between
     // ranges can follow the data.
@@ -128,10 +134,12 @@ void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
     };
     if (threads <= 1) {
         part(0, cols_);
+        if (alongside) (*alongside)();
         return;
     }
-    ThreadPool::instance().run(threads, [&](int t) {
-        part(column_cut(t, threads), column_cut(t + 1, threads));
+    ThreadPool::instance().run(threads + (alongside ? 1 : 0), [&](int t) {
+        if (t == threads) (*alongside)();
+        else part(column_cut(t, threads), column_cut(t + 1, threads));
     });
 }
 

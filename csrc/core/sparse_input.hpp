@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "input_index.hpp"
@@ -52,8 +53,12 @@ public:
     void forward(const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m, T* z) const;
 
     // dW (cols x n_out) = or += X^T D over rows [0, rows) (all scanned), D (rows x n_out);
-    // threaded over the columns of X (the rows of dW).
-    void weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw, bool accumulate);
+    // threaded over the columns of X (the rows of dW). `alongside`, if given, runs as one more
+    // task of the same pool run (or after, on one thread).
+    void weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw, bool accumulate,
+                         const std::function<void()>* alongside = nullptr);
+    // Non-zeros in rows [0, rows).
+    std::int64_t entries(std::int64_t rows) const;
 
 private:
     // Column lists of columns [c0, c1) over rows [0, rows), stored at [rows * c0, rows * c1).
