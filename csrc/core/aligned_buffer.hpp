@@ -1,5 +1,6 @@
 // A growable, 64-byte aligned scratch buffer (packing workspaces). Grows, never shrinks, so a
-// thread that keeps one across calls allocates only when a larger problem arrives.
+// thread that keeps one across calls allocates only when a larger problem arrives. Its contents
+// start uninitialised (and are not kept when it grows): pages never written take no memory.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +23,7 @@ public:
         }
         return data_.get();
     }
+    T* data() const { return data_.get(); }
 
 private:
     struct Free {

@@ -3,10 +3,37 @@
 #include <algorithm>
 #include <atomic>
 
+#include "aligned_buffer.hpp"
 #include "kernel_table.hpp"
 #include "thread_pool.hpp"
 
 namespace mlpcore {
+namespace {
+
+// A scan's output buffer: uninitialised (room that no entry reaches takes no memory), and
+// grown by copying what it holds.
+template <class U>
+class ScanBuffer {
+public:
+    U* room_for(std::size_t used, std::size_t more) {
+        if (used + more > capacity_) {
+            AlignedBuffer<U> bigger;
+            const std::size_t capacity = std::max(2 * capacity_, used + more);
+            U* p = bigger.reserve(capacity);
+            if (used) std::copy(buffer_.data(), buffer_.data() + used, p);
+            buffer_ = std::move(bigger);
+            capacity_ = capacity;
+        }
+        return buffer_.data() + used;
+    }
+    const U* data() const { return buffer_.data(); }
+
+private:
+    AlignedBuffer<U> buffer_;
+    std::size_t capacity_ = 0;
+};
+
+}  // namespace
 
 template <class T>
 InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, double max_density)
@@ -20,8 +47,8 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     // into place. A shared running count stops every thread once the total is over budget,
     // so a dense input costs little time and memory before it is turned down.
     std::vector<std::int64_t> counts(static_cast<std::size_t>(rows) + 1, 0);
-    std::vector<std::vector<std::int32_t>> idx_parts(static_cast<std::size_t>(threads));
-    std::vector<std::vector<T>> val_parts(static_cast<std::size_t>(threads));
+    std::vector<ScanBuffer<std::int32_t>> idx_parts(static_cast<std::size_t>(threads));
+    std::vector<ScanBuffer<T>> val_parts(static_cast<std::size_t>(threads));
     std::vector<std::vector<std::int64_t>> column_parts(static_cast<std::size_t>(threads));
     std::atomic<std::int64_t> seen{0};
     std::atomic<bool> over{false};
@@ -31,17 +58,18 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
         auto& per_column = column_parts[static_cast<std::size_t>(t)];
         per_column.assign(static_cast<std::size_t>(cols), 0);
         const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
-        // Room for 64 rows at first, doubled as needed: a dense input is turned down after
-        // its first rows without having allocated much.
-        idx.resize(static_cast<std::size_t>(std::min<std::int64_t>(r1 - r0, 64) * cols + kSlack));
+        // Room for a quarter of the cells at first (what an input sparse enough to list can
+        // need, untouched until written), grown if the scan finds more before turning it down.
+        const auto row_room = static_cast<std::size_t>(cols + kSlack);
+        idx.room_for(0, static_cast<std::size_t>((r1 - r0) * cols / 4) + row_room);
+        val.room_for(0, static_cast<std::size_t>((r1 - r0) * cols / 4) + row_room);
         std::int64_t used = 0, since = 0;
         for (std::int64_t r = r0; r < r1; ++r) {
-            if (used + cols + kSlack > static_cast<std::int64_t>(idx.size()))
-                idx.resize(std::max(2 * idx.size(), static_cast<std::size_t>(used + cols + kSlack)));
-            if (val.size() < idx.size()) val.resize(idx.size());
-            const std::int64_t count = nonzeros_of(x + r * cols, cols, idx.data() + used, val.data() + used);
+            std::int32_t* row_idx = idx.room_for(static_cast<std::size_t>(used), row_room);
+            T* row_val = val.room_for(static_cast<std::size_t>(used), row_room);
+            const std::int64_t count = nonzeros_of(x + r * cols, cols, row_idx, row_val);
             counts[static_cast<std::size_t>(r) + 1] = count;
-            for (std::int64_t e = used; e < used + count; ++e) ++per_column[static_cast<std::size_t>(idx[e])];
+            for (std::int64_t e = 0; e < count; ++e) ++per_column[static_cast<std::size_t>(row_idx[e])];
             used += count;
             since += count;
             if ((r - r0) % 64 == 63 || r + 1 == r1) {
@@ -66,8 +94,8 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
         const auto last = static_cast<std::size_t>(counts[static_cast<std::size_t>(rows * (t + 1) / threads)]);
         const auto& idx = idx_parts[static_cast<std::size_t>(t)];
         const auto& val = val_parts[static_cast<std::size_t>(t)];
-        std::copy(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(last - first), idx_.begin() + first);
-        std::copy(val.begin(), val.begin() + static_cast<std::ptrdiff_t>(last - first), val_.begin() + first);
+        std::copy(idx.data(), idx.data() + (last - first), idx_.begin() + static_cast<std::ptrdiff_t>(first));
+        std::copy(val.data(), val.data() + (last - first), val_.begin() + static_cast<std::ptrdiff_t>(first));
     }
     begin_ = std::move(counts);
     entries_before_.assign(static_cast<std::size_t>(cols) + 1, 0);

@@ -15,12 +15,12 @@ void SparseInput<T>::reserve(std::int64_t rows, std::int64_t cols) {
     const std::int64_t stride = cols + kRowSlack;
     row_begin_.resize(static_cast<std::size_t>(rows));
     row_end_.resize(static_cast<std::size_t>(rows));
-    row_idx_.resize(static_cast<std::size_t>(rows * stride));
-    row_val_.resize(static_cast<std::size_t>(rows * stride));
+    row_idx_.reserve(static_cast<std::size_t>(rows * stride));
+    row_val_.reserve(static_cast<std::size_t>(rows * stride));
     col_begin_.resize(static_cast<std::size_t>(cols));
     col_end_.resize(static_cast<std::size_t>(cols));
-    col_idx_.resize(cells);
-    col_val_.resize(cells);
+    col_idx_.reserve(cells);
+    col_val_.reserve(cells);
     select(nullptr);
 }
 
@@ -85,18 +85,37 @@ void SparseInput<T>::forward(const T* w, std::int64_t n_out, std::int64_t row0, 
 template <class T>
 void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1) {
     // Distributes the row lists' entries in [c0, c1) by column, each column's rows in
-    // increasing order. Column c has room for every row at [rows * c, rows * (c + 1)), so one
-    // pass does it (no counting pass first). Row lists are sorted by column: each row's part is
-    // found by binary search. Plain local pointers: through the members, every store made the
-    // compiler reload the vectors' data pointers (they might alias).
+    // increasing order. Row lists are sorted by column: each row's part is found by binary
+    // search. Plain local pointers: through the members, every store made the compiler reload
+    // the buffers' data pointers (they might alias).
     const std::int32_t* const idx = idx_;
     const T* const val = val_;
     const std::int64_t* const row_begin = row_begin_.data();
     const std::int64_t* const row_end = row_end_.data();
+    std::int64_t* const col_begin = col_begin_.data();
     std::int64_t* const col_end = col_end_.data();
     std::int32_t* const col_idx = col_idx_.data();
     T* const col_val = col_val_.data();
-    for (std::int64_t c = c0; c < c1; ++c) col_begin_[c] = col_end[c] = rows * c;
+    const bool roomy = rows * cols_ <= kRoomyCells;
+    if (roomy) {
+        // Column c has room for every row at [rows * c, rows * (c + 1)): one pass.
+        for (std::int64_t c = c0; c < c1; ++c) col_begin[c] = col_end[c] = rows * c;
+    } else {
+        // Count, then pack the lists from rows * c0 on.
+        for (std::int64_t c = c0; c < c1; ++c) col_end[c] = 0;
+        for (std::int64_t r = 0; r < rows; ++r) {
+            const std::int32_t* const hi = idx + row_end[r];
+            for (const std::int32_t* e = std::lower_bound(idx + row_begin[r], hi, static_cast<std::int32_t>(c0));
+                 e < hi && *e < c1; ++e)
+                ++col_end[*e];
+        }
+        std::int64_t offset = rows * c0;
+        for (std::int64_t c = c0; c < c1; ++c) {
+            col_begin[c] = offset;
+            offset += col_end[c];
+            col_end[c] = col_begin[c];
+        }
+    }
     for (std::int64_t r = 0; r < rows; ++r) {
         const std::int32_t* const hi = idx + row_end[r];
         const auto row = static_cast<std::int32_t>(r);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <vector>
 
+#include "aligned_buffer.hpp"
 #include "input_index.hpp"
 
 namespace mlpcore {
@@ -61,27 +62,32 @@ public:
     std::int64_t entries(std::int64_t rows) const;
 
 private:
-    // Column lists of columns [c0, c1) over rows [0, rows), stored at [rows * c0, rows * c1).
+    // Column lists of columns [c0, c1) over rows [0, rows), stored in [rows * c0, rows * c1).
     void build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1);
     // The first column of thread t's range when `threads` share the weight gradient: equal
     // shares of the index's entries when there is an index, of the columns otherwise.
     std::int64_t column_cut(int t, int threads) const;
 
     static constexpr std::int64_t kRowSlack = 16;
+    // Up to this many cells (rows x cols) per chunk, each column list gets room for every row
+    // and the lists are built in one pass; wider inputs count their entries first and pack
+    // the lists, so the memory they touch follows the non-zeros, not the width.
+    static constexpr std::int64_t kRoomyCells = std::int64_t(1) << 20;
     std::int64_t cols_ = 0;
     // Row r's non-zeros: column indices and values at [row_begin_[r], row_end_[r]) of idx_ and
     // val_, which point at the index's lists or at this object's own, where row r has a slot
-    // of cols_ + kRowSlack entries.
+    // of cols_ + kRowSlack entries. The buffers are left uninitialised: pages of a wide
+    // input's slots that no entry reaches are never touched, so never take memory.
     std::vector<std::int64_t> row_begin_, row_end_;
-    std::vector<std::int32_t> row_idx_;
-    std::vector<T> row_val_;
+    AlignedBuffer<std::int32_t> row_idx_;
+    AlignedBuffer<T> row_val_;
     const InputIndex<T>* index_ = nullptr;
     const std::int32_t* idx_ = nullptr;
     const T* val_ = nullptr;
     // Column c's non-zeros: row indices and values at [col_begin_[c], col_end_[c]).
     std::vector<std::int64_t> col_begin_, col_end_;
-    std::vector<std::int32_t> col_idx_;
-    std::vector<T> col_val_;
+    AlignedBuffer<std::int32_t> col_idx_;
+    AlignedBuffer<T> col_val_;
 };
 
 }  // namespace mlpcore
