@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "aligned_buffer.hpp"
+
 namespace mlpcore {
 
 template <class T>
@@ -23,7 +25,7 @@ public:
     // over rows.
     InputIndex(const T* x, std::int64_t rows, std::int64_t cols, double max_density);
 
-    bool empty() const { return begin_.empty(); }
+    bool empty() const { return !listed_; }
     std::int64_t rows() const { return rows_; }
     std::int64_t cols() const { return cols_; }
     std::int64_t nonzeros() const { return nonzeros_; }  // exact when listed
@@ -31,7 +33,7 @@ public:
     // Row r's non-zeros: columns idx()[e] (increasing) and values val()[e] for e in
     // [begin(r), end(r)).
     std::int64_t begin(std::int64_t r) const { return begin_[static_cast<std::size_t>(r)]; }
-    std::int64_t end(std::int64_t r) const { return begin_[static_cast<std::size_t>(r) + 1]; }
+    std::int64_t end(std::int64_t r) const { return end_[static_cast<std::size_t>(r)]; }
     const std::int32_t* idx() const { return idx_.data(); }
     const T* val() const { return val_.data(); }
     // Entries in columns [0, c), for c in [0, cols] (when listed): where to cut the columns
@@ -40,9 +42,12 @@ public:
 
 private:
     std::int64_t rows_ = 0, cols_ = 0, nonzeros_ = 0;
-    std::vector<std::int64_t> begin_;  // rows_ + 1 offsets when listed
-    std::vector<std::int32_t> idx_;
-    std::vector<T> val_;
+    bool listed_ = false;
+    std::vector<std::int64_t> begin_, end_;  // per row
+    // Uninitialised: each scanning thread writes its rows' lists straight into a region of
+    // its own, as long as the whole budget; only pages the lists reach take memory.
+    AlignedBuffer<std::int32_t> idx_;
+    AlignedBuffer<T> val_;
     std::vector<std::int64_t> entries_before_;
 };
 
