@@ -96,14 +96,27 @@ void run_blocks(std::int64_t blocks, const Block& block) {
     ThreadPool::instance().run(static_cast<int>(blocks), [&](int b) { block(b); });
 }
 
-// Index lists for a 256 x 784 chunk take 3 MiB: kept per calling thread between calls rather
-// than faulted in afresh by every one. Safe because their users (a BatchRunner,
-// predict_output) live on their caller's thread and a thread never runs two at once.
+// Scratch kept per calling thread between calls rather than faulted in afresh by every one
+// (fresh pages cost a 784-100-10 epoch 4% of its time in the kernel zeroing them): a chunk's
+// workspace, its index lists (3 MiB for 256 x 784) and the gradient. Safe because their users
+// (a BatchRunner, train_epoch, predict_output) live on their caller's thread and a thread
+// never runs two at once.
 template <class T>
-SparseInput<T>& sparse_cache() {
-    static thread_local SparseInput<T> cache;
+struct Scratch {
+    MlpWorkspace<T> ws;
+    SparseInput<T> sparse;
+    AlignedBuffer<T> grads;
+};
+
+template <class T>
+Scratch<T>& scratch() {
+    static thread_local Scratch<T> cache;
     return cache;
 }
+
+// Gradients larger than this get a buffer of their own, freed after the epoch, rather than
+// one kept for the thread's lifetime.
+constexpr std::size_t kKeptGradientBytes = std::size_t(64) << 20;
 
 // A chunk of rows is cut into row_blocks() contiguous blocks. Each block runs its forward pass,
 // loss and backward pass down to the first layer's delta on its own (one thread per block when
@@ -121,8 +134,9 @@ class BatchRunner {
 public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
         : spec_(spec),
+          ws_(scratch<T>().ws),
           scan_zeros_(spec.n_in() >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits),
-          sparse_(sparse_cache<T>()) {
+          sparse_(scratch<T>().sparse) {
         const std::int64_t rows = std::min(max_batch, kChunkRows);
         ws_.reserve(spec, rows, gather, dropout);
         if (scan_zeros_) sparse_.reserve(rows, spec.n_in());
@@ -207,7 +221,7 @@ public:
 
 private:
     const MlpSpec& spec_;
-    MlpWorkspace<T> ws_;
+    MlpWorkspace<T>& ws_;
     bool scan_zeros_;           // the input is wide enough to look for zeros
     SparseInput<T>& sparse_;    // the chunk's input non-zeros
 };
@@ -313,8 +327,10 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
     }
     const std::int64_t batch_size = std::min(s.batch_size, std::max<std::int64_t>(n_rows, 1));
     BatchRunner<T> runner(spec, batch_size, true, s.dropout > T(0));
-    AlignedBuffer<T> grad_buffer;
-    T* grads = place_apart(grad_buffer, spec.n_parameters(), {params, state.velocity, state.second_moment});
+    AlignedBuffer<T> own_grads;
+    const bool keep = spec.n_parameters() * sizeof(T) <= kKeptGradientBytes;
+    T* grads = place_apart(keep ? scratch<T>().grads : own_grads, spec.n_parameters(),
+                           {params, state.velocity, state.second_moment});
 
     EpochResult result;
     for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {
@@ -387,7 +403,7 @@ void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64
     // rounding on the dense path, which the estimators predict with).
     SparseInput<T>* sparse = nullptr;
     if (width >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits) {
-        sparse = &sparse_cache<T>();
+        sparse = &scratch<T>().sparse;
         sparse->reserve(max_rows, width);
     }
     for (std::int64_t begin = 0; begin < n_rows; begin += kChunkRows) {
