@@ -84,6 +84,11 @@ class EpochRunner:
                 raise ValueError(f"{caller}: {name}({key}={getattr(opt, key)!r}) rounds to 1 in float32, the "
                                  "model's dtype")
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_snapshot", None)  # scratch for run(), not state worth pickling
+        return state
+
     def reset(self) -> None:
         """Forget the optimiser state: zero velocity or moments, Adam's step count back to 0."""
         params = self.model._params
@@ -120,7 +125,12 @@ class EpochRunner:
         raises :class:`EpochDiverged` on NaN or infinity."""
         model, opt, c = self.model, self.optimizer, self.loss_scale
         params = model._params
-        snapshot = params.copy()
+        # The weights before the epoch, to restore if it diverges; one buffer for every epoch
+        # (a fresh copy each time faulted in new pages).
+        snapshot = getattr(self, "_snapshot", None)
+        if snapshot is None or snapshot.shape != params.shape or snapshot.dtype != params.dtype:
+            snapshot = self._snapshot = np.empty_like(params)
+        np.copyto(snapshot, params)
         common = {
             "nonzeros": nonzeros, "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
             "weight_decay": opt.weight_decay / c, "l1": opt.l1 / c, "decay_per_row": self.decay_per_row,
