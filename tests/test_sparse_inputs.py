@@ -225,6 +225,10 @@ def test_the_index_counts_the_non_zeros_and_is_only_made_where_it_is_used(dtype)
     # Denser than the sparse path's limit (25%): listing would cost memory and save nothing.
     dense = sparse_data(rng, 130, 100, 0.5, dtype)
     assert net.input_index(dense) is None
+    # Lists over 16 MiB (2M float32 non-zeros): training keeps no such copy of the data.
+    big = sparse_data(rng, 100_000, 100, 0.22, np.float32)
+    assert mlpcore.MLP([100, 32, 2])._net.input_index(big) is None
+    assert mlpcore.MLP([100, 32, 2])._net.input_index(np.ascontiguousarray(big[:80_000])) is not None
     # No rows: nothing to list, and training on them is refused elsewhere.
     assert net.input_index(np.zeros((0, 100), dtype=dtype)) is not None
     # Input noise makes every input non-zero: fit's runner does not list them.

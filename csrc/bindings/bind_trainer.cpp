@@ -228,7 +228,8 @@ py::tuple evaluate_entry(const Network& net, const py::array& params, const py::
 }
 
 // None when the network would not use the lists (its first layer is too narrow for the sparse
-// path) or X is too dense for them to pay (kSparseMaxDensity).
+// path), X is too dense for them to pay (kSparseMaxDensity) or they would take more than
+// kMaxIndexBytes.
 py::object input_index(const Network& net, const py::array& x) {
     const char* fn = "input_index";
     const DType dtype = float_dtype(x, fn, "X");
@@ -396,8 +397,9 @@ void bind_trainer(py::module_& m) {
              "(sum of row losses, rows correct, rows) over the given rows of X.")
         .def("input_index", &input_index, "x"_a.noconvert(),
              "The non-zeros of X listed for train_epoch's nonzeros argument (the first layer then "
-             "skips finding them every epoch), or None when the network would not use them or X "
-             "is too dense. X must not change while the index is in use.")
+             "skips finding them every epoch), or None when the network would not use them, X "
+             "is too dense or the lists would take more than 16 MiB. X must not change while the "
+             "index is in use.")
         .def("train_epoch", &train_epoch_entry, "params"_a.noconvert(),
              "velocity"_a.noconvert().none(true), "second_moment"_a.noconvert().none(true),
              "x"_a.noconvert(), "labels"_a.noconvert().none(true),

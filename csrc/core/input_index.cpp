@@ -9,14 +9,16 @@
 namespace mlpcore {
 
 template <class T>
-InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, double max_density)
+InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, double max_density,
+                          std::int64_t max_bytes)
     : rows_(rows), cols_(cols) {
     const auto nonzeros_of = active_kernels<T>().row_nonzeros;
     // The kernel stores whole vectors past a row's count: a row needs this much room.
     constexpr std::int64_t kSlack = 16;
     const int threads = static_cast<int>(std::clamp<std::int64_t>(rows / 64, 1, usable_threads()));
-    const auto budget = static_cast<std::int64_t>(max_density * static_cast<double>(rows) *
-                                                  static_cast<double>(cols));
+    const std::int64_t budget = std::min(
+        static_cast<std::int64_t>(max_density * static_cast<double>(rows) * static_cast<double>(cols)),
+        max_bytes / static_cast<std::int64_t>(sizeof(std::int32_t) + sizeof(T)));
     // One scan, straight into place: thread t lists its rows from t * region on. No thread can
     // list more than the whole budget and stay in it, so a region of the budget plus one row
     // never overflows; past the budget the scan stops (a shared running count stops the other

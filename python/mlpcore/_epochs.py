@@ -101,7 +101,8 @@ class EpochRunner:
     def input_index(self, x: np.ndarray) -> _core.InputIndex | None:
         """The non-zeros of ``x`` listed once, for :meth:`run`'s ``nonzeros`` over a fit's
         epochs, so the first layer's sparse path stops finding them every epoch; None where that
-        path is not taken (narrow layers, dense inputs, input noise). ``x`` must stay unchanged
+        path is not taken (narrow layers, dense inputs, input noise) or the lists would take more
+        than 16 MiB (training otherwise holds no copy of the data). ``x`` must stay unchanged
         while the index is in use: callers keep it for one fit call."""
         if self.model.input_noise > 0:
             return None
