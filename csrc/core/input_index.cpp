@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
+#include <vector>
 
 #include "kernel_table.hpp"
 #include "thread_pool.hpp"
@@ -19,50 +21,63 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     const std::int64_t budget = std::min(
         static_cast<std::int64_t>(max_density * static_cast<double>(rows) * static_cast<double>(cols)),
         max_bytes / static_cast<std::int64_t>(sizeof(std::int32_t) + sizeof(T)));
-    // One scan, straight into place: thread t lists its rows from t * region on. No thread can
-    // list more than the whole budget and stay in it, so a region of the budget plus one row
-    // never overflows; past the budget the scan stops (a shared running count stops the other
-    // threads too), so a dense input costs little time before it is turned down.
-    const std::int64_t region = budget + cols + kSlack;
-    std::int32_t* const idx = idx_.reserve(static_cast<std::size_t>(threads * region));
-    T* const val = val_.reserve(static_cast<std::size_t>(threads * region));
-    begin_.resize(static_cast<std::size_t>(rows));
-    end_.resize(static_cast<std::size_t>(rows));
+    // Two scans. The first counts each row's non-zeros (into a scratch row per thread) and
+    // stops every thread once the running total is over budget, so an input turned down costs
+    // little time and no memory. The second lists them straight into place; each thread's rows
+    // are followed by kSlack spare entries, where its last row's overhang lands.
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(rows), 0);
     std::vector<std::vector<std::int64_t>> column_parts(static_cast<std::size_t>(threads));
     std::atomic<std::int64_t> seen{0};
     std::atomic<bool> over{false};
-    auto scan = [&](int t) {
+    auto range = [&](int t) {
+        return std::pair<std::int64_t, std::int64_t>(rows * t / threads, rows * (t + 1) / threads);
+    };
+    auto count = [&](int t) {
         auto& per_column = column_parts[static_cast<std::size_t>(t)];
         per_column.assign(static_cast<std::size_t>(cols), 0);
-        const std::int64_t r0 = rows * t / threads, r1 = rows * (t + 1) / threads;
-        const std::int64_t base = t * region;
-        std::int64_t used = 0, since = 0;
+        std::vector<std::int32_t> idx(static_cast<std::size_t>(cols + kSlack));
+        std::vector<T> val(idx.size());
+        const auto [r0, r1] = range(t);
+        std::int64_t since = 0;
         for (std::int64_t r = r0; r < r1; ++r) {
-            const std::int64_t count = nonzeros_of(x + r * cols, cols, idx + base + used, val + base + used);
-            begin_[static_cast<std::size_t>(r)] = base + used;
-            end_[static_cast<std::size_t>(r)] = base + used + count;
-            for (std::int64_t e = base + used; e < base + used + count; ++e)
-                ++per_column[static_cast<std::size_t>(idx[e])];
-            used += count;
-            since += count;
-            if (used > budget) over = true;
-            if ((r - r0) % 64 == 63 || r + 1 == r1 || over) {
+            const std::int64_t n = nonzeros_of(x + r * cols, cols, idx.data(), val.data());
+            counts[static_cast<std::size_t>(r)] = n;
+            for (std::int64_t e = 0; e < n; ++e) ++per_column[static_cast<std::size_t>(idx[e])];
+            since += n;
+            if ((r - r0) % 64 == 63 || r + 1 == r1) {
                 if (seen.fetch_add(since) + since > budget) over = true;
                 since = 0;
                 if (over) return;
             }
         }
     };
-    if (threads <= 1) scan(0);
-    else ThreadPool::instance().run(threads, scan);
-    nonzeros_ = seen.load();  // exact when listed; a lower bound when the scan stopped early
-    if (over) {
-        idx_ = AlignedBuffer<std::int32_t>();
-        val_ = AlignedBuffer<T>();
-        begin_ = {};
-        end_ = {};
-        return;
+    if (threads <= 1) count(0);
+    else ThreadPool::instance().run(threads, count);
+    nonzeros_ = seen.load();  // exact when listed; a lower bound when the count stopped early
+    if (over) return;
+    begin_.resize(static_cast<std::size_t>(rows));
+    end_.resize(static_cast<std::size_t>(rows));
+    std::int64_t offset = 0;
+    for (int t = 0; t < threads; ++t) {
+        const auto [r0, r1] = range(t);
+        for (std::int64_t r = r0; r < r1; ++r) {
+            begin_[static_cast<std::size_t>(r)] = offset;
+            offset += counts[static_cast<std::size_t>(r)];
+            end_[static_cast<std::size_t>(r)] = offset;
+        }
+        offset += kSlack;
     }
+    std::int32_t* const idx = idx_.reserve(static_cast<std::size_t>(offset));
+    T* const val = val_.reserve(static_cast<std::size_t>(offset));
+    auto list = [&](int t) {
+        const auto [r0, r1] = range(t);
+        for (std::int64_t r = r0; r < r1; ++r) {
+            const std::int64_t b = begin_[static_cast<std::size_t>(r)];
+            nonzeros_of(x + r * cols, cols, idx + b, val + b);
+        }
+    };
+    if (threads <= 1) list(0);
+    else ThreadPool::instance().run(threads, list);
     entries_before_.assign(static_cast<std::size_t>(cols) + 1, 0);
     for (std::int64_t c = 0; c < cols; ++c) {
         std::int64_t in_column = 0;

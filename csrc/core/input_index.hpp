@@ -51,8 +51,8 @@ private:
     std::int64_t rows_ = 0, cols_ = 0, nonzeros_ = 0;
     bool listed_ = false;
     std::vector<std::int64_t> begin_, end_;  // per row
-    // Uninitialised: each scanning thread writes its rows' lists straight into a region of
-    // its own, as long as the whole budget; only pages the lists reach take memory.
+    // Uninitialised: the listing scan writes every entry (and the spare ones past each
+    // thread's rows are never read).
     AlignedBuffer<std::int32_t> idx_;
     AlignedBuffer<T> val_;
     std::vector<std::int64_t> entries_before_;
