@@ -96,19 +96,20 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     std::int64_t* const col_end = col_end_.data();
     std::int32_t* const col_idx = col_idx_.data();
     T* const col_val = col_val_.data();
-    const bool roomy = rows * cols_ <= kRoomyCells;
-    if (roomy) {
+    auto each_entry = [&](auto&& visit) {  // visit(row, entry) for entries in [c0, c1)
+        for (std::int64_t r = 0; r < rows; ++r) {
+            const std::int32_t* const hi = idx + row_end[r];
+            const auto first = std::lower_bound(idx + row_begin[r], hi, static_cast<std::int32_t>(c0));
+            for (const std::int32_t* e = first; e < hi && *e < c1; ++e) visit(r, e);
+        }
+    };
+    if (rows * cols_ <= kRoomyCells) {
         // Column c has room for every row at [rows * c, rows * (c + 1)): one pass.
         for (std::int64_t c = c0; c < c1; ++c) col_begin[c] = col_end[c] = rows * c;
     } else {
         // Count, then pack the lists from rows * c0 on.
         for (std::int64_t c = c0; c < c1; ++c) col_end[c] = 0;
-        for (std::int64_t r = 0; r < rows; ++r) {
-            const std::int32_t* const hi = idx + row_end[r];
-            for (const std::int32_t* e = std::lower_bound(idx + row_begin[r], hi, static_cast<std::int32_t>(c0));
-                 e < hi && *e < c1; ++e)
-                ++col_end[*e];
-        }
+        each_entry([&](std::int64_t, const std::int32_t* e) { ++col_end[*e]; });
         std::int64_t offset = rows * c0;
         for (std::int64_t c = c0; c < c1; ++c) {
             col_begin[c] = offset;
@@ -116,16 +117,11 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
             col_end[c] = col_begin[c];
         }
     }
-    for (std::int64_t r = 0; r < rows; ++r) {
-        const std::int32_t* const hi = idx + row_end[r];
-        const auto row = static_cast<std::int32_t>(r);
-        for (const std::int32_t* e = std::lower_bound(idx + row_begin[r], hi, static_cast<std::int32_t>(c0));
-             e < hi && *e < c1; ++e) {
-            const std::int64_t slot = col_end[*e]++;
-            col_idx[slot] = row;
-            col_val[slot] = val[e - idx];
-        }
-    }
+    each_entry([&](std::int64_t r, const std::int32_t* e) {
+        const std::int64_t slot = col_end[*e]++;
+        col_idx[slot] = static_cast<std::int32_t>(r);
+        col_val[slot] = val[e - idx];
+    });
 }
 
 template <class T>
