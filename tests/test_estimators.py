@@ -1164,3 +1164,32 @@ def test_mnist_softmax_regression_reaches_88_percent(mnist_split):
         est.fit(X_train, y_train)
     assert est.coefs_[0].shape == (784, 10) and len(est.coefs_) == 1
     assert est.score(X_test, y_test) >= 0.88
+
+
+def test_predictions_on_many_rows_convert_them_to_float64_a_block_at_a_time(monkeypatch):
+    """predict_proba on more rows than one conversion block (made small here) equals the
+    per-row results, and never hands the network more than a block."""
+    from mlpcore import estimators
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 20)).astype(np.float32)
+    y = rng.integers(0, 3, 300)
+    clf = mlpcore.MLPClassifier((16,), max_iter=50, tol=1.0, random_state=0).fit(X, y)
+    whole = clf.predict_proba(X)
+    decision = clf.decision_function(X)
+    seen = []
+    original = estimators._predict_float64
+
+    def spy(net, params, x):
+        result = original(net, params, x)
+        seen.append(len(x))
+        return result
+
+    monkeypatch.setattr(estimators, "_PREDICT_CHUNK_BYTES", 8 * 20 * 64)  # 64 rows a block
+    monkeypatch.setattr(estimators, "_predict_float64", spy)
+    calls = []
+    real_predict = mlpcore._core.Network.predict
+    monkeypatch.setattr(mlpcore._core.Network, "predict", lambda self, p, x: calls.append(len(x)) or real_predict(self, p, x))
+    np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(clf.decision_function(X), decision, rtol=1e-12, atol=1e-13)
+    assert seen == [300, 300] and max(calls) == 64 and sum(calls) == 600

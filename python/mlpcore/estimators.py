@@ -88,6 +88,24 @@ def _error(estimator: Any, message: str) -> str:
     return f"{type(estimator).__name__}: {message}"
 
 
+#: Rows of inputs converted to float64 at a time for prediction (16 MiB of 784-wide rows).
+_PREDICT_CHUNK_BYTES = 16 << 20
+
+
+def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``net``'s outputs for the rows of ``x`` with float64 copies of the weights and inputs.
+
+    The inputs are converted a block of rows at a time, so predicting on a large float32 array
+    does not hold a float64 copy of all of it (twice its size); each row's output does not
+    depend on the block it is in (to float64 rounding).
+    """
+    weights = params.astype(np.float64)
+    rows = max(1, _PREDICT_CHUNK_BYTES // (8 * max(x.shape[1], 1)))
+    blocks = [net.predict(weights, np.ascontiguousarray(x[start:start + rows], dtype=np.float64))
+              for start in range(0, len(x), rows)]
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
 class _BaseMLP(BaseEstimator):
     """What the classifier and regressor share: settings, training loop, weights."""
 
@@ -435,8 +453,7 @@ class _BaseMLP(BaseEstimator):
         """
         if not exact:
             return self._model.forward(np.ascontiguousarray(x, dtype=_DTYPE))
-        net = self._model._net
-        return net.predict(self._model._params.astype(np.float64), np.ascontiguousarray(x, dtype=np.float64))
+        return _predict_float64(self._model._net, self._model._params, x)
 
     def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "_model")
@@ -688,7 +705,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         # The same layers with an identity output: z itself, not recovered from probabilities
         # (log p - log(1 - p) loses all precision once p rounds to 1).
         raw = _core.Network(list(model.layer_sizes), list(model.activation), "identity", "mse", _NEGATIVE_SLOPE)
-        out = raw.predict(model._params.astype(np.float64), np.ascontiguousarray(X, dtype=np.float64))
+        out = _predict_float64(raw, model._params, X)
         return out[:, 0] if out.shape[1] == 1 and not self._multilabel else out
 
     def __sklearn_tags__(self) -> Any:
