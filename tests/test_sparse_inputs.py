@@ -353,3 +353,22 @@ def test_wide_sparse_inputs_take_memory_for_their_non_zeros_not_their_width():
     # alone would be 20 MiB, every list slot of the old layout 80 MiB.
     assert float(growth) < 30, out.stdout
     assert learned == "True"
+
+
+def test_a_callback_that_changes_the_inputs_in_place_is_seen_by_the_next_epoch():
+    """fit lists the inputs' non-zeros once per call, but not when callbacks could change X in
+    place between epochs: here X becomes all zeros after the first epoch, so plain SGD leaves
+    W_0 exactly as it was (dW_0 = X^T D = 0); stale lists would have kept moving it."""
+    rng = np.random.default_rng(31)
+    X = sparse_data(rng, 300, 100, 0.1)
+    y = rng.integers(0, 3, len(X))
+    model = mlpcore.MLP([100, 40, 3], seed=0)
+    kept = {}
+
+    def zero_inputs(epoch, history):
+        if epoch == 0:
+            X[...] = 0.0
+            kept["W0"] = model.get_weights()[0][0].copy()
+
+    mlpcore.fit(model, X, y, optimizer=mlpcore.SGD(lr=0.5), epochs=2, batch_size=50, callbacks=[zero_inputs], verbose=False)
+    assert_bitwise_equal(model.get_weights()[0][0], kept["W0"], "W0 after an epoch on zero inputs")

@@ -256,7 +256,9 @@ def fit(
     step_rows = n_train if batch_size is None else batch_size
     params = model._params
     runner = EpochRunner(model, optimizer)
-    nonzeros = runner.input_index(x)
+    # The input's non-zeros listed once for all epochs, unless a callback could change X in place
+    # between them (then they are found in every batch, as without the list).
+    nonzeros = runner.input_index(x) if not callback_list else None
     # Without early stopping, best_epoch still follows the validation loss (never stopping).
     rule = early_stopping if early_stopping is not None else EarlyStopping(monitor="val_loss")
     monitor = rule.monitor
