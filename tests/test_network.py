@@ -949,3 +949,16 @@ def test_saved_file_follows_the_umask(tmp_path):
         os.umask(old)
     assert (path.stat().st_mode & 0o777) == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]  # no temporary left behind
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_parameters_start_on_a_64_byte_boundary(tmp_path, dtype):
+    """The sparse first layer and the optimiser read the weights in 64-byte vectors; a model's
+    parameter vector starts on a cache line however it was made: built, unpickled, loaded."""
+    model = mlpcore.MLP([784, 100, 10], seed=0, dtype=dtype)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    for m in (model, pickle.loads(pickle.dumps(model)), mlpcore.load(path), mlpcore.MLP([3, 2], dtype=dtype)):
+        assert m._params.ctypes.data % 64 == 0
+        assert m._params.flags.c_contiguous and m._params.flags.writeable and m._params.dtype == dtype
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model))._params, model._params)
