@@ -39,6 +39,16 @@ class _Schedule:
     lr: float
     lr_decay: float
 
+    def _check_shared(self, func: str, lr: Any, weight_decay: Any, l1: Any, max_norm: Any, lr_decay: Any) -> None:
+        """Checks and sets the hyper-parameters both optimisers take."""
+        self.lr = check_float(lr, "lr", func, minimum=0.0, min_inclusive=False)
+        self.weight_decay = check_float(weight_decay, "weight_decay", func, minimum=0.0)
+        self.l1 = check_float(l1, "l1", func, minimum=0.0)
+        self.max_norm = (
+            None if max_norm is None else check_float(max_norm, "max_norm", func, minimum=0.0, min_inclusive=False)
+        )
+        self.lr_decay = check_float(lr_decay, "lr_decay", func, minimum=0.0)
+
     def lr_at(self, epoch: int) -> float:
         """The learning rate of epoch ``epoch`` (0-based): ``lr / (1 + lr_decay * epoch)``."""
         return self.lr / (1.0 + self.lr_decay * epoch)
@@ -66,19 +76,13 @@ class SGD(_Schedule):
         lr_decay: float = 0.0,
     ) -> None:
         func = "SGD"
-        self.lr = check_float(lr, "lr", func, minimum=0.0, min_inclusive=False)
+        self._check_shared(func, lr, weight_decay, l1, max_norm, lr_decay)
         self.momentum = check_float(momentum, "momentum", func, minimum=0.0, maximum=1.0, max_inclusive=False)
-        self.weight_decay = check_float(weight_decay, "weight_decay", func, minimum=0.0)
-        self.l1 = check_float(l1, "l1", func, minimum=0.0)
         if not isinstance(nesterov, bool):
             raise TypeError(f"{func}: nesterov must be a bool (got {describe(nesterov)})")
         if nesterov and self.momentum == 0.0:
             raise ValueError(f"{func}: nesterov momentum needs momentum > 0 (got momentum={self.momentum})")
         self.nesterov = nesterov
-        self.max_norm = (
-            None if max_norm is None else check_float(max_norm, "max_norm", func, minimum=0.0, min_inclusive=False)
-        )
-        self.lr_decay = check_float(lr_decay, "lr_decay", func, minimum=0.0)
 
     def get_config(self) -> dict[str, Any]:
         """The hyper-parameters as a dict (``SGD(**config)`` rebuilds the optimiser)."""
@@ -108,16 +112,10 @@ class Adam(_Schedule):
         lr_decay: float = 0.0,
     ) -> None:
         func = "Adam"
-        self.lr = check_float(lr, "lr", func, minimum=0.0, min_inclusive=False)
+        self._check_shared(func, lr, weight_decay, l1, max_norm, lr_decay)
         self.beta1 = check_float(beta1, "beta1", func, minimum=0.0, maximum=1.0, max_inclusive=False)
         self.beta2 = check_float(beta2, "beta2", func, minimum=0.0, maximum=1.0, max_inclusive=False)
         self.eps = check_float(eps, "eps", func, minimum=0.0, min_inclusive=False)
-        self.weight_decay = check_float(weight_decay, "weight_decay", func, minimum=0.0)
-        self.l1 = check_float(l1, "l1", func, minimum=0.0)
-        self.max_norm = (
-            None if max_norm is None else check_float(max_norm, "max_norm", func, minimum=0.0, min_inclusive=False)
-        )
-        self.lr_decay = check_float(lr_decay, "lr_decay", func, minimum=0.0)
 
     def get_config(self) -> dict[str, Any]:
         """The hyper-parameters as a dict (``Adam(**config)`` rebuilds the optimiser)."""
