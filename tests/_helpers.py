@@ -69,6 +69,24 @@ def assert_bitwise_equal(actual: np.ndarray, expected: np.ndarray, what: str = "
     )
 
 
+def assert_weights_close(got, want, rtol, what=""):
+    """Per layer, W and b of ``got`` within rtol of ``want`` (absolute tolerance rtol times the
+    layer's largest reference value)."""
+    assert len(got) == len(want)
+    for i, ((W, b), (W2, b2)) in enumerate(zip(got, want)):
+        scale = max(np.max(np.abs(W2)), np.max(np.abs(b2)), 1e-300)
+        np.testing.assert_allclose(W, W2, rtol=rtol, atol=rtol * scale, err_msg=f"{what} W of layer {i}")
+        np.testing.assert_allclose(b, b2, rtol=rtol, atol=rtol * scale, err_msg=f"{what} b of layer {i}")
+
+
+def assert_same_weights(a, b, what=""):
+    """Per layer, W and b of ``a`` and ``b`` bit for bit."""
+    assert len(a) == len(b)
+    for i, ((W, bb), (W2, b2)) in enumerate(zip(a, b)):
+        assert_bitwise_equal(W, W2, f"{what} W of layer {i}")
+        assert_bitwise_equal(bb, b2, f"{what} b of layer {i}")
+
+
 def operand(rng: np.random.Generator, shape: tuple[int, int], dtype, layout: str) -> np.ndarray:
     """A random 2-D array of logical ``shape`` in the memory ``layout``:
 

@@ -20,7 +20,7 @@ import re
 import mlpcore
 import numpy as np
 import pytest
-from _helpers import FLOAT_DTYPES, assert_bitwise_equal, num_threads, simd_level
+from _helpers import FLOAT_DTYPES, assert_bitwise_equal, assert_same_weights, assert_weights_close, num_threads, simd_level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlpcore import ops
@@ -740,20 +740,6 @@ def torch_run(model, X, y, optimizer, *, epochs, batch_size, loss_scale=1.0, fre
             total += loss_scale * loss.item() * len(Xt[s:s + bs])
         losses.append(total / n)
     return [(lin.weight.detach().numpy().T.copy(), lin.bias.detach().numpy().copy()) for lin in layers], losses
-
-
-def assert_weights_close(got, want, rtol, what=""):
-    assert len(got) == len(want)
-    for i, ((W, b), (W2, b2)) in enumerate(zip(got, want)):
-        scale = max(np.max(np.abs(W2)), np.max(np.abs(b2)), 1e-300)
-        np.testing.assert_allclose(W, W2, rtol=rtol, atol=rtol * scale, err_msg=f"{what} W of layer {i}")
-        np.testing.assert_allclose(b, b2, rtol=rtol, atol=rtol * scale, err_msg=f"{what} b of layer {i}")
-
-
-def assert_same_weights(a, b, what=""):
-    for i, ((W, bb), (W2, b2)) in enumerate(zip(a, b)):
-        assert_bitwise_equal(W, W2, f"{what} W of layer {i}")
-        assert_bitwise_equal(bb, b2, f"{what} b of layer {i}")
 
 
 def max_difference(a, b):

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 import pytest
-from _helpers import assert_bitwise_equal, num_threads
+from _helpers import assert_bitwise_equal, assert_same_weights, assert_weights_close, num_threads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,20 +94,6 @@ def reference_fit(model, X, y, *, epochs, batch_size, lr, momentum=0.0, weight_d
         hist["accuracy"].append(correct / n)
         hist["lr"].append(lr_t)
     return weights, hist
-
-
-def assert_weights_close(got, want, rtol, what=""):
-    assert len(got) == len(want)
-    for i, ((W, b), (W2, b2)) in enumerate(zip(got, want)):
-        scale = max(np.max(np.abs(W2)), np.max(np.abs(b2)), 1e-300)
-        np.testing.assert_allclose(W, W2, rtol=rtol, atol=rtol * scale, err_msg=f"{what} W of layer {i}")
-        np.testing.assert_allclose(b, b2, rtol=rtol, atol=rtol * scale, err_msg=f"{what} b of layer {i}")
-
-
-def assert_same_weights(a, b, what=""):
-    for i, ((W, bb), (W2, b2)) in enumerate(zip(a, b)):
-        assert_bitwise_equal(W, W2, f"{what} W of layer {i}")
-        assert_bitwise_equal(bb, b2, f"{what} b of layer {i}")
 
 
 def classification_data(rng, n=30, d=4, k=3, dtype=np.float64):

@@ -1452,18 +1452,25 @@ def _train_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
                 "after training - RSS after importing numpy and the library - data size. "
                 + "; ".join(parts) + "."
             )
-    noisy = [r["label"] for r in speed if r.get("noisy")]
+    return notes + _noise_notes(speed, libs, "measurements")
+
+
+def _noise_notes(rows: Sequence[dict[str, Any]], libraries: Sequence[str], what: str) -> list[str]:
+    """The rows flagged noisy, and the library and row whose ``what`` (measurements, runs)
+    spread the most, as notes under a table."""
+    notes = []
+    noisy = [r["label"] for r in rows if r.get("noisy")]
     if noisy:
         notes.append(
-            f"Noisy (some library's measurements spread over more than {NOISY_SPREAD:.0%} of "
-            f"the median; rerun when the machine is quiet): {'; '.join(noisy)}."
+            f"Noisy (a library's {what} spread over more than {NOISY_SPREAD:.0%} of the median; "
+            f"rerun when the machine is quiet): {'; '.join(noisy)}."
         )
-    measured = [(r[f"{lib}_spread"], lib, r["label"]) for r in speed for lib in libs
-                if r[f"{lib}_spread"] is not None]
-    if measured:
-        spread, lib, label = max(measured)
-        notes.append(f"Noisiest measurements: {LIBRARY_TITLES[lib]}, {label}: "
-                     f"(max - min) / median = {spread:.0%}.")
+    spreads = [(r[f"{lib}_spread"], lib, r["label"]) for r in rows for lib in libraries
+               if r[f"{lib}_spread"] is not None]
+    if spreads:
+        spread, lib, label = max(spreads)
+        notes.append(f"Noisiest {what}: {LIBRARY_TITLES[lib]}, {label}: (max - min) / median = "
+                     f"{spread:.0%}.")
     return notes
 
 
@@ -2018,19 +2025,7 @@ def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
             "busy: multi-threaded BLAS (scikit-learn's) then slows down far more than mlpcore, "
             "which inflates the ratio; compare rows run on a quiet machine."
         )
-    noisy = [r["label"] for r in measured if r.get("noisy")]
-    if noisy:
-        notes.append(
-            f"Noisy (a library's runs spread over more than {NOISY_SPREAD:.0%} of the median; "
-            f"rerun when the machine is quiet): {'; '.join(noisy)}."
-        )
-    spreads = [(r[f"{lib}_spread"], lib, r["label"]) for r in measured
-               for lib in ESTIMATOR_LIBRARIES if r[f"{lib}_spread"] is not None]
-    if spreads:
-        spread, lib, label = max(spreads)
-        notes.append(f"Noisiest runs: {LIBRARY_TITLES[lib]}, {label}: (max - min) / median = "
-                     f"{spread:.0%}.")
-    return notes
+    return notes + _noise_notes(measured, ESTIMATOR_LIBRARIES, "runs")
 
 
 def _estimators_from_args(args: argparse.Namespace, torch: Any) -> list[dict[str, Any]]:
