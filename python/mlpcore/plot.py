@@ -323,16 +323,21 @@ def roc_curve(
         auc = metrics.roc_auc(truth, s)
         ax.plot(fpr, tpr, color=f"C{i % 10}", linewidth=1.8, label=_legend_label(name, "AUROC", auc))
     ax.plot([0, 1], [0, 1], color="0.55", linestyle="--", linewidth=1, label="chance (AUROC = 0.5)")
+    _unit_square(ax, "false positive rate", "true positive rate", "lower right", title)
+    return _finish(fig, out)
+
+
+def _unit_square(ax: Any, xlabel: str, ylabel: str, legend: str, title: str | None) -> None:
+    """The frame of a curve of two rates: the unit square, equal aspect, grid and legend."""
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.set_aspect("equal")
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc=legend)
     if title is not None:
         ax.set_title(title)
-    return _finish(fig, out)
 
 
 def precision_recall_curve(
@@ -368,15 +373,7 @@ def precision_recall_curve(
                 label=_legend_label(name, "AP", ap))
     rate = float(positive.mean())
     ax.axhline(rate, color="0.55", linestyle="--", linewidth=1, label=f"chance (positive rate = {rate:.3f})")
-    ax.set_xlim(-0.01, 1.01)
-    ax.set_ylim(-0.01, 1.01)
-    ax.set_aspect("equal")
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower left")
-    if title is not None:
-        ax.set_title(title)
+    _unit_square(ax, "recall", "precision", "lower left", title)
     return _finish(fig, out)
 
 
