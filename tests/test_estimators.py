@@ -46,7 +46,7 @@ import pytest
 pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'mlpcore[sklearn]'")
 
 import mlpcore
-from _helpers import mnist_dir, num_threads
+from _helpers import assert_bitwise_equal, mnist_dir, num_threads
 from mlpcore import MLPClassifier, MLPRegressor, SoftmaxRegression
 from scipy.special import expit, softmax
 from sklearn import neural_network as skl_nn
@@ -1166,30 +1166,36 @@ def test_mnist_softmax_regression_reaches_88_percent(mnist_split):
     assert est.score(X_test, y_test) >= 0.88
 
 
-def test_predictions_on_many_rows_convert_them_to_float64_a_block_at_a_time(monkeypatch):
-    """predict_proba on more rows than one conversion block (made small here) equals the
-    per-row results, and never hands the network more than a block."""
-    from mlpcore import estimators
+@pytest.mark.parametrize("zeros", [0.0, 0.85], ids=["dense", "sparse"])
+def test_predictions_of_float32_inputs_are_float64_without_a_copy(zeros):
+    """predict_proba and decision_function on float32 inputs compute in float64 straight from
+    them: the same bits as on a float64 copy of the inputs, and no float64 copy of X is made
+    (MNIST-like sparse rows take the first layer's index lists, dense ones the GEMM)."""
+    import tracemalloc
 
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(300, 20)).astype(np.float32)
-    y = rng.integers(0, 3, 300)
-    clf = mlpcore.MLPClassifier((16,), max_iter=50, tol=1.0, random_state=0).fit(X, y)
-    whole = clf.predict_proba(X)
-    decision = clf.decision_function(X)
-    seen = []
-    original = estimators._predict_float64
-
-    def spy(net, params, x):
-        result = original(net, params, x)
-        seen.append(len(x))
-        return result
-
-    monkeypatch.setattr(estimators, "_PREDICT_CHUNK_BYTES", 8 * 20 * 64)  # 64 rows a block
-    monkeypatch.setattr(estimators, "_predict_float64", spy)
-    calls = []
-    real_predict = mlpcore._core.Network.predict
-    monkeypatch.setattr(mlpcore._core.Network, "predict", lambda self, p, x: calls.append(len(x)) or real_predict(self, p, x))
-    np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(clf.decision_function(X), decision, rtol=1e-12, atol=1e-13)
-    assert seen == [300, 300] and max(calls) == 64 and sum(calls) == 600
+    X = rng.normal(size=(3000, 80)).astype(np.float32)
+    X[rng.random(X.shape) < zeros] = 0.0
+    y = rng.integers(0, 3, len(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = mlpcore.MLPClassifier((40,), max_iter=3, random_state=0).fit(X[:300], y[:300])
+    X64 = X.astype(np.float64)
+    tracemalloc.start()
+    try:
+        proba = clf.predict_proba(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert proba.dtype == np.float64
+    assert_bitwise_equal(proba, clf.predict_proba(X64))
+    assert_bitwise_equal(clf.decision_function(X), clf.decision_function(X64))
+    # The result (3000 x 3 float64) and bookkeeping, not a float64 X (1.9 MB).
+    assert peak < X64.nbytes // 4, peak
+    # And it is the float64 forward pass of the float32 weights.
+    A = X64
+    for i, (W, b) in enumerate(zip(clf.coefs_, clf.intercepts_)):
+        A = A @ W.astype(np.float64) + b.astype(np.float64)
+        if i + 1 < len(clf.coefs_):
+            A = np.maximum(A, 0.0)
+    np.testing.assert_allclose(proba, softmax(A, axis=1), rtol=1e-12, atol=1e-15)

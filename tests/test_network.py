@@ -324,6 +324,42 @@ def test_predict_softmax(dtype, rng):
     np.testing.assert_array_equal(pred, np.argmax(proba, axis=1))
 
 
+@pytest.mark.parametrize("zeros", [0.0, 0.85], ids=["dense", "sparse"])
+@pytest.mark.parametrize("params_dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("x_dtype", FLOAT_DTYPES)
+def test_network_predict_in_float64_from_any_mix_of_dtypes(x_dtype, params_dtype, zeros, rng):
+    """Network.predict(float64=True) widens float32 weights and inputs as it reads them: the
+    same bits as predicting float64 copies, for rows that take the sparse first layer (wide
+    inputs, mostly zeros, several chunks) and rows that take the GEMM."""
+    model = make([80, 40, 9, 4], dtype=np.dtype(params_dtype).name, seed=7)
+    X = rng.standard_normal((700, 80))
+    X[rng.random(X.shape) < zeros] = 0.0
+    X = X.astype(x_dtype)
+    net, params = model._net, model._params
+    out = net.predict(params, X, float64=True)
+    assert out.dtype == np.float64 and out.shape == (700, 4)
+    assert_bitwise_equal(out, net.predict(params.astype(np.float64), X.astype(np.float64)))
+    want = forward_np(model.get_weights(), X, ("relu", "relu"), "softmax")
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-15)
+
+
+def test_network_predict_in_float64_rejects_bad_input():
+    model = make([6, 5, 3], dtype="float32")
+    net, params = model._net, model._params
+    with pytest.raises(ValueError, match=r"\bX\b.*6 columns.*got 7"):
+        net.predict(params, np.zeros((2, 7), np.float32), float64=True)
+    with pytest.raises(TypeError, match=r"\bX\b"):
+        net.predict(params, np.zeros((2, 6), np.int64), float64=True)
+    with pytest.raises(ValueError, match=r"\bX\b.*contiguous"):
+        net.predict(params, np.zeros((6, 2), np.float32).T, float64=True)
+    with pytest.raises(ValueError, match=r"\bX\b.*one row"):
+        net.predict(params, np.zeros((0, 6), np.float64), float64=True)
+    with pytest.raises(ValueError, match=r"\bX\b.*NaN"):
+        net.predict(params, np.full((1, 6), np.nan, np.float32), float64=True)
+    with pytest.raises(TypeError, match=r"params"):
+        net.predict(params.astype(np.int32), np.zeros((1, 6), np.float32), float64=True)
+
+
 def test_predict_sigmoid_one_output(rng):
     model = make([3, 5, 1], output="sigmoid")
     X = rng.standard_normal((40, 3))

@@ -73,15 +73,20 @@ std::int64_t require_params(const Network& net, const py::array& params, const c
     return params.size();
 }
 
-// X: 2-D, C order, the dtype of params, n_in columns. Returns its row count.
-std::int64_t require_inputs(const Network& net, const py::array& params, const py::array& x,
-                            const char* fn) {
-    require_same_dtype(params, "params", x, "X", fn);
+// X's row count, after checking it is a C-contiguous matrix as wide as the model's input.
+std::int64_t require_input_shape(const Network& net, const py::array& x, const char* fn) {
     require_ndim(x, 2, fn, "X");
     require_c_contiguous(x, fn, "X");
     require(x.shape(1) == net.spec.n_in(), fn, ": X must have ", net.spec.n_in(),
             " columns, the model's input width (got ", x.shape(1), ")");
     return x.shape(0);
+}
+
+// As require_input_shape, and X has the dtype of params.
+std::int64_t require_inputs(const Network& net, const py::array& params, const py::array& x,
+                            const char* fn) {
+    require_same_dtype(params, "params", x, "X", fn);
+    return require_input_shape(net, x, fn);
 }
 
 template <class T>
@@ -142,30 +147,45 @@ const std::int64_t* require_rows(const std::optional<py::array>& rows, std::int6
     return r;
 }
 
-py::array predict(const Network& net, const py::array& params, const py::array& x) {
+py::array predict(const Network& net, const py::array& params, const py::array& x, bool float64) {
     const char* fn = "predict";
     const DType dtype = float_dtype(params, fn, "params");
     require_params(net, params, fn);
-    const std::int64_t n = require_inputs(net, params, x, fn);
+    // float64: any mix of float32 and float64 params and X; otherwise X has params' dtype.
+    const DType x_dtype = float64 ? float_dtype(x, fn, "X") : dtype;
+    if (!float64) require_same_dtype(params, "params", x, "X", fn);
+    const std::int64_t n = require_input_shape(net, x, fn);
     require(n >= 1, fn, ": X must have at least one row");
-    py::array out(params.dtype(), std::vector<py::ssize_t>{n, net.spec.n_out()});
+    const DType out_dtype = float64 ? DType::float64 : dtype;
+    py::array out(out_dtype == DType::float32 ? py::dtype::of<float>() : py::dtype::of<double>(),
+                  std::vector<py::ssize_t>{n, net.spec.n_out()});
     void* o = out.mutable_data();
     const auto count = static_cast<std::size_t>(x.size());
     NonFinite bad = NonFinite::none;
     {
         py::gil_scoped_release release;  // params, x and out are checked buffers
-        if (dtype == DType::float32) {
-            const auto* xf = static_cast<const float*>(x.data());
-            bad = find_nonfinite(xf, count);
-            if (bad == NonFinite::none)
-                predict_output(net.spec, static_cast<const float*>(params.data()), xf, n,
-                               static_cast<float*>(o));
-        } else {
-            const auto* xd = static_cast<const double*>(x.data());
-            bad = find_nonfinite(xd, count);
-            if (bad == NonFinite::none)
-                predict_output(net.spec, static_cast<const double*>(params.data()), xd, n,
-                               static_cast<double*>(o));
+        bad = x_dtype == DType::float32 ? find_nonfinite(static_cast<const float*>(x.data()), count)
+                                        : find_nonfinite(static_cast<const double*>(x.data()), count);
+        if (bad == NonFinite::none) {
+            if (out_dtype == DType::float32) {
+                predict_output(net.spec, static_cast<const float*>(params.data()),
+                               static_cast<const float*>(x.data()), n, static_cast<float*>(o));
+            } else {
+                // float32 weights are widened into a buffer kept per thread between calls.
+                static thread_local std::vector<double> widened;
+                const double* p = static_cast<const double*>(params.data());
+                if (dtype == DType::float32) {
+                    const auto* pf = static_cast<const float*>(params.data());
+                    widened.assign(pf, pf + params.size());
+                    p = widened.data();
+                }
+                if (x_dtype == DType::float32)
+                    predict_output(net.spec, p, static_cast<const float*>(x.data()), n,
+                                   static_cast<double*>(o));
+                else
+                    predict_output(net.spec, p, static_cast<const double*>(x.data()), n,
+                                   static_cast<double*>(o));
+            }
         }
     }
     require(bad == NonFinite::none, fn, ": X contains ",
@@ -386,8 +406,10 @@ void bind_trainer(py::module_& m) {
         .def("weight_offset", [](const Network& n, std::size_t l) { return n.spec.weight_offset(l); })
         .def("bias_offset", [](const Network& n, std::size_t l) { return n.spec.bias_offset(l); })
         .def("predict", &predict, "params"_a.noconvert(), "x"_a.noconvert(),
+             py::kw_only(), "float64"_a = false,
              "Output activations of X, shape (rows, n_out); X must be C-contiguous, of the dtype of "
-             "params, with at least one row and only finite values.")
+             "params, with at least one row and only finite values. float64=True computes in "
+             "float64 from float32 or float64 params and X (either mix) and returns float64.")
         .def("loss_and_grads", &loss_and_grads, "params"_a.noconvert(), "x"_a.noconvert(),
              "labels"_a.noconvert().none(true), "values"_a.noconvert().none(true),
              "Mean data loss over X and its gradient in the parameter layout.")

@@ -1,6 +1,7 @@
 #include "sparse_input.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "kernel_table.hpp"
 #include "thread_pool.hpp"
@@ -45,22 +46,37 @@ std::int64_t SparseInput<T>::use_index(const std::int64_t* source, std::int64_t 
 }
 
 template <class T>
-std::int64_t SparseInput<T>::scan_rows(const T* x, std::int64_t ldx, const std::int64_t* source,
+template <class In>
+std::int64_t SparseInput<T>::scan_rows(const In* x, std::int64_t ldx, const std::int64_t* source,
                                        std::int64_t row0, std::int64_t m) {
     constexpr std::int64_t kAhead = 4;  // rows whose cache lines are requested in advance
-    const std::int64_t line = 64 / static_cast<std::int64_t>(sizeof(T));
-    const auto nonzeros = active_kernels<T>().row_nonzeros;
+    constexpr bool widen = !std::is_same_v<In, T>;
+    static_assert(sizeof(In) <= sizeof(T), "scan_rows widens inputs, never narrows them");
+    const std::int64_t line = 64 / static_cast<std::int64_t>(sizeof(In));
+    const auto row_kernel = active_kernels<In>().row_nonzeros;
+    // Narrower rows are listed in their own type, then their values widened into the lists.
+    static thread_local AlignedBuffer<In> staged;
+    In* const stage = widen ? staged.reserve(static_cast<std::size_t>(cols_ + kRowSlack)) : nullptr;
+    auto nonzeros = [&](const In* xr, std::int32_t* idx, T* val) -> std::int64_t {
+        if constexpr (widen) {
+            const std::int64_t count = row_kernel(xr, cols_, idx, stage);
+            for (std::int64_t e = 0; e < count; ++e) val[e] = static_cast<T>(stage[e]);
+            return count;
+        } else {
+            return row_kernel(xr, cols_, idx, val);
+        }
+    };
     std::int64_t total = 0;
     for (std::int64_t r = 0; r < m; ++r) {
         // Shuffled rows sit at random places in a large array: requesting a row a few ahead
         // overlaps their memory latencies with this row's scan (as gather_rows does).
         if (source && r + kAhead < m) {
-            const T* ahead = x + source[r + kAhead] * ldx;
+            const In* ahead = x + source[r + kAhead] * ldx;
             for (std::int64_t i = 0; i < cols_; i += line) __builtin_prefetch(ahead + i, 0, 3);
         }
-        const T* xr = x + (source ? source[r] : r) * ldx;
+        const In* xr = x + (source ? source[r] : r) * ldx;
         const std::int64_t base = (row0 + r) * (cols_ + kRowSlack);
-        const std::int64_t count = nonzeros(xr, cols_, row_idx_.data() + base, row_val_.data() + base);
+        const std::int64_t count = nonzeros(xr, row_idx_.data() + base, row_val_.data() + base);
         row_begin_[row0 + r] = base;
         row_end_[row0 + r] = base + count;
         total += count;
@@ -170,5 +186,14 @@ std::int64_t SparseInput<T>::column_cut(int t, int threads) const {
 
 template class SparseInput<float>;
 template class SparseInput<double>;
+template std::int64_t SparseInput<float>::scan_rows<float>(const float*, std::int64_t,
+                                                          const std::int64_t*, std::int64_t,
+                                                          std::int64_t);
+template std::int64_t SparseInput<double>::scan_rows<double>(const double*, std::int64_t,
+                                                            const std::int64_t*, std::int64_t,
+                                                            std::int64_t);
+template std::int64_t SparseInput<double>::scan_rows<float>(const float*, std::int64_t,
+                                                           const std::int64_t*, std::int64_t,
+                                                           std::int64_t);
 
 }  // namespace mlpcore

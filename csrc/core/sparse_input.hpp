@@ -40,7 +40,9 @@ public:
     // count: row r is x + source[r] * ldx, or x + r * ldx when source is null. Reading the
     // caller's rows directly spares copying them when the sparse path is taken. Disjoint row
     // ranges may be scanned concurrently.
-    std::int64_t scan_rows(const T* x, std::int64_t ldx, const std::int64_t* source,
+    // Rows of a narrower type (In = float for T = double) are widened as they are listed.
+    template <class In>
+    std::int64_t scan_rows(const In* x, std::int64_t ldx, const std::int64_t* source,
                            std::int64_t row0, std::int64_t m);
     // Records workspace rows [row0, row0 + m) as data rows source[r] (first + r when source is
     // null) of the selected index and returns their non-zero count; the same lists scan_rows

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "adam.hpp"
@@ -390,14 +391,16 @@ double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>
     return totals.loss_sum / static_cast<double>(data.n_rows);
 }
 
-template <class T>
-void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64_t n_rows, T* out) {
+template <class T, class In>
+void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int64_t n_rows, T* out) {
     check_spec(spec);
+    constexpr bool widen = !std::is_same_v<In, T>;
     const std::size_t last = spec.n_layers() - 1;
     const std::int64_t k = spec.n_out(), width = spec.n_in();
     const std::int64_t max_rows = std::min(n_rows, kChunkRows);
-    MlpWorkspace<T> ws;
-    ws.reserve(spec, max_rows, false, false);
+    MlpWorkspace<T>& ws = scratch<T>().ws;
+    // Narrower inputs are widened into the workspace for the blocks that take the GEMM.
+    ws.reserve(spec, max_rows, widen, false);
     // As in training, each block of a chunk takes the first layer's index lists when its rows
     // are sparse enough; a row's output is computed the same way in any block (up to float64
     // rounding on the dense path, which the estimators predict with).
@@ -409,11 +412,20 @@ void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64
     for (std::int64_t begin = 0; begin < n_rows; begin += kChunkRows) {
         const std::int64_t n = std::min(n_rows - begin, kChunkRows);
         const std::int64_t blocks = row_blocks(n);
-        const T* xc = x + begin * width;
+        const In* xc = x + begin * width;
         auto block = [&](std::int64_t b) {
             const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
-            const bool lists = sparse && sparse->worth_it(sparse->scan_rows(xc + r0 * width, width, nullptr, r0, m), m);
-            mlp_forward(spec, params, xc + r0 * width, width, r0, m, ws, false, lists ? sparse : nullptr);
+            const In* xb = xc + r0 * width;
+            const bool lists = sparse && sparse->worth_it(sparse->scan_rows(xb, width, nullptr, r0, m), m);
+            const T* in = nullptr;  // the dense path's rows (the lists need none)
+            if constexpr (widen) {
+                T* wide = ws.input + r0 * width;
+                if (!lists) std::copy(xb, xb + m * width, wide);
+                in = wide;
+            } else {
+                in = xb;
+            }
+            mlp_forward(spec, params, in, width, r0, m, ws, false, lists ? sparse : nullptr);
             output_forward(spec.output, ws.z[last] + r0 * k, out + (begin + r0) * k, m, k);
         };
         run_blocks(blocks, block);
@@ -449,10 +461,12 @@ void apply_max_norm(const MlpSpec& spec, T* params, T max_norm) {
     template LossTotals evaluate<T>(const MlpSpec&, const T*, const Dataset<T>&,                 \
                                     const std::int64_t*, std::int64_t);                          \
     template double loss_and_gradients<T>(const MlpSpec&, const T*, const Dataset<T>&, T*);      \
-    template void predict_output<T>(const MlpSpec&, const T*, const T*, std::int64_t, T*);       \
+    template void predict_output<T, T>(const MlpSpec&, const T*, const T*, std::int64_t, T*);    \
     template void apply_max_norm<T>(const MlpSpec&, T*, T);
 MLPCORE_INSTANTIATE(float)
 MLPCORE_INSTANTIATE(double)
 #undef MLPCORE_INSTANTIATE
+template void predict_output<double, float>(const MlpSpec&, const double*, const float*,
+                                            std::int64_t, double*);
 
 }  // namespace mlpcore

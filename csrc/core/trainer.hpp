@@ -94,9 +94,10 @@ LossTotals evaluate(const MlpSpec& spec, const T* params, const Dataset<T>& data
 template <class T>
 double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>& data, T* grads);
 
-// Output activations (n_rows x n_out) of x (n_rows x n_in, C order).
-template <class T>
-void predict_output(const MlpSpec& spec, const T* params, const T* x, std::int64_t n_rows, T* out);
+// Output activations (n_rows x n_out) of x (n_rows x n_in, C order), computed in T. The inputs
+// may be narrower than T (float32 data predicted in float64): they are widened as they are read.
+template <class T, class In>
+void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int64_t n_rows, T* out);
 
 // W[:, j] *= max_norm / ||W[:, j]|| for every column of every W whose norm exceeds max_norm.
 template <class T>

@@ -88,22 +88,14 @@ def _error(estimator: Any, message: str) -> str:
     return f"{type(estimator).__name__}: {message}"
 
 
-#: Rows of inputs converted to float64 at a time for prediction (16 MiB of 784-wide rows).
-_PREDICT_CHUNK_BYTES = 16 << 20
-
-
 def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``net``'s outputs for the rows of ``x`` with float64 copies of the weights and inputs.
+    """``net``'s outputs for the rows of ``x`` (float32 or float64), computed in float64.
 
-    The inputs are converted a block of rows at a time, so predicting on a large float32 array
-    does not hold a float64 copy of all of it (twice its size); each row's output does not
-    depend on the block it is in (to float64 rounding).
+    The C++ side widens the float32 weights and inputs as it reads them, so there is no float64
+    copy of ``x`` (twice a float32 array's size, and 2 ms of a 2,000-digit MNIST predict); each
+    row's output does not depend on the other rows (to float64 rounding).
     """
-    weights = params.astype(np.float64)
-    rows = max(1, _PREDICT_CHUNK_BYTES // (8 * max(x.shape[1], 1)))
-    blocks = [net.predict(weights, np.ascontiguousarray(x[start:start + rows], dtype=np.float64))
-              for start in range(0, len(x), rows)]
-    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    return net.predict(params, np.ascontiguousarray(x), float64=True)
 
 
 class _BaseMLP(BaseEstimator):
