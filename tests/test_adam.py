@@ -355,6 +355,28 @@ def test_thread_count_invariance_on_every_simd_level(level, dtype):
             assert_bitwise_equal(a, b, f"{name}, {threads} threads vs 1")
 
 
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_any_split_into_windows_gives_the_same_bits(level, dtype):
+    """Training steps each thread's range of the weights as soon as its gradient is done, and
+    those ranges start anywhere (a layer row of 100 weights, say): stepping windows that start
+    and end at arbitrary offsets gives the bits of one step over the whole array."""
+    rng = np.random.default_rng(SEED)
+    n = 5003
+    before = random_state(rng, (n,), dtype)
+    before[0][::7] = 0.0
+    cuts = [0, *sorted(rng.choice(np.arange(1, n), size=40, replace=False)), n]
+    hyper = {"step": 5, "lr": 0.01, "weight_decay": 1e-3, "l1": 1e-4}
+    with simd_level(level):
+        whole = [x.copy() for x in before]
+        ops.adam_update(*whole, **hyper)
+        split = [x.copy() for x in before]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            ops.adam_update(*(x[a:b] for x in split), **hyper)
+    for a, b, name in zip(split, whole, "wgmv"):
+        assert_bitwise_equal(a, b, f"{name}, split at {cuts[1:-1]}")
+
+
 # --------------------------------------------------------------------------- #
 # torch.optim.Adam
 # --------------------------------------------------------------------------- #

@@ -8,10 +8,11 @@ import re
 
 import numpy as np
 import pytest
-from _helpers import FLOAT_DTYPES, assert_bitwise_equal, num_threads
+from _helpers import FLOAT_DTYPES, assert_bitwise_equal, num_threads, simd_level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import mlpcore
 from mlpcore import ops
 
 SEED = 777
@@ -228,6 +229,29 @@ def test_large_arrays_are_thread_count_invariant(dtype):
     want_w, want_v = sgd_reference(w0, g, v0, lr=0.1, momentum=0.9, weight_decay=1e-3, l1=1e-4, nesterov=True)
     np.testing.assert_allclose(results[2][0], want_w, **STEP_TOL[np.dtype(dtype)])
     np.testing.assert_allclose(results[2][1], want_v, **STEP_TOL[np.dtype(dtype)])
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_any_split_into_windows_gives_the_same_bits(dtype, nesterov):
+    """Training steps each thread's range of the weights as soon as its gradient is done, and
+    those ranges start anywhere: stepping windows that start and end at arbitrary offsets gives
+    the bits of one step over the whole array, on every SIMD level."""
+    rng = np.random.default_rng(SEED)
+    n = 5003
+    w0, g, v0 = random_state(rng, (n,), dtype)
+    w0[::7] = 0.0
+    cuts = [0, *sorted(rng.choice(np.arange(1, n), size=40, replace=False)), n]
+    hyper = {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3, "l1": 1e-4, "nesterov": nesterov}
+    for level in mlpcore.supported_simd_levels():
+        with simd_level(level):
+            w, v = w0.copy(), v0.copy()
+            ops.sgd_update(w, g, v, **hyper)
+            ws, vs = w0.copy(), v0.copy()
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                ops.sgd_update(ws[a:b], g[a:b], vs[a:b], **hyper)
+        assert_bitwise_equal(ws, w, f"param, {level}")
+        assert_bitwise_equal(vs, v, f"velocity, {level}")
 
 
 # --------------------------------------------------------------------------- #

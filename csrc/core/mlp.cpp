@@ -154,7 +154,7 @@ void mlp_backward_data(const MlpSpec& spec, const T* params, std::int64_t row0, 
 template <class T>
 void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
                           const MlpWorkspace<T>& ws, T* grads, bool accumulate,
-                          SparseInput<T>* sparse) {
+                          SparseInput<T>* sparse, const GradientReady* ready) {
     // dW_l = in^T D_l (in read transposed in place, strides 1 and ld_in) and db_l = the column
     // sums of D_l, for layers [first, n_layers) and every layer's biases.
     auto layers_from = [&](std::size_t first) {
@@ -175,8 +175,12 @@ void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std
             }
         }
     };
+    auto finished = [&](std::size_t begin, std::size_t end, bool threaded) {
+        if (ready) (*ready)(begin, end, threaded);
+    };
     if (!sparse) {
         layers_from(0);
+        finished(0, spec.n_parameters(), true);
         return;
     }
     // The first layer's sparse gradient runs in the pool's threads over ranges of its columns.
@@ -185,12 +189,23 @@ void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std
     // others wait; big ones keep their own threaded products.
     std::int64_t rest = 0;
     for (std::size_t l = 1; l < spec.n_layers(); ++l) rest += spec.sizes[l] * spec.sizes[l + 1] * rows;
+    // dW_0 comes first in the layout, then b_0 and the other layers.
     const std::int64_t n_o = spec.sizes[1];
-    const std::function<void()> others = [&] { layers_from(1); };
+    const std::size_t rest_begin = spec.bias_offset(0), end = spec.n_parameters();
+    const std::function<void()> others = [&] {
+        layers_from(1);
+        finished(rest_begin, end, false);
+    };
+    const std::function<void(std::int64_t, std::int64_t)> columns_done = [&](std::int64_t c0, std::int64_t c1) {
+        finished(static_cast<std::size_t>(c0 * n_o), static_cast<std::size_t>(c1 * n_o), false);
+    };
     const bool alongside = 4 * rest < sparse->entries(rows) * n_o;
     sparse->weight_gradient(ws.delta[0], n_o, rows, grads + spec.weight_offset(0), accumulate,
-                            alongside ? &others : nullptr);
-    if (!alongside) layers_from(1);
+                            alongside ? &others : nullptr, ready ? &columns_done : nullptr);
+    if (!alongside) {
+        layers_from(1);
+        finished(rest_begin, end, true);
+    }
 }
 
 template class MlpWorkspace<float>;
@@ -207,9 +222,9 @@ template void mlp_backward_data<double>(const MlpSpec&, const double*, std::int6
                                         MlpWorkspace<double>&, bool);
 template void mlp_weight_gradients<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
                                           const MlpWorkspace<float>&, float*, bool,
-                                          SparseInput<float>*);
+                                          SparseInput<float>*, const GradientReady*);
 template void mlp_weight_gradients<double>(const MlpSpec&, const double*, std::int64_t,
                                            std::int64_t, const MlpWorkspace<double>&, double*, bool,
-                                           SparseInput<double>*);
+                                           SparseInput<double>*, const GradientReady*);
 
 }  // namespace mlpcore

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "activation_kind.hpp"
@@ -71,12 +72,18 @@ template <class T>
 void mlp_backward_data(const MlpSpec& spec, const T* params, std::int64_t row0, std::int64_t rows,
                        MlpWorkspace<T>& ws, bool use_masks);
 
+// Told each range [begin, end) of the parameter layout whose gradient is final, once per
+// range, the ranges covering the layout; `threaded`: it may use the pool (false: the call runs
+// as one of the pool's tasks).
+using GradientReady = std::function<void(std::size_t begin, std::size_t end, bool threaded)>;
+
 // dW_l and db_l from rows [0, rows) of the workspace's deltas and activations (x the input
 // rows), into grads (the parameter layout); accumulate adds to grads instead of overwriting.
-// With `sparse` (the non-zeros of all `rows` input rows), dW_0 skips the zeros.
+// With `sparse` (the non-zeros of all `rows` input rows), dW_0 skips the zeros. `ready`, if
+// given, is told the ranges as they are finished (the optimiser steps them right away).
 template <class T>
 void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
                           const MlpWorkspace<T>& ws, T* grads, bool accumulate,
-                          SparseInput<T>* sparse = nullptr);
+                          SparseInput<T>* sparse = nullptr, const GradientReady* ready = nullptr);
 
 }  // namespace mlpcore

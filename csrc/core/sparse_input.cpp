@@ -149,7 +149,8 @@ std::int64_t SparseInput<T>::entries(std::int64_t rows) const {
 
 template <class T>
 void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw,
-                                     bool accumulate, const std::function<void()>* alongside) {
+                                     bool accumulate, const std::function<void()>* alongside,
+                                     const std::function<void(std::int64_t, std::int64_t)>* done) {
     const auto fn = active_kernels<T>().sparse_rows;
     const std::int64_t total = entries(rows);
     // Each thread sorts and sums its own range of columns (dW rows): one pass, no shared
@@ -162,6 +163,7 @@ void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
         build_columns(rows, c0, c1);
         fn(col_begin_.data(), col_end_.data(), col_idx_.data(), col_val_.data(), c0, c1, d, n_out,
            dw, n_out, n_out, accumulate);
+        if (done) (*done)(c0, c1);
     };
     if (threads <= 1) {
         part(0, cols_);

@@ -57,9 +57,11 @@ public:
 
     // dW (cols x n_out) = or += X^T D over rows [0, rows) (all scanned), D (rows x n_out);
     // threaded over the columns of X (the rows of dW). `alongside`, if given, runs as one more
-    // task of the same pool run (or after, on one thread).
+    // task of the same pool run (or after, on one thread). `done`, if given, is called with
+    // each range [c0, c1) of dW rows once its thread has finished them, on that thread.
     void weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw, bool accumulate,
-                         const std::function<void()>* alongside = nullptr);
+                         const std::function<void()>* alongside = nullptr,
+                         const std::function<void(std::int64_t, std::int64_t)>* done = nullptr);
     // Non-zeros in rows [0, rows).
     std::int64_t entries(std::int64_t rows) const;
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adam.hpp"
+#include "batch_update.hpp"
 #include "check.hpp"
 #include "random.hpp"
 #include "sgd.hpp"
@@ -144,9 +145,11 @@ public:
     }
 
     // Loss totals of rows [0, count) of the row list (the data's rows in order when rows is
-    // null) and, in grads, the gradient of their mean loss.
+    // null) and, in grads, the gradient of their mean loss. With `update`, the optimiser steps
+    // each range of the parameters as its gradient is finished, unless the loss is not finite.
     LossTotals run(const T* params, const Dataset<T>& data, const std::int64_t* rows,
-                   std::int64_t count, const Regularizers<T>& reg, T* grads) {
+                   std::int64_t count, const Regularizers<T>& reg, T* grads,
+                   const BatchUpdate<T>* update = nullptr) {
         const std::size_t last = spec_.n_layers() - 1;
         const std::int64_t k = spec_.n_out(), width = data.n_cols;
         const bool dropout = reg.settings && reg.settings->dropout > T(0) && spec_.n_layers() > 1;
@@ -215,7 +218,14 @@ public:
                                     static_cast<std::uint64_t>(chunk * kMaxBlocks + b));
                 }
             }
-            mlp_weight_gradients(spec_, x, width, n, ws_, grads, lo > 0, sparse ? &sparse_ : nullptr);
+            // The step goes with the last chunk's gradient, once the batch's loss is known
+            // to be finite (a diverged batch is not applied).
+            const bool step = update && lo + n == count && std::isfinite(totals.loss_sum);
+            const GradientReady ready = [&](std::size_t begin, std::size_t end, bool threaded) {
+                update->apply(begin, end, threaded);
+            };
+            mlp_weight_gradients(spec_, x, width, n, ws_, grads, lo > 0, sparse ? &sparse_ : nullptr,
+                                 step ? &ready : nullptr);
         }
         return totals;
     }
@@ -251,42 +261,6 @@ void check_train_settings(const TrainSettings<T>& s, const OptimizerState<T>& st
 }
 
 namespace {
-
-// The weight and bias updates of one batch of `rows` rows, for every layer.
-template <class T>
-void apply_update(const MlpSpec& spec, T* params, const T* grads, OptimizerState<T>& state,
-                  const TrainSettings<T>& s, std::int64_t rows) {
-    const T decay_divisor = s.decay_per_row ? static_cast<T>(rows) : T(1);
-    if (s.rule == UpdateRule::sgd) {
-        SgdParams<T> weights = s.sgd, biases = s.sgd;
-        weights.weight_decay = s.sgd.weight_decay / decay_divisor;
-        biases.weight_decay = T(0);
-        biases.l1 = T(0);
-        T* v = state.velocity;
-        for (std::size_t l = 0; l < spec.n_layers(); ++l) {
-            const std::size_t w = spec.weight_offset(l), b = spec.bias_offset(l);
-            const std::size_t next = spec.weight_offset(l + 1);
-            sgd_update(params + w, grads + w, v ? v + w : nullptr, b - w, weights);
-            sgd_update(params + b, grads + b, v ? v + b : nullptr, next - b, biases);
-        }
-        return;
-    }
-    ++state.steps;
-    const AdamSettings& a = s.adam;
-    const double decay = s.decay_per_row ? a.weight_decay / static_cast<double>(rows) : a.weight_decay;
-    const AdamParams<T> weights =
-        adam_params_at<T>(a.lr, a.beta1, a.beta2, a.eps, decay, a.l1, state.steps);
-    const AdamParams<T> biases =
-        adam_params_at<T>(a.lr, a.beta1, a.beta2, a.eps, 0.0, 0.0, state.steps);
-    T* m = state.velocity;
-    T* v = state.second_moment;
-    for (std::size_t l = 0; l < spec.n_layers(); ++l) {
-        const std::size_t w = spec.weight_offset(l), b = spec.bias_offset(l);
-        const std::size_t next = spec.weight_offset(l + 1);
-        adam_update(params + w, grads + w, m + w, v + w, b - w, weights);
-        adam_update(params + b, grads + b, m + b, v + b, next - b, biases);
-    }
-}
 
 // A buffer of n values in `buffer`, starting at a page offset as far as possible from those of
 // `others`. The update streams params, gradient and optimiser state in lockstep; where two of
@@ -336,14 +310,14 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
     EpochResult result;
     for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {
         const std::int64_t count = std::min(batch_size, n_rows - begin);
-        const LossTotals totals =
-            runner.run(params, data, order.data() + begin, count, Regularizers<T>{&s, batch}, grads);
+        const BatchUpdate<T> update(spec, params, grads, state, s, count);
+        const LossTotals totals = runner.run(params, data, order.data() + begin, count,
+                                             Regularizers<T>{&s, batch}, grads, &update);
         const double mean = totals.loss_sum / static_cast<double>(count);
-        if (!std::isfinite(mean)) {
+        if (!std::isfinite(mean)) {  // the step was not applied
             result.diverged = true;
             break;
         }
-        apply_update(spec, params, grads, state, s, count);
         if (s.max_norm > T(0)) apply_max_norm(spec, params, s.max_norm);
         result.loss_sum += totals.loss_sum;
         result.correct += totals.correct;
