@@ -112,14 +112,17 @@ def test_bit_identical_for_any_thread_count(data):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("level", mlpcore.supported_simd_levels())
-def test_every_simd_level_matches_the_reference(level, dtype):
+# Units past the last whole vector: none, a half vector's worth or fewer (a half-width tail
+# vector), more (an overlapping whole one), for every level's float and double widths.
+@pytest.mark.parametrize("hidden", [32, 36, 37, 45])
+def test_every_simd_level_matches_the_reference(level, dtype, hidden):
     rng = np.random.default_rng(3)
     X = sparse_data(rng, 90, 150, 0.15, dtype)
     X[5, :] = 0.0  # an all-zero row
     X[6, 3] = -0.0  # negative zero counts as zero
     y = rng.integers(0, 3, 90)
     with simd_level(level):
-        model = mlpcore.MLP([150, 37, 3], seed=2, dtype=dtype)
+        model = mlpcore.MLP([150, hidden, 3], seed=2, dtype=dtype)
         loss, grads = model.loss_and_grads(X, y)
     ref_loss, ref_grads = numpy_loss_and_grads(model, X, y)
     tol = 2e-5 if dtype == np.float32 else 1e-12

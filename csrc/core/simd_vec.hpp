@@ -1,7 +1,7 @@
-// Register-wide vector types for the GEMM micro-kernel, one per instruction set. Each ISA
-// translation unit (kernels_<isa>.cpp) defines MLPCORE_ISA_* and includes this header inside
-// its own namespace, so no inline function compiled for a wide ISA can be linked into the
-// generic path.
+// Register-wide vector types for the GEMM micro-kernel and the sparse products (with
+// half-width ones for a row's last lanes), one per instruction set. Each ISA translation unit
+// (kernels_<isa>.cpp) defines MLPCORE_ISA_* and includes this header inside its own namespace,
+// so no inline function compiled for a wide ISA can be linked into the generic path.
 #pragma once
 
 #if defined(MLPCORE_ISA_AVX512) || defined(MLPCORE_ISA_AVX2)
@@ -31,6 +31,25 @@ template <> struct Vec<double> {
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
     static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
 };
+// Half-width vectors, for the last few lanes of a row (sparse_kernel.hpp): Zen 4 splits a
+// 512-bit operation into two 256-bit ones, so a 256-bit tail costs half.
+template <class T> struct HalfVec;
+template <> struct HalfVec<float> {
+    using reg = __m256;
+    static constexpr int width = 8;
+    static reg load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+    static reg low(__m512 v) { return _mm512_castps512_ps256(v); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+};
+template <> struct HalfVec<double> {
+    using reg = __m256d;
+    static constexpr int width = 4;
+    static reg load(const double* p) { return _mm256_loadu_pd(p); }
+    static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
+    static reg low(__m512d v) { return _mm512_castpd512_pd256(v); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
+};
 #elif defined(MLPCORE_ISA_AVX2)
 template <> struct Vec<float> {
     using reg = __m256;
@@ -52,6 +71,23 @@ template <> struct Vec<double> {
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
     static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
 };
+template <class T> struct HalfVec;
+template <> struct HalfVec<float> {
+    using reg = __m128;
+    static constexpr int width = 4;
+    static reg load(const float* p) { return _mm_loadu_ps(p); }
+    static void store(float* p, reg v) { _mm_storeu_ps(p, v); }
+    static reg low(__m256 v) { return _mm256_castps256_ps128(v); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm_fmadd_ps(a, b, c); }
+};
+template <> struct HalfVec<double> {
+    using reg = __m128d;
+    static constexpr int width = 2;
+    static reg load(const double* p) { return _mm_loadu_pd(p); }
+    static void store(double* p, reg v) { _mm_storeu_pd(p, v); }
+    static reg low(__m256d v) { return _mm256_castpd256_pd128(v); }
+    static reg fmadd(reg a, reg b, reg c) { return _mm_fmadd_pd(a, b, c); }
+};
 #else
 // Portable fallback: a small array the compiler maps onto SSE2 registers. No FMA, so results
 // differ from the SIMD paths by rounding only.
@@ -69,6 +105,17 @@ template <class T> struct Vec {
     static reg mul(reg a, reg b) {
         for (int i = 0; i < width; ++i) a.lane[i] *= b.lane[i];
         return a;
+    }
+};
+template <class T> struct HalfVec {
+    static constexpr int width = Vec<T>::width / 2;
+    struct reg { T lane[width]; };
+    static reg load(const T* p) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = p[i]; return r; }
+    static void store(T* p, reg v) { for (int i = 0; i < width; ++i) p[i] = v.lane[i]; }
+    static reg low(typename Vec<T>::reg v) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = v.lane[i]; return r; }
+    static reg fmadd(reg a, reg b, reg c) {
+        for (int i = 0; i < width; ++i) c.lane[i] += a.lane[i] * b.lane[i];
+        return c;
     }
 };
 #endif

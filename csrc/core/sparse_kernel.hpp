@@ -13,20 +13,26 @@
 #include <cstdint>
 
 // One pass over row i's list for R vectors of the output at offsets off[0..R): each entry's
-// index and value are read once for all R, the R sums stay in registers.
-template <class T, int R>
+// index and value are read once for all R, the R sums stay in registers. With Half, the last
+// of them is a half-width vector (init_half), for a row's last few lanes.
+template <class T, int R, bool Half>
 inline void sparse_pass(const std::int32_t* idx, const T* val, std::int64_t e0, std::int64_t e1,
                         const T* m, std::int64_t ldm, const std::int64_t* off,
-                        const typename Vec<T>::reg* init, T* o) {
+                        const typename Vec<T>::reg* init, typename HalfVec<T>::reg init_half, T* o) {
     using V = Vec<T>;
-    typename V::reg acc[R];
-    for (int t = 0; t < R; ++t) acc[t] = init[t];
+    using H = HalfVec<T>;
+    constexpr int full = Half ? R - 1 : R;
+    typename V::reg acc[full > 0 ? full : 1];
+    typename H::reg acc_half = init_half;
+    for (int t = 0; t < full; ++t) acc[t] = init[t];
     for (std::int64_t e = e0; e < e1; ++e) {
         const typename V::reg v = V::broadcast(val[e]);
         const T* row = m + static_cast<std::int64_t>(idx[e]) * ldm;
-        for (int t = 0; t < R; ++t) acc[t] = V::fmadd(v, V::load(row + off[t]), acc[t]);
+        for (int t = 0; t < full; ++t) acc[t] = V::fmadd(v, V::load(row + off[t]), acc[t]);
+        if constexpr (Half) acc_half = H::fmadd(H::low(v), H::load(row + off[R - 1]), acc_half);
     }
-    for (int t = 0; t < R; ++t) V::store(o + off[t], acc[t]);
+    for (int t = 0; t < full; ++t) V::store(o + off[t], acc[t]);
+    if constexpr (Half) H::store(o + off[R - 1], acc_half);
 }
 
 template <class T>
@@ -35,6 +41,7 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
                          std::int64_t ldm, T* out, std::int64_t ldo, std::int64_t n,
                          bool accumulate) {
     using V = Vec<T>;
+    using H = HalfVec<T>;
     constexpr int W = V::width;
     constexpr int kTile = 8;  // vectors per pass: 8 sums in registers (a 128-wide float row in
                               // one pass with AVX-512)
@@ -52,11 +59,18 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
         }
         // Whole vectors, then one vector ending at n that overlaps the last whole one: its
         // overlapping lanes start from the same initial values and add the same products in
-        // the same order, so they store the same bits twice.
+        // the same order, so they store the same bits twice. When at most half a vector is
+        // left, that last vector is half-wide (100 float units: 6 vectors and a half, not 7).
         const std::int64_t whole = n / W;
         const bool tail = whole * W < n;
+        const bool half = tail && n - whole * W <= H::width;
+        const std::int64_t tail_offset = n - (half ? H::width : W);
         typename V::reg tail_init = V::zero();
-        if (tail && accumulate) tail_init = V::load(o + n - W);
+        typename H::reg half_init = H::low(V::zero());
+        if (tail && accumulate) {
+            if (half) half_init = H::load(o + tail_offset);
+            else tail_init = V::load(o + tail_offset);
+        }
         std::int64_t offsets[kTile];
         typename V::reg init[kTile];
         std::int64_t v = 0;
@@ -65,19 +79,24 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
             const int r = static_cast<int>(std::min<std::int64_t>(kTile, count - v));
             for (int t = 0; t < r; ++t) {
                 const bool is_tail = tail && v + t == whole;
-                offsets[t] = is_tail ? n - W : (v + t) * W;
+                offsets[t] = is_tail ? tail_offset : (v + t) * W;
                 init[t] = is_tail ? tail_init : (accumulate ? V::load(o + offsets[t]) : V::zero());
             }
+            const bool half_pass = half && v + r == count;  // the half vector is this pass's last
+#define MLPCORE_SPARSE_PASS(R)                                                                  \
+    (half_pass ? sparse_pass<T, R, true>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o) \
+               : sparse_pass<T, R, false>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o))
             switch (r) {
-                case 1: sparse_pass<T, 1>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
-                case 2: sparse_pass<T, 2>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
-                case 3: sparse_pass<T, 3>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
-                case 4: sparse_pass<T, 4>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
-                case 5: sparse_pass<T, 5>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
-                case 6: sparse_pass<T, 6>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
-                case 7: sparse_pass<T, 7>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
-                default: sparse_pass<T, 8>(idx, val, e0, e1, m, ldm, offsets, init, o); break;
+                case 1: MLPCORE_SPARSE_PASS(1); break;
+                case 2: MLPCORE_SPARSE_PASS(2); break;
+                case 3: MLPCORE_SPARSE_PASS(3); break;
+                case 4: MLPCORE_SPARSE_PASS(4); break;
+                case 5: MLPCORE_SPARSE_PASS(5); break;
+                case 6: MLPCORE_SPARSE_PASS(6); break;
+                case 7: MLPCORE_SPARSE_PASS(7); break;
+                default: MLPCORE_SPARSE_PASS(8); break;
             }
+#undef MLPCORE_SPARSE_PASS
             v += r;
         }
     }
