@@ -405,6 +405,35 @@ def test_cancellation_prone_data_far_from_the_origin(rng):
     assert_allclose(dist, ref_dist, rtol=1e-14)  # both direct sums of the same exact differences
 
 
+@pytest.mark.parametrize(("scale", "offset", "screens"), [
+    (1.0, 0.0, ["float32"] * 4),  # well spread: float32 screening, every block
+    # Near-neighbour distances tiny next to the norms: the first block's float32 candidates are
+    # too many, so it and the blocks after it are screened in float64.
+    (1e-2, 1e3, ["float32", "float64", "float64", "float64", "float64"]),
+    (1e16, 0.0, ["float64"] * 4),  # norms beyond float32's range: float64 only
+])
+def test_float32_screening_falls_back_to_float64_and_stays_exact(rng, monkeypatch, scale, offset, screens):
+    """Queries are screened in float32 where that keeps the candidate sets small, in float64
+    otherwise; the neighbours, from direct float64 distances, are exact either way."""
+    from mlpcore import neighbors
+
+    X = offset + scale * rng.standard_normal((400, 6))
+    Q = offset + scale * rng.standard_normal((40, 6))
+    seen = []
+    real_screen = neighbors._screen
+
+    def spy(Qb, *args, **kwargs):
+        seen.append(Qb.dtype.name)
+        return real_screen(Qb, *args, **kwargs)
+
+    monkeypatch.setattr(neighbors, "_screen", spy)
+    dist, ind = KNeighborsRegressor(5, batch_size=10).fit(X, np.arange(400.0)).kneighbors(Q)
+    ref_dist, ref_ind = reference_kneighbors(X, Q, 5)
+    assert seen == screens
+    assert_array_equal(ind, ref_ind)
+    assert_allclose(dist, ref_dist, rtol=1e-14)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     data=st.data(),
