@@ -10,7 +10,8 @@ namespace mlpcore {
 
 template <class T>
 BatchUpdate<T>::BatchUpdate(const MlpSpec& spec, T* params, const T* grads,
-                            OptimizerState<T>& state, const TrainSettings<T>& s, std::int64_t rows)
+                            const OptimizerState<T>& state, const TrainSettings<T>& s,
+                            std::int64_t rows)
     : spec_(spec),
       params_(params),
       grads_(grads),
@@ -28,11 +29,11 @@ BatchUpdate<T>::BatchUpdate(const MlpSpec& spec, T* params, const T* grads,
         check_sgd_params(sgd_weights_, first_ != nullptr);
         return;
     }
-    ++state.steps;
+    const std::int64_t step = state.steps + 1;
     const AdamSettings& a = s.adam;
     adam_weights_ = adam_params_at<T>(a.lr, a.beta1, a.beta2, a.eps, a.weight_decay / rows_divisor,
-                                      a.l1, state.steps);
-    adam_biases_ = adam_params_at<T>(a.lr, a.beta1, a.beta2, a.eps, 0.0, 0.0, state.steps);
+                                      a.l1, step);
+    adam_biases_ = adam_params_at<T>(a.lr, a.beta1, a.beta2, a.eps, 0.0, 0.0, step);
     check_adam_params(adam_weights_);
     check_adam_params(adam_biases_);
 }

@@ -20,9 +20,9 @@ namespace mlpcore {
 template <class T>
 class BatchUpdate {
 public:
-    // The step for a batch of `rows` rows: advances Adam's step count in `state` and fixes the
-    // step's bias corrections; checks the hyper-parameters (invalid_argument).
-    BatchUpdate(const MlpSpec& spec, T* params, const T* grads, OptimizerState<T>& state,
+    // The step for a batch of `rows` rows, Adam's step number state.steps + 1 (the caller
+    // counts it once the step is applied); checks the hyper-parameters (invalid_argument).
+    BatchUpdate(const MlpSpec& spec, T* params, const T* grads, const OptimizerState<T>& state,
                 const TrainSettings<T>& settings, std::int64_t rows);
 
     // Steps parameters [begin, end) of the layout; `threaded`: the work may be spread over the

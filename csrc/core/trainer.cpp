@@ -318,6 +318,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
             result.diverged = true;
             break;
         }
+        if (s.rule == UpdateRule::adam) ++state.steps;
         if (s.max_norm > T(0)) apply_max_norm(spec, params, s.max_norm);
         result.loss_sum += totals.loss_sum;
         result.correct += totals.correct;
