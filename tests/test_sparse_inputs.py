@@ -82,7 +82,9 @@ def mixed_data(rng: np.random.Generator, n: int = 400, d: int = 200) -> np.ndarr
 
 
 @pytest.mark.parametrize("data", ["sparse", "mixed"])
-@pytest.mark.parametrize("optimizer", [mlpcore.SGD(lr=0.1, momentum=0.9, weight_decay=1e-3), mlpcore.Adam(lr=0.01)])
+# lr=0.02: at 0.1, SGD on single dense rows diverges to weights of 1e9, where any two valid
+# summation orders drift apart.
+@pytest.mark.parametrize("optimizer", [mlpcore.SGD(lr=0.02, momentum=0.9, weight_decay=1e-3), mlpcore.Adam(lr=0.01)])
 @pytest.mark.parametrize("batch_size", [1, 37, 128, 300])
 def test_training_matches_the_dense_path(data, optimizer, batch_size):
     rng = np.random.default_rng(7)
@@ -202,15 +204,49 @@ def test_the_index_gives_the_same_bits_as_finding_the_zeros_every_batch(dtype, o
         assert_bitwise_equal(with_index, without)
 
 
-def test_the_index_gives_the_same_bits_for_any_thread_count():
+@pytest.mark.parametrize("data", ["sparse", "mixed"])
+def test_the_index_gives_the_same_bits_for_any_thread_count(data):
+    # "sparse": every block takes the lists, so with two or more threads the first layer's two
+    # column parts are summed in a pool run of their own (one thread each, rows split further
+    # for four); "mixed": some blocks take the GEMM, and the blocks sum both parts themselves.
     rng = np.random.default_rng(12)
-    X = mixed_data(rng, 600, 300)
+    X = sparse_data(rng, 600, 300, 0.1) if data == "sparse" else mixed_data(rng, 600, 300)
     y = rng.integers(0, 3, len(X))
-    kw = dict(layers=[300, 64, 3], optimizer=mlpcore.Adam(lr=0.01), index=True, batch_size=200)
-    one = epochs_through_the_core(X, y, threads=1, **kw)
-    for threads in (2, 3):
-        for a, b in zip(one, epochs_through_the_core(X, y, threads=threads, **kw)):
+    kw = dict(layers=[300, 64, 3], optimizer=mlpcore.Adam(lr=0.01), batch_size=200)
+    one = epochs_through_the_core(X, y, threads=1, index=True, **kw)
+    for threads, index in ((2, True), (3, True), (4, True), (2, False)):
+        for a, b in zip(one, epochs_through_the_core(X, y, threads=threads, index=index, **kw)):
             assert_bitwise_equal(b, a)
+
+
+@pytest.mark.parametrize("d", [64, 65, 201])
+def test_the_first_layer_parts_meet_at_half_the_width(d):
+    """Z_0 = b + (P_0 + P_1), P_0 over columns [0, d // 2), P_1 over the rest: rows with entries
+    on one side only, at the cut itself, or none, give the float64 reference, and training
+    gives the same bits whether the parts are summed by the blocks or by a run of their own."""
+    rng = np.random.default_rng(d)
+    X = sparse_data(rng, 120, d, 0.1)
+    cut = d // 2
+    X[0, cut:] = 0.0             # below the cut only
+    X[1, :cut] = 0.0             # at and above it only
+    X[2, :] = 0.0                # nothing
+    X[3, :] = 0.0
+    X[3, cut] = 0.7              # exactly at the cut
+    X[4, :] = 0.0
+    X[4, cut - 1] = -0.3         # just below it
+    y = rng.integers(0, 3, len(X))
+    model = mlpcore.MLP([d, 40, 3], seed=4)
+    loss, grads = model.loss_and_grads(X, y)
+    ref_loss, ref_grads = numpy_loss_and_grads(model, X, y)
+    assert loss == pytest.approx(ref_loss, rel=2e-5)
+    for (dW, db), (rW, rb) in zip(grads, ref_grads):
+        scale = max(np.abs(rW).max(), np.abs(rb).max())
+        np.testing.assert_allclose(dW, rW, rtol=0, atol=2e-5 * scale)
+        np.testing.assert_allclose(db, rb, rtol=0, atol=2e-5 * scale)
+    kw = dict(layers=[d, 40, 3], optimizer=mlpcore.Adam(lr=0.01), batch_size=60)
+    by_blocks = epochs_through_the_core(X, y, threads=1, index=True, **kw)
+    for a, b in zip(by_blocks, epochs_through_the_core(X, y, threads=2, index=True, **kw)):
+        assert_bitwise_equal(b, a)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -257,7 +257,7 @@ py::object input_index(const Network& net, const py::array& x) {
     require_c_contiguous(x, fn, "X");
     require(x.shape(1) == net.spec.n_in(), fn, ": X must have ", net.spec.n_in(),
             " columns, the model's input width (got ", x.shape(1), ")");
-    if (net.spec.n_in() < kSparseMinInputs || net.spec.sizes[1] < kSparseMinUnits)
+    if (!sparse_first_layer(net.spec.n_in(), net.spec.sizes[1]))
         return py::none();
     TrainInputIndex index{x, std::nullopt, std::nullopt};
     const std::int64_t rows = x.shape(0), cols = x.shape(1);

@@ -90,6 +90,8 @@ void MlpWorkspace<T>::reserve(const MlpSpec& spec, std::int64_t n_rows, bool nee
         const bool hidden = l + 1 < layers;
         total += block * (3 + (hidden && dropout ? 1 : 0));
     }
+    const bool sparse = sparse_first_layer(spec.n_in(), spec.sizes[1]);
+    if (sparse) total += padded(r * static_cast<std::size_t>(spec.sizes[1]));
     T* base = layers_.reserve(total);
     z.assign(layers, nullptr), a.assign(layers, nullptr), delta.assign(layers, nullptr);
     mask.assign(layers, nullptr);
@@ -101,14 +103,23 @@ void MlpWorkspace<T>::reserve(const MlpSpec& spec, std::int64_t n_rows, bool nee
         a[l] = base, base += block;
         if (hidden && dropout) mask[l] = base, base += block;
     }
+    upper = sparse ? base : nullptr;
     input = need_input ? input_.reserve(padded(r * static_cast<std::size_t>(spec.n_in()))) : nullptr;
     rows = n_rows;
 }
 
 template <class T>
+void first_layer_part(const MlpSpec& spec, const T* params, int part, std::int64_t row0,
+                      std::int64_t rows, MlpWorkspace<T>& ws, const SparseInput<T>& sparse) {
+    const std::int64_t n_o = spec.sizes[1];
+    T* out = (part == 0 ? ws.z[0] : ws.upper) + row0 * n_o;
+    sparse.forward_part(part, params + spec.weight_offset(0), n_o, row0, rows, out);
+}
+
+template <class T>
 void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
                  std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks,
-                 const SparseInput<T>* sparse) {
+                 const SparseInput<T>* sparse, bool parts_summed) {
     const std::size_t layers = spec.n_layers();
     const T slope = static_cast<T>(spec.negative_slope);
     for (std::size_t l = 0; l < layers; ++l) {
@@ -118,9 +129,18 @@ void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t 
         const T* w = params + spec.weight_offset(l);
         const T* b = params + spec.bias_offset(l);
         T* z = ws.z[l] + row0 * n_o;
-        for (std::int64_t r = 0; r < rows; ++r) std::copy(b, b + n_o, z + r * n_o);
-        if (l == 0 && sparse) sparse->forward(w, n_o, row0, rows, z);
-        else product<T>(rows, n_o, n_i, in, ld_in, 1, w, n_o, 1, z, n_o, true);
+        if (l == 0 && sparse) {
+            if (!parts_summed) {
+                first_layer_part(spec, params, 0, row0, rows, ws, *sparse);
+                first_layer_part(spec, params, 1, row0, rows, ws, *sparse);
+            }
+            const T* up = ws.upper + row0 * n_o;
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t j = 0; j < n_o; ++j) z[r * n_o + j] = b[j] + (z[r * n_o + j] + up[r * n_o + j]);
+        } else {
+            for (std::int64_t r = 0; r < rows; ++r) std::copy(b, b + n_o, z + r * n_o);
+            product<T>(rows, n_o, n_i, in, ld_in, 1, w, n_o, 1, z, n_o, true);
+        }
         if (l + 1 == layers) break;
         const auto count = static_cast<std::size_t>(rows * n_o);
         T* act = ws.a[l] + row0 * n_o;
@@ -212,10 +232,15 @@ template class MlpWorkspace<float>;
 template class MlpWorkspace<double>;
 template void mlp_forward<float>(const MlpSpec&, const float*, const float*, std::int64_t,
                                  std::int64_t, std::int64_t, MlpWorkspace<float>&, bool,
-                                 const SparseInput<float>*);
+                                 const SparseInput<float>*, bool);
 template void mlp_forward<double>(const MlpSpec&, const double*, const double*, std::int64_t,
                                   std::int64_t, std::int64_t, MlpWorkspace<double>&, bool,
-                                  const SparseInput<double>*);
+                                  const SparseInput<double>*, bool);
+template void first_layer_part<float>(const MlpSpec&, const float*, int, std::int64_t, std::int64_t,
+                                      MlpWorkspace<float>&, const SparseInput<float>&);
+template void first_layer_part<double>(const MlpSpec&, const double*, int, std::int64_t,
+                                       std::int64_t, MlpWorkspace<double>&,
+                                       const SparseInput<double>&);
 template void mlp_backward_data<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
                                        MlpWorkspace<float>&, bool);
 template void mlp_backward_data<double>(const MlpSpec&, const double*, std::int64_t, std::int64_t,

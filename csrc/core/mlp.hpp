@@ -50,6 +50,8 @@ public:
     std::vector<T*> z, a, delta;    // rows x sizes[l + 1] per layer (a of the output layer is
                                     // filled only by callers that need output activations)
     std::vector<T*> mask;           // rows x sizes[l + 1] per hidden layer
+    T* upper = nullptr;             // rows x sizes[1]: part 1 of a sparse first layer's product
+                                    // (null when the first layer is never sparse)
     std::int64_t rows = 0;
 
 private:
@@ -59,12 +61,19 @@ private:
 // Forward through every layer for rows [row0, row0 + rows) of the workspace, from `rows` rows
 // of x (row stride ldx). Output pre-activations end in ws.z[L-1]; hidden A_l are multiplied by
 // ws.mask[l] when use_masks. With `sparse` (holding these rows' non-zeros, scanned at the same
-// row numbers), the first layer's product skips the zeros. Disjoint row ranges may run
-// concurrently.
+// row numbers), the first layer's product skips the zeros, and Z_0 = b_0 + (P_0 + P_1) from
+// its two parts (sparse_input.hpp); `parts_summed`: first_layer_part has already put them in
+// ws.z[0] and ws.upper for these rows. Disjoint row ranges may run concurrently.
 template <class T>
 void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t ldx,
                  std::int64_t row0, std::int64_t rows, MlpWorkspace<T>& ws, bool use_masks,
-                 const SparseInput<T>* sparse = nullptr);
+                 const SparseInput<T>* sparse = nullptr, bool parts_summed = false);
+
+// Part `part` (0 or 1) of the sparse first layer's product X W_0 for rows [row0, row0 + rows):
+// P_0 into ws.z[0], P_1 into ws.upper. The parts of the same rows may run concurrently.
+template <class T>
+void first_layer_part(const MlpSpec& spec, const T* params, int part, std::int64_t row0,
+                      std::int64_t rows, MlpWorkspace<T>& ws, const SparseInput<T>& sparse);
 
 // Propagate ws.delta[L-1] down to ws.delta[0] for rows [row0, row0 + rows) (the input layer's
 // own input gradient is never needed). Disjoint row ranges may run concurrently.

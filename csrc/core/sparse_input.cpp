@@ -16,6 +16,7 @@ void SparseInput<T>::reserve(std::int64_t rows, std::int64_t cols) {
     const std::int64_t stride = cols + kRowSlack;
     row_begin_.resize(static_cast<std::size_t>(rows));
     row_end_.resize(static_cast<std::size_t>(rows));
+    row_split_.resize(static_cast<std::size_t>(rows));
     row_idx_.reserve(static_cast<std::size_t>(rows * stride));
     row_val_.reserve(static_cast<std::size_t>(rows * stride));
     col_begin_.resize(static_cast<std::size_t>(cols));
@@ -33,14 +34,21 @@ void SparseInput<T>::select(const InputIndex<T>* index) {
 }
 
 template <class T>
+void SparseInput<T>::set_row(std::int64_t r, std::int64_t begin, std::int64_t end) {
+    const std::int32_t* const first = idx_ + begin;
+    row_begin_[r] = begin;
+    row_end_[r] = end;
+    row_split_[r] = begin + (std::lower_bound(first, idx_ + end, static_cast<std::int32_t>(cut())) - first);
+}
+
+template <class T>
 std::int64_t SparseInput<T>::use_index(const std::int64_t* source, std::int64_t first,
                                        std::int64_t row0, std::int64_t m) {
     std::int64_t total = 0;
     for (std::int64_t r = 0; r < m; ++r) {
         const std::int64_t row = source ? source[r] : first + r;
-        row_begin_[row0 + r] = index_->begin(row);
-        row_end_[row0 + r] = index_->end(row);
-        total += row_end_[row0 + r] - row_begin_[row0 + r];
+        set_row(row0 + r, index_->begin(row), index_->end(row));
+        total += index_->end(row) - index_->begin(row);
     }
     return total;
 }
@@ -77,8 +85,7 @@ std::int64_t SparseInput<T>::scan_rows(const In* x, std::int64_t ldx, const std:
         const In* xr = x + (source ? source[r] : r) * ldx;
         const std::int64_t base = (row0 + r) * (cols_ + kRowSlack);
         const std::int64_t count = nonzeros(xr, row_idx_.data() + base, row_val_.data() + base);
-        row_begin_[row0 + r] = base;
-        row_end_[row0 + r] = base + count;
+        set_row(row0 + r, base, base + count);
         total += count;
     }
     return total;
@@ -90,12 +97,13 @@ bool SparseInput<T>::worth_it(std::int64_t nonzeros, std::int64_t rows) const {
 }
 
 template <class T>
-void SparseInput<T>::forward(const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m,
-                             T* z) const {
+void SparseInput<T>::forward_part(int part, const T* w, std::int64_t n_out, std::int64_t row0,
+                                  std::int64_t m, T* out) const {
     // The kernel indexes rows from 0; shift the row lists so row row0 is its row 0.
-    active_kernels<T>().sparse_rows(row_begin_.data() + row0, row_end_.data() + row0,
-                                    idx_, val_, 0, m, w, n_out, z, n_out,
-                                    n_out, true);
+    const std::int64_t* begin = (part == 0 ? row_begin_ : row_split_).data() + row0;
+    const std::int64_t* end = (part == 0 ? row_split_ : row_end_).data() + row0;
+    active_kernels<T>().sparse_rows(begin, end, idx_, val_, 0, m, w, n_out, out, n_out, n_out,
+                                    false);
 }
 
 template <class T>
@@ -190,7 +198,9 @@ void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
 
 template <class T>
 std::int64_t SparseInput<T>::column_cut(int t, int threads) const {
-    if (!index_ || t == 0 || t == threads) return cols_ * t / threads;
+    if (t == 0 || t == threads) return cols_ * t / threads;
+    if (threads == 2) return cut();
+    if (!index_) return cols_ * t / threads;
     // Digits have more ink in some rows of pixels than others: cutting the columns evenly left
     // one thread a fifth more entries to sort and sum.
     const std::int64_t* before = index_->entries_before();

@@ -5,6 +5,14 @@
 // dW_0 = X^T D_0 backward. Skipping the zeros does 1 / density times less work than the dense
 // GEMM. The row lists drive the forward product, the column lists (built from them once per
 // chunk) the weight gradient; both sum their entries in index order (sparse_kernel.hpp).
+//
+// The forward product is summed in two parts, split at column cut() = cols / 2:
+//   (X W)_i = sum over row i's entries in columns [0, cut) + sum over those in [cut, cols)
+// so that two threads can each sum one part for all of a chunk's rows, each reading only its
+// half of W: the half whose rows the same thread steps in the optimiser. When both threads
+// read all of W, every line the step writes is also in the other core's cache, and taking it
+// back made Adam's step 2-4x slower (a 784-100-10 epoch +6%). The cut depends only on the
+// width, so results are the same for any thread count, with or without an InputIndex.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +33,11 @@ inline constexpr std::int64_t kSparseMinUnits = 32;
 // loss_and_grads of 256 x 784 inputs at 2 threads (AVX-512): into 100 units the lists win up to
 // 30% (1.2 against 1.4 ms), into 256 units up to 20% (1.4 against 2.4 ms; 2.9 against 2.5 at 30%).
 inline constexpr double kSparseMaxDensity = 0.25;
+
+// Whether a first layer from n_in inputs to `units` units looks for zeros in its input.
+inline bool sparse_first_layer(std::int64_t n_in, std::int64_t units) {
+    return n_in >= kSparseMinInputs && units >= kSparseMinUnits;
+}
 
 template <class T>
 class SparseInput {
@@ -52,8 +65,12 @@ public:
     // Whether `nonzeros` of `rows` full rows are sparse enough for the index lists.
     bool worth_it(std::int64_t nonzeros, std::int64_t rows) const;
 
-    // z rows [row0, row0 + m) (z points at row row0, stride n_out) += X W, W (cols x n_out).
-    void forward(const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m, T* z) const;
+    // One part of X W (see the top of this file) for rows [row0, row0 + m), into `out` (points
+    // at row row0, stride n_out): part 0 sums the entries in columns [0, cut()), part 1 those
+    // in [cut(), cols). W is cols x n_out. Disjoint row ranges or parts may run concurrently.
+    void forward_part(int part, const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m,
+                      T* out) const;
+    std::int64_t cut() const { return cols_ / 2; }
 
     // dW (cols x n_out) = or += X^T D over rows [0, rows) (all scanned), D (rows x n_out);
     // threaded over the columns of X (the rows of dW). `alongside`, if given, runs as one more
@@ -66,10 +83,13 @@ public:
     std::int64_t entries(std::int64_t rows) const;
 
 private:
+    // Records row r's lists [begin, end) and where its part 1 starts.
+    void set_row(std::int64_t r, std::int64_t begin, std::int64_t end);
     // Column lists of columns [c0, c1) over rows [0, rows), stored in [rows * c0, rows * c1).
     void build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1);
-    // The first column of thread t's range when `threads` share the weight gradient: equal
-    // shares of the index's entries when there is an index, of the columns otherwise.
+    // The first column of thread t's range when `threads` share the weight gradient: with two,
+    // cut() (each thread then steps the weights its forward part reads); otherwise equal
+    // shares of the index's entries when there is an index, of the columns when not.
     std::int64_t column_cut(int t, int threads) const;
 
     static constexpr std::int64_t kRowSlack = 16;
@@ -82,7 +102,8 @@ private:
     // val_, which point at the index's lists or at this object's own, where row r has a slot
     // of cols_ + kRowSlack entries. The buffers are left uninitialised: pages of a wide
     // input's slots that no entry reaches are never touched, so never take memory.
-    std::vector<std::int64_t> row_begin_, row_end_;
+    // Row r's entries in columns >= cut() start at row_split_[r].
+    std::vector<std::int64_t> row_begin_, row_end_, row_split_;
     AlignedBuffer<std::int32_t> row_idx_;
     AlignedBuffer<T> row_val_;
     const InputIndex<T>* index_ = nullptr;

@@ -137,7 +137,7 @@ public:
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
         : spec_(spec),
           ws_(scratch<T>().ws),
-          scan_zeros_(spec.n_in() >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits),
+          scan_zeros_(sparse_first_layer(spec.n_in(), spec.sizes[1])),
           sparse_(scratch<T>().sparse) {
         const std::int64_t rows = std::min(max_batch, kChunkRows);
         ws_.reserve(spec, rows, gather, dropout);
@@ -169,6 +169,8 @@ public:
             LossTotals parts[kMaxBlocks];
             std::int64_t nonzeros[kMaxBlocks] = {};
             bool gathered[kMaxBlocks] = {};
+            const bool parts_summed = listed && usable_threads() >= 2 &&
+                                      sum_first_layer_parts(params, rows, lo, n, blocks, nonzeros);
             auto block = [&](std::int64_t b) {
                 const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
                 const auto stream = static_cast<std::uint64_t>(chunk * kMaxBlocks + b);
@@ -176,8 +178,8 @@ public:
                 // the choice (and the result) is the same for any thread count. Without input
                 // noise the rows are scanned where they are (or their lists taken from the
                 // data's index), and copied only for the GEMM.
-                bool sparse = false;
-                if (scan_zeros) {
+                bool sparse = parts_summed;
+                if (scan_zeros && !parts_summed) {
                     if (listed)
                         nonzeros[b] = sparse_.use_index(rows ? rows + lo + r0 : nullptr, lo + r0, r0, m);
                     else if (x == ws_.input)
@@ -191,7 +193,7 @@ public:
                     gather_rows(data, rows, lo + r0, lo + r0 + m, ws_.input + r0 * width, reg, stream);
                 if (dropout) fill_dropout_masks(spec_, r0, m, ws_, reg, stream);
                 mlp_forward(spec_, params, x + r0 * width, width, r0, m, ws_, dropout,
-                            sparse ? &sparse_ : nullptr);
+                            sparse ? &sparse_ : nullptr, parts_summed);
                 T* z = ws_.z[last] + r0 * k;
                 T* a = with_a ? ws_.a[last] + r0 * k : nullptr;
                 if (with_a) output_forward(spec_.output, z, a, m, k);
@@ -231,6 +233,30 @@ public:
     }
 
 private:
+    // With the data's index and threads to share the work, the first layer's two parts
+    // (sparse_input.hpp) are summed for all n rows of the chunk at lo in a pool run of their
+    // own, one part per thread (and rows split further for more than two threads), before the
+    // blocks run the rest of the forward pass. Only when every block is sparse enough, as each
+    // block would have decided alone. Records the lists and each block's non-zeros in
+    // `nonzeros`; false if nothing was summed.
+    bool sum_first_layer_parts(const T* params, const std::int64_t* rows, std::int64_t lo,
+                               std::int64_t n, std::int64_t blocks, std::int64_t* nonzeros) {
+        bool all_sparse = true;
+        for (std::int64_t b = 0; b < blocks; ++b) {
+            const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
+            nonzeros[b] = sparse_.use_index(rows ? rows + lo + r0 : nullptr, lo + r0, r0, m);
+            all_sparse = all_sparse && sparse_.worth_it(nonzeros[b], m);
+        }
+        if (!all_sparse) return false;
+        // Task t sums part t % 2 of row slice t / 2: with two threads, thread t sums part t.
+        const int slices = std::max(1, usable_threads() / 2);
+        ThreadPool::instance().run(2 * slices, [&](int t) {
+            const std::int64_t r0 = n * (t / 2) / slices, r1 = n * (t / 2 + 1) / slices;
+            first_layer_part(spec_, params, t % 2, r0, r1 - r0, ws_, sparse_);
+        });
+        return true;
+    }
+
     const MlpSpec& spec_;
     MlpWorkspace<T>& ws_;
     bool scan_zeros_;           // the input is wide enough to look for zeros
@@ -380,7 +406,7 @@ void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int6
     // are sparse enough; a row's output is computed the same way in any block (up to float64
     // rounding on the dense path, which the estimators predict with).
     SparseInput<T>* sparse = nullptr;
-    if (width >= kSparseMinInputs && spec.sizes[1] >= kSparseMinUnits) {
+    if (sparse_first_layer(width, spec.sizes[1])) {
         sparse = &scratch<T>().sparse;
         sparse->reserve(max_rows, width);
     }
