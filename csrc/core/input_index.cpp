@@ -26,6 +26,8 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     // little time and no memory. The second lists them straight into place; each thread's rows
     // are followed by kSlack spare entries, where its last row's overhang lands.
     std::vector<std::int64_t> counts(static_cast<std::size_t>(rows), 0);
+    std::vector<std::int64_t> below_cut(static_cast<std::size_t>(rows), 0);
+    const auto cut = static_cast<std::int32_t>(first_layer_cut(cols));
     std::vector<std::vector<std::int64_t>> column_parts(static_cast<std::size_t>(threads));
     std::atomic<std::int64_t> seen{0};
     std::atomic<bool> over{false};
@@ -42,6 +44,7 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
         for (std::int64_t r = r0; r < r1; ++r) {
             const std::int64_t n = nonzeros_of(x + r * cols, cols, idx.data(), val.data());
             counts[static_cast<std::size_t>(r)] = n;
+            below_cut[static_cast<std::size_t>(r)] = std::lower_bound(idx.data(), idx.data() + n, cut) - idx.data();
             for (std::int64_t e = 0; e < n; ++e) ++per_column[static_cast<std::size_t>(idx[e])];
             since += n;
             if ((r - r0) % 64 == 63 || r + 1 == r1) {
@@ -57,11 +60,13 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     if (over) return;
     begin_.resize(static_cast<std::size_t>(rows));
     end_.resize(static_cast<std::size_t>(rows));
+    split_.resize(static_cast<std::size_t>(rows));
     std::int64_t offset = 0;
     for (int t = 0; t < threads; ++t) {
         const auto [r0, r1] = range(t);
         for (std::int64_t r = r0; r < r1; ++r) {
             begin_[static_cast<std::size_t>(r)] = offset;
+            split_[static_cast<std::size_t>(r)] = offset + below_cut[static_cast<std::size_t>(r)];
             offset += counts[static_cast<std::size_t>(r)];
             end_[static_cast<std::size_t>(r)] = offset;
         }

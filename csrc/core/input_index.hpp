@@ -20,6 +20,10 @@ namespace mlpcore {
 // 2 million float32 non-zeros, 14,000 digits.
 inline constexpr std::int64_t kMaxIndexBytes = std::int64_t(16) << 20;
 
+// The column where the sparse first layer's forward product splits its sum in two parts
+// (sparse_input.hpp): fixed by the width, so results never depend on the data's index.
+inline std::int64_t first_layer_cut(std::int64_t cols) { return cols / 2; }
+
 template <class T>
 class InputIndex {
 public:
@@ -41,6 +45,8 @@ public:
     // [begin(r), end(r)).
     std::int64_t begin(std::int64_t r) const { return begin_[static_cast<std::size_t>(r)]; }
     std::int64_t end(std::int64_t r) const { return end_[static_cast<std::size_t>(r)]; }
+    // Row r's first entry in a column >= first_layer_cut(cols) (end(r) if none).
+    std::int64_t split(std::int64_t r) const { return split_[static_cast<std::size_t>(r)]; }
     const std::int32_t* idx() const { return idx_.data(); }
     const T* val() const { return val_.data(); }
     // Entries in columns [0, c), for c in [0, cols] (when listed): where to cut the columns
@@ -50,7 +56,7 @@ public:
 private:
     std::int64_t rows_ = 0, cols_ = 0, nonzeros_ = 0;
     bool listed_ = false;
-    std::vector<std::int64_t> begin_, end_;  // per row
+    std::vector<std::int64_t> begin_, end_, split_;  // per row
     // Uninitialised: the listing scan writes every entry (and the spare ones past each
     // thread's rows are never read).
     AlignedBuffer<std::int32_t> idx_;

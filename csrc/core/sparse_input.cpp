@@ -34,20 +34,12 @@ void SparseInput<T>::select(const InputIndex<T>* index) {
 }
 
 template <class T>
-void SparseInput<T>::set_row(std::int64_t r, std::int64_t begin, std::int64_t end) {
-    const std::int32_t* const first = idx_ + begin;
-    row_begin_[r] = begin;
-    row_end_[r] = end;
-    row_split_[r] = begin + (std::lower_bound(first, idx_ + end, static_cast<std::int32_t>(cut())) - first);
-}
-
-template <class T>
 std::int64_t SparseInput<T>::use_index(const std::int64_t* source, std::int64_t first,
                                        std::int64_t row0, std::int64_t m) {
     std::int64_t total = 0;
     for (std::int64_t r = 0; r < m; ++r) {
         const std::int64_t row = source ? source[r] : first + r;
-        set_row(row0 + r, index_->begin(row), index_->end(row));
+        set_row(row0 + r, index_->begin(row), index_->split(row), index_->end(row));
         total += index_->end(row) - index_->begin(row);
     }
     return total;
@@ -85,7 +77,9 @@ std::int64_t SparseInput<T>::scan_rows(const In* x, std::int64_t ldx, const std:
         const In* xr = x + (source ? source[r] : r) * ldx;
         const std::int64_t base = (row0 + r) * (cols_ + kRowSlack);
         const std::int64_t count = nonzeros(xr, row_idx_.data() + base, row_val_.data() + base);
-        set_row(row0 + r, base, base + count);
+        const std::int32_t* const first = row_idx_.data() + base;
+        const auto below = std::lower_bound(first, first + count, static_cast<std::int32_t>(cut())) - first;
+        set_row(row0 + r, base, base + below, base + count);
         total += count;
     }
     return total;

@@ -6,7 +6,8 @@
 // GEMM. The row lists drive the forward product, the column lists (built from them once per
 // chunk) the weight gradient; both sum their entries in index order (sparse_kernel.hpp).
 //
-// The forward product is summed in two parts, split at column cut() = cols / 2:
+// The forward product is summed in two parts, split at column cut() = cols / 2
+// (first_layer_cut):
 //   (X W)_i = sum over row i's entries in columns [0, cut) + sum over those in [cut, cols)
 // so that two threads can each sum one part for all of a chunk's rows, each reading only its
 // half of W: the half whose rows the same thread steps in the optimiser. When both threads
@@ -70,7 +71,7 @@ public:
     // in [cut(), cols). W is cols x n_out. Disjoint row ranges or parts may run concurrently.
     void forward_part(int part, const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m,
                       T* out) const;
-    std::int64_t cut() const { return cols_ / 2; }
+    std::int64_t cut() const { return first_layer_cut(cols_); }
 
     // dW (cols x n_out) = or += X^T D over rows [0, rows) (all scanned), D (rows x n_out);
     // threaded over the columns of X (the rows of dW). `alongside`, if given, runs as one more
@@ -83,8 +84,10 @@ public:
     std::int64_t entries(std::int64_t rows) const;
 
 private:
-    // Records row r's lists [begin, end) and where its part 1 starts.
-    void set_row(std::int64_t r, std::int64_t begin, std::int64_t end);
+    // Records row r's lists [begin, end), its part 1 from `split`.
+    void set_row(std::int64_t r, std::int64_t begin, std::int64_t split, std::int64_t end) {
+        row_begin_[r] = begin, row_split_[r] = split, row_end_[r] = end;
+    }
     // Column lists of columns [c0, c1) over rows [0, rows), stored in [rows * c0, rows * c1).
     void build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1);
     // The first column of thread t's range when `threads` share the weight gradient: with two,
