@@ -1,6 +1,7 @@
 #include "trainer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -169,8 +170,8 @@ public:
             LossTotals parts[kMaxBlocks];
             std::int64_t nonzeros[kMaxBlocks] = {};
             bool gathered[kMaxBlocks] = {};
-            const bool parts_summed = listed && usable_threads() >= 2 &&
-                                      sum_first_layer_parts(params, rows, lo, n, blocks, nonzeros);
+            const bool by_parts = listed && usable_threads() >= 2 &&
+                                  all_blocks_sparse(rows, lo, n, blocks, nonzeros);
             auto block = [&](std::int64_t b) {
                 const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
                 const auto stream = static_cast<std::uint64_t>(chunk * kMaxBlocks + b);
@@ -178,8 +179,8 @@ public:
                 // the choice (and the result) is the same for any thread count. Without input
                 // noise the rows are scanned where they are (or their lists taken from the
                 // data's index), and copied only for the GEMM.
-                bool sparse = parts_summed;
-                if (scan_zeros && !parts_summed) {
+                bool sparse = by_parts;
+                if (scan_zeros && !by_parts) {
                     if (listed)
                         nonzeros[b] = sparse_.use_index(rows ? rows + lo + r0 : nullptr, lo + r0, r0, m);
                     else if (x == ws_.input)
@@ -193,7 +194,7 @@ public:
                     gather_rows(data, rows, lo + r0, lo + r0 + m, ws_.input + r0 * width, reg, stream);
                 if (dropout) fill_dropout_masks(spec_, r0, m, ws_, reg, stream);
                 mlp_forward(spec_, params, x + r0 * width, width, r0, m, ws_, dropout,
-                            sparse ? &sparse_ : nullptr, parts_summed);
+                            sparse ? &sparse_ : nullptr, by_parts);
                 T* z = ws_.z[last] + r0 * k;
                 T* a = with_a ? ws_.a[last] + r0 * k : nullptr;
                 if (with_a) output_forward(spec_.output, z, a, m, k);
@@ -203,7 +204,8 @@ public:
                                                  ws_.delta[last] + r0 * k, scale);
                 mlp_backward_data(spec_, params, r0, m, ws_, dropout);
             };
-            run_blocks(blocks, block);
+            if (by_parts) run_blocks_by_parts(params, n, blocks, block);
+            else run_blocks(blocks, block);
             for (std::int64_t b = 0; b < blocks; ++b) {
                 totals.loss_sum += parts[b].loss_sum;
                 totals.correct += parts[b].correct;
@@ -233,28 +235,45 @@ public:
     }
 
 private:
-    // With the data's index and threads to share the work, the first layer's two parts
-    // (sparse_input.hpp) are summed for all n rows of the chunk at lo in a pool run of their
-    // own, one part per thread (and rows split further for more than two threads), before the
-    // blocks run the rest of the forward pass. Only when every block is sparse enough, as each
-    // block would have decided alone. Records the lists and each block's non-zeros in
-    // `nonzeros`; false if nothing was summed.
-    bool sum_first_layer_parts(const T* params, const std::int64_t* rows, std::int64_t lo,
-                               std::int64_t n, std::int64_t blocks, std::int64_t* nonzeros) {
-        bool all_sparse = true;
+    // Records the index's lists of the chunk's n rows at lo, each block's non-zeros in
+    // `nonzeros`; whether every block is sparse enough for them (as each would decide alone).
+    bool all_blocks_sparse(const std::int64_t* rows, std::int64_t lo, std::int64_t n,
+                           std::int64_t blocks, std::int64_t* nonzeros) {
+        bool all = true;
         for (std::int64_t b = 0; b < blocks; ++b) {
             const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
             nonzeros[b] = sparse_.use_index(rows ? rows + lo + r0 : nullptr, lo + r0, r0, m);
-            all_sparse = all_sparse && sparse_.worth_it(nonzeros[b], m);
+            all = all && sparse_.worth_it(nonzeros[b], m);
         }
-        if (!all_sparse) return false;
-        // Task t sums part t % 2 of row slice t / 2: with two threads, thread t sums part t.
-        const int slices = std::max(1, usable_threads() / 2);
-        ThreadPool::instance().run(2 * slices, [&](int t) {
-            const std::int64_t r0 = n * (t / 2) / slices, r1 = n * (t / 2 + 1) / slices;
-            first_layer_part(spec_, params, t % 2, r0, r1 - r0, ws_, sparse_);
+        return all;
+    }
+
+    // The blocks of a sparse chunk of n rows (lists recorded) with their first layer's two
+    // parts (sparse_input.hpp) summed by different threads, in one pool run: each task sums
+    // one part for a share of the blocks (with two threads, thread t part t of every block),
+    // then runs block(b), the rest of the block's forward and backward pass, for each block
+    // whose two parts are done and that no task has taken. A task that finds a block's other
+    // part unfinished leaves it to the other part's task, which looks after finishing its own
+    // parts: every block runs exactly once, and no task ever waits for another (so the run
+    // also completes when one thread ends up running every task in turn).
+    template <class Block>
+    void run_blocks_by_parts(const T* params, std::int64_t n, std::int64_t blocks,
+                             const Block& block) {
+        std::atomic<int> parts_left[kMaxBlocks];
+        std::atomic<bool> taken[kMaxBlocks];
+        for (std::int64_t b = 0; b < blocks; ++b) parts_left[b].store(2), taken[b].store(false);
+        const int shares = static_cast<int>(std::clamp<std::int64_t>(usable_threads() / 2, 1, blocks));
+        ThreadPool::instance().run(2 * shares, [&](int t) {
+            for (std::int64_t b = t / 2; b < blocks; b += shares) {
+                const std::int64_t r0 = n * b / blocks, r1 = n * (b + 1) / blocks;
+                first_layer_part(spec_, params, t % 2, r0, r1 - r0, ws_, sparse_);
+                parts_left[b].fetch_sub(1, std::memory_order_acq_rel);
+            }
+            for (std::int64_t b = 0; b < blocks; ++b)
+                if (parts_left[b].load(std::memory_order_acquire) == 0 &&
+                    !taken[b].exchange(true, std::memory_order_acq_rel))
+                    block(b);
         });
-        return true;
     }
 
     const MlpSpec& spec_;
