@@ -263,17 +263,15 @@ class _BaseMLP(BaseEstimator):
         scikit-learn's sum over batches of alpha/2 ||W||^2, per sample, plus l1 ||W||_1."""
         total = 0.0
         for W, _ in self._model._views():
-            w = W.ravel()
-            # Sums in float64 without a float64 copy of the weights: the copy (fresh pages every
-            # epoch) made this 0.2-0.5 ms for 78,400 weights, einsum's buffered casting 0.05 ms.
-            # Not np.dot: a BLAS call wakes OpenBLAS's threads, which then spin and take a core
-            # from the C++ epoch loop (measured: epochs 2x slower); einsum without `optimize`
-            # uses its own loops.
+            # Sums in float64 in one C++ pass: 5 us for 78,400 weights, against 60 us for
+            # einsum's buffered casting and more for a float64 copy. Not np.dot: a BLAS call wakes
+            # OpenBLAS's threads, which then spin and take a core from the C++ epoch loop
+            # (measured: epochs 2x slower).
+            squares, absolute = _core.weight_norms(W)
             if self.alpha:
-                squares = float(np.einsum("i,i->", w, w, dtype=np.float64))
                 total += 0.5 * self.alpha * squares * n_batches / n_samples
             if self.l1:
-                total += self.l1 * float(np.einsum("i->", np.abs(w), dtype=np.float64))
+                total += self.l1 * absolute
         return total
 
     def _set_learning_rate(self, lr: float) -> None:
