@@ -172,9 +172,10 @@ void mlp_backward_data(const MlpSpec& spec, const T* params, std::int64_t row0, 
 }
 
 template <class T>
-void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
+bool mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
                           const MlpWorkspace<T>& ws, T* grads, bool accumulate,
-                          SparseInput<T>* sparse, const GradientReady* ready) {
+                          SparseInput<T>* sparse, const GradientReady* ready,
+                          const std::function<void(int)>* then) {
     // dW_l = in^T D_l (in read transposed in place, strides 1 and ld_in) and db_l = the column
     // sums of D_l, for layers [first, n_layers) and every layer's biases.
     auto layers_from = [&](std::size_t first) {
@@ -201,7 +202,7 @@ void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std
     if (!sparse) {
         layers_from(0);
         finished(0, spec.n_parameters(), true);
-        return;
+        return false;
     }
     // The first layer's sparse gradient runs in the pool's threads over ranges of its columns.
     // When the other layers are small next to it (a 784-100-10 net: 200k multiply-adds against
@@ -220,12 +221,14 @@ void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std
         finished(static_cast<std::size_t>(c0 * n_o), static_cast<std::size_t>(c1 * n_o), false);
     };
     const bool alongside = 4 * rest < sparse->entries(rows) * n_o;
-    sparse->weight_gradient(ws.delta[0], n_o, rows, grads + spec.weight_offset(0), accumulate,
-                            alongside ? &others : nullptr, ready ? &columns_done : nullptr);
+    const bool ran = sparse->weight_gradient(ws.delta[0], n_o, rows, grads + spec.weight_offset(0),
+                                             accumulate, alongside ? &others : nullptr,
+                                             ready ? &columns_done : nullptr, then);
     if (!alongside) {
         layers_from(1);
         finished(rest_begin, end, true);
     }
+    return ran;
 }
 
 template class MlpWorkspace<float>;
@@ -245,11 +248,13 @@ template void mlp_backward_data<float>(const MlpSpec&, const float*, std::int64_
                                        MlpWorkspace<float>&, bool);
 template void mlp_backward_data<double>(const MlpSpec&, const double*, std::int64_t, std::int64_t,
                                         MlpWorkspace<double>&, bool);
-template void mlp_weight_gradients<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
+template bool mlp_weight_gradients<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
                                           const MlpWorkspace<float>&, float*, bool,
-                                          SparseInput<float>*, const GradientReady*);
-template void mlp_weight_gradients<double>(const MlpSpec&, const double*, std::int64_t,
+                                          SparseInput<float>*, const GradientReady*,
+                                          const std::function<void(int)>*);
+template bool mlp_weight_gradients<double>(const MlpSpec&, const double*, std::int64_t,
                                            std::int64_t, const MlpWorkspace<double>&, double*, bool,
-                                           SparseInput<double>*, const GradientReady*);
+                                           SparseInput<double>*, const GradientReady*,
+                                           const std::function<void(int)>*);
 
 }  // namespace mlpcore

@@ -90,9 +90,13 @@ using GradientReady = std::function<void(std::size_t begin, std::size_t end, boo
 // rows), into grads (the parameter layout); accumulate adds to grads instead of overwriting.
 // With `sparse` (the non-zeros of all `rows` input rows), dW_0 skips the zeros. `ready`, if
 // given, is told the ranges as they are finished (the optimiser steps them right away).
+// `then`: more work for the two tasks of the first layer's pool run, as SparseInput::
+// weight_gradient's `then`, where the other layers run as its alongside task (so then(0) comes
+// after their ranges are `ready`). Returns whether `then` ran.
 template <class T>
-void mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
+bool mlp_weight_gradients(const MlpSpec& spec, const T* x, std::int64_t ldx, std::int64_t rows,
                           const MlpWorkspace<T>& ws, T* grads, bool accumulate,
-                          SparseInput<T>* sparse = nullptr, const GradientReady* ready = nullptr);
+                          SparseInput<T>* sparse = nullptr, const GradientReady* ready = nullptr,
+                          const std::function<void(int)>* then = nullptr);
 
 }  // namespace mlpcore

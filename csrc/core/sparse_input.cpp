@@ -162,9 +162,10 @@ std::int64_t SparseInput<T>::entries(std::int64_t rows) const {
 }
 
 template <class T>
-void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw,
+bool SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw,
                                      bool accumulate, const std::function<void()>* alongside,
-                                     const std::function<void(std::int64_t, std::int64_t)>* done) {
+                                     const std::function<void(std::int64_t, std::int64_t)>* done,
+                                     const std::function<void(int)>* then) {
     const auto fn = active_kernels<T>().sparse_rows;
     const std::int64_t total = entries(rows);
     // Each thread sorts and sums its own range of columns (dW rows): one pass, no shared
@@ -182,12 +183,21 @@ void SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
     if (threads <= 1) {
         part(0, cols_);
         if (alongside) (*alongside)();
-        return;
+        return false;
+    }
+    if (then && alongside && threads == 2) {
+        ThreadPool::instance().run(2, [&](int t) {
+            if (t == 0) (*alongside)();
+            part(t == 0 ? 0 : cut(), t == 0 ? cut() : cols_);  // column_cut(1, 2) is cut()
+            (*then)(t);
+        });
+        return true;
     }
     ThreadPool::instance().run(threads + (alongside ? 1 : 0), [&](int t) {
         if (t == threads) (*alongside)();
         else part(column_cut(t, threads), column_cut(t + 1, threads));
     });
+    return false;
 }
 
 template <class T>

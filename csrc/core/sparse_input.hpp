@@ -77,9 +77,15 @@ public:
     // threaded over the columns of X (the rows of dW). `alongside`, if given, runs as one more
     // task of the same pool run (or after, on one thread). `done`, if given, is called with
     // each range [c0, c1) of dW rows once its thread has finished them, on that thread.
-    void weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw, bool accumulate,
+    // `then`, if given, takes over where the run would have exactly two column ranges, split at
+    // cut(), and an `alongside` task: the run has two tasks, task 0 runs `alongside` and then
+    // the columns [0, cut()), task 1 the columns [cut(), cols), and each ends with then(t)
+    // (after its `done`). Returns whether it did. (With two threads, the thread that finishes
+    // first no longer takes the alongside work: the one with fewer columns always does.)
+    bool weight_gradient(const T* d, std::int64_t n_out, std::int64_t rows, T* dw, bool accumulate,
                          const std::function<void()>* alongside = nullptr,
-                         const std::function<void(std::int64_t, std::int64_t)>* done = nullptr);
+                         const std::function<void(std::int64_t, std::int64_t)>* done = nullptr,
+                         const std::function<void(int)>* then = nullptr);
     // Non-zeros in rows [0, rows).
     std::int64_t entries(std::int64_t rows) const;
 

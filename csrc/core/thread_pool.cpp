@@ -15,6 +15,15 @@
 #endif
 
 namespace mlpcore {
+
+void cpu_relax() {
+#if defined(__x86_64__)
+    _mm_pause();
+#else
+    std::this_thread::yield();
+#endif
+}
+
 namespace {
 
 thread_local bool t_inside_task = false;
@@ -24,14 +33,6 @@ thread_local bool t_inside_task = false;
 // library's threads may want).
 constexpr auto kSpinTime = std::chrono::microseconds(200);
 constexpr int kMaxThreads = 1024;
-
-inline void cpu_relax() {
-#if defined(__x86_64__)
-    _mm_pause();
-#else
-    std::this_thread::yield();
-#endif
-}
 
 struct InsideTask {
     bool previous = t_inside_task;

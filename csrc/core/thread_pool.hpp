@@ -68,6 +68,9 @@ private:
     std::unique_ptr<Shared> shared_;
 };
 
+// A pause for spin-waiting loops (lets the other hyperthread run, saves power).
+void cpu_relax();
+
 // Cores available to this process (its CPU affinity mask), at least 1.
 int available_cores();
 

@@ -4,8 +4,10 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <numeric>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -101,13 +103,13 @@ void run_blocks(std::int64_t blocks, const Block& block) {
 
 // Scratch kept per calling thread between calls rather than faulted in afresh by every one
 // (fresh pages cost a 784-100-10 epoch 4% of its time in the kernel zeroing them): a chunk's
-// workspace, its index lists (3 MiB for 256 x 784) and the gradient. Safe because their users
+// workspace, its index lists (3 MiB for 256 x 784; the next batch's too) and the gradient. Safe because their users
 // (a BatchRunner, train_epoch, predict_output) live on their caller's thread and a thread
 // never runs two at once.
 template <class T>
 struct Scratch {
     MlpWorkspace<T> ws;
-    SparseInput<T> sparse;
+    SparseInput<T> sparse, next_sparse;
     AlignedBuffer<T> grads;
 };
 
@@ -132,154 +134,322 @@ std::int64_t row_blocks(std::int64_t rows) {
     return std::clamp<std::int64_t>(rows / kMinBlockRows, 1, kMaxBlocks);
 }
 
+// Which blocks of a sparse chunk may run, in a pool run where tasks 2 s + p (p = 0, 1) sum part
+// p of the first layer's product (sparse_input.hpp) for the blocks b with b % shares == s, and
+// where the weights the blocks read may still be due for their step: a block is ready once
+// both its parts are summed (and the step is done). Every task, once it has summed its parts,
+// runs the blocks no task has taken yet, waiting for those that are not ready only while the
+// parts they lack are being summed by a task that has started summing (it runs on another
+// thread and waits for no one until it is done, so the wait ends). A block whose parts no
+// started task is summing, or that lacks the step, is left: the task that completes it will
+// find it ready when it looks. (A task that has not started may be queued behind this very
+// thread: the pool runs unclaimed tasks on whichever thread is free.) Every block runs exactly
+// once.
+class ReadyBlocks {
+public:
+    ReadyBlocks(std::int64_t blocks, int shares, bool after_step)
+        : blocks_(blocks), shares_(shares), stepped_(!after_step) {
+        for (std::int64_t b = 0; b < blocks; ++b) parts_left_[b].store(2), taken_[b].store(false);
+        for (auto& s : summing_) s.store(false);
+    }
+    // Task `task` starts summing its parts (call before it sums any).
+    void summing(int task) { summing_[task].store(true, std::memory_order_release); }
+    void part_done(std::int64_t b) { parts_left_[b].fetch_sub(1, std::memory_order_acq_rel); }
+    // The step is done (call before looking for ready blocks).
+    void step_done() { stepped_.store(true, std::memory_order_release); }
+
+    template <class Run>
+    void run_ready(const Run& run_block) {
+        for (std::int64_t b = 0; b < blocks_; ++b) {
+            const int first = static_cast<int>(2 * (b % shares_));
+            while (!taken_[b].load(std::memory_order_acquire)) {
+                const bool parts = parts_left_[b].load(std::memory_order_acquire) == 0;
+                const bool stepped = stepped_.load(std::memory_order_acquire);
+                if (parts && stepped) {
+                    if (!taken_[b].exchange(true, std::memory_order_acq_rel)) run_block(b);
+                    break;
+                }
+                const bool parts_coming = parts || (summing_[first].load(std::memory_order_acquire) &&
+                                                    summing_[first + 1].load(std::memory_order_acquire));
+                if (!parts_coming || !stepped) break;
+                cpu_relax();
+            }
+        }
+    }
+
+private:
+    std::int64_t blocks_;
+    int shares_;
+    std::atomic<bool> stepped_;
+    std::atomic<int> parts_left_[kMaxBlocks];
+    std::atomic<bool> taken_[kMaxBlocks];
+    std::atomic<bool> summing_[2 * kMaxBlocks];
+};
+
 template <class T>
 class BatchRunner {
 public:
+    // The rows of one batch: [0, count) of the row list (the data's rows in order when rows is
+    // null), with the batch's random streams.
+    struct Batch {
+        const std::int64_t* rows;
+        std::int64_t count;
+        Regularizers<T> reg;
+    };
+
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
         : spec_(spec),
           ws_(scratch<T>().ws),
           scan_zeros_(sparse_first_layer(spec.n_in(), spec.sizes[1])),
-          sparse_(scratch<T>().sparse) {
+          sparse_{&scratch<T>().sparse, &scratch<T>().next_sparse} {
         const std::int64_t rows = std::min(max_batch, kChunkRows);
         ws_.reserve(spec, rows, gather, dropout);
-        if (scan_zeros_) sparse_.reserve(rows, spec.n_in());
+        if (scan_zeros_)
+            for (SparseInput<T>* s : sparse_) s->reserve(rows, spec.n_in());
     }
 
-    // Loss totals of rows [0, count) of the row list (the data's rows in order when rows is
-    // null) and, in grads, the gradient of their mean loss. With `update`, the optimiser steps
-    // each range of the parameters as its gradient is finished, unless the loss is not finite.
-    LossTotals run(const T* params, const Dataset<T>& data, const std::int64_t* rows,
-                   std::int64_t count, const Regularizers<T>& reg, T* grads,
-                   const BatchUpdate<T>* update = nullptr) {
-        const std::size_t last = spec_.n_layers() - 1;
-        const std::int64_t k = spec_.n_out(), width = data.n_cols;
-        const bool dropout = reg.settings && reg.settings->dropout > T(0) && spec_.n_layers() > 1;
-        const bool noise = reg.settings && reg.settings->input_noise > T(0);
-        const bool with_a = needs_output_activations(spec_.loss);
-        const T scale = T(1) / static_cast<T>(count);
-        // Noise makes every input non-zero: no point looking for zeros.
-        const bool scan_zeros = scan_zeros_ && !noise;
-        const bool listed = scan_zeros && data.nonzeros && !data.nonzeros->empty();
-        if (scan_zeros) sparse_.select(listed ? data.nonzeros : nullptr);
+    // Loss totals of the batch's rows and, in grads, the gradient of their mean loss. With
+    // `update`, the optimiser steps each range of the parameters as its gradient is finished,
+    // unless the loss is not finite. With `next` (the batch to run after this one, with the
+    // parameters this step leaves), its forward and backward pass may start in the same pool
+    // run as this batch's gradient (Ahead); the next run() then takes them as done.
+    LossTotals run(const T* params, const Dataset<T>& data, const Batch& batch, T* grads,
+                   const BatchUpdate<T>* update = nullptr, const Batch* next = nullptr) {
+        const std::int64_t count = batch.count, width = data.n_cols;
+        const Mode mode = mode_of(data, batch.reg);
+        SparseInput<T>& sparse = *sparse_[current_];
+        if (mode.scan_zeros && !prepared_) sparse.select(mode.listed ? data.nonzeros : nullptr);
         LossTotals totals;
         for (std::int64_t lo = 0, chunk = 0; lo < count; lo += kChunkRows, ++chunk) {
-            const std::int64_t n = std::min(kChunkRows, count - lo);
-            const std::int64_t blocks = row_blocks(n);
-            // Rows in order and no noise: the caller's array is read in place.
-            const T* x = (!rows && !noise) ? data.x + lo * width : ws_.input;
-            LossTotals parts[kMaxBlocks];
-            std::int64_t nonzeros[kMaxBlocks] = {};
-            bool gathered[kMaxBlocks] = {};
-            const bool by_parts = listed && usable_threads() >= 2 &&
-                                  all_blocks_sparse(rows, lo, n, blocks, nonzeros);
-            auto block = [&](std::int64_t b) {
-                const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
-                const auto stream = static_cast<std::uint64_t>(chunk * kMaxBlocks + b);
-                // Whether the first layer skips zeros depends on this block's data only, so
-                // the choice (and the result) is the same for any thread count. Without input
-                // noise the rows are scanned where they are (or their lists taken from the
-                // data's index), and copied only for the GEMM.
-                bool sparse = by_parts;
-                if (scan_zeros && !by_parts) {
-                    if (listed)
-                        nonzeros[b] = sparse_.use_index(rows ? rows + lo + r0 : nullptr, lo + r0, r0, m);
-                    else if (x == ws_.input)
-                        nonzeros[b] = sparse_.scan_rows(data.x, width, rows + lo + r0, r0, m);
-                    else
-                        nonzeros[b] = sparse_.scan_rows(x + r0 * width, width, nullptr, r0, m);
-                    sparse = sparse_.worth_it(nonzeros[b], m);
-                }
-                gathered[b] = x == ws_.input && !sparse;
-                if (gathered[b])
-                    gather_rows(data, rows, lo + r0, lo + r0 + m, ws_.input + r0 * width, reg, stream);
-                if (dropout) fill_dropout_masks(spec_, r0, m, ws_, reg, stream);
-                mlp_forward(spec_, params, x + r0 * width, width, r0, m, ws_, dropout,
-                            sparse ? &sparse_ : nullptr, by_parts);
-                T* z = ws_.z[last] + r0 * k;
-                T* a = with_a ? ws_.a[last] + r0 * k : nullptr;
-                if (with_a) output_forward(spec_.output, z, a, m, k);
-                const LossBatch<T> batch{z, m, k, data.targets, rows ? rows + lo + r0 : nullptr,
-                                         lo + r0};
-                parts[b] = loss_forward_backward(spec_.output, spec_.loss, batch, a,
-                                                 ws_.delta[last] + r0 * k, scale);
-                mlp_backward_data(spec_, params, r0, m, ws_, dropout);
-            };
-            if (by_parts) run_blocks_by_parts(params, n, blocks, block);
-            else run_blocks(blocks, block);
-            for (std::int64_t b = 0; b < blocks; ++b) {
-                totals.loss_sum += parts[b].loss_sum;
-                totals.correct += parts[b].correct;
+            Chunk& c = chunk_;
+            if (prepared_) {
+                prepared_ = false;  // the previous run did this chunk's forward and backward
+            } else {
+                c = plan(data, batch, mode, lo, chunk);
+                forward_backward(params, data, mode, c, sparse);
+            }
+            for (std::int64_t b = 0; b < c.blocks; ++b) {
+                totals.loss_sum += c.parts[b].loss_sum;
+                totals.correct += c.parts[b].correct;
             }
             std::int64_t chunk_nonzeros = 0;
-            for (std::int64_t b = 0; b < blocks; ++b) chunk_nonzeros += nonzeros[b];
-            const bool sparse = scan_zeros && sparse_.worth_it(chunk_nonzeros, n);
-            if (!sparse && x == ws_.input) {
+            for (std::int64_t b = 0; b < c.blocks; ++b) chunk_nonzeros += c.nonzeros[b];
+            const bool sparse_chunk = mode.scan_zeros && sparse.worth_it(chunk_nonzeros, c.n);
+            if (!sparse_chunk && c.x == ws_.input) {
                 // The dense weight gradient reads every row: copy those the sparse blocks skipped.
-                for (std::int64_t b = 0; b < blocks; ++b) {
-                    const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
-                    if (!gathered[b])
-                        gather_rows(data, rows, lo + r0, lo + r0 + m, ws_.input + r0 * width, reg,
-                                    static_cast<std::uint64_t>(chunk * kMaxBlocks + b));
+                for (std::int64_t b = 0; b < c.blocks; ++b) {
+                    const std::int64_t r0 = c.n * b / c.blocks, m = c.n * (b + 1) / c.blocks - r0;
+                    if (!c.gathered[b])
+                        gather_rows(data, batch.rows, lo + r0, lo + r0 + m, ws_.input + r0 * width,
+                                    c.reg, stream_of(c, b));
                 }
             }
             // The step goes with the last chunk's gradient, once the batch's loss is known
             // to be finite (a diverged batch is not applied).
-            const bool step = update && lo + n == count && std::isfinite(totals.loss_sum);
+            const bool step = update && lo + c.n == count && std::isfinite(totals.loss_sum);
             const GradientReady ready = [&](std::size_t begin, std::size_t end, bool threaded) {
                 update->apply(begin, end, threaded);
             };
-            mlp_weight_gradients(spec_, x, width, n, ws_, grads, lo > 0, sparse ? &sparse_ : nullptr,
-                                 step ? &ready : nullptr);
+            // The next batch's chunk may start in this gradient's pool run.
+            Ahead ahead;
+            const bool try_ahead = step && next && c.by_parts && c.n == count &&
+                                   start_ahead(ahead, params, data, *next);
+            const bool ran_ahead = mlp_weight_gradients(
+                spec_, c.x, width, c.n, ws_, grads, lo > 0, sparse_chunk ? &sparse : nullptr,
+                step ? &ready : nullptr, try_ahead ? &ahead.then : nullptr);
+            if (ran_ahead) {
+                chunk_ = ahead.chunk;
+                prepared_ = true;
+                current_ = 1 - current_;
+            }
         }
         return totals;
     }
 
 private:
-    // Records the index's lists of the chunk's n rows at lo, each block's non-zeros in
-    // `nonzeros`; whether every block is sparse enough for them (as each would decide alone).
-    bool all_blocks_sparse(const std::int64_t* rows, std::int64_t lo, std::int64_t n,
-                           std::int64_t blocks, std::int64_t* nonzeros) {
+    // What a batch's settings and data allow.
+    struct Mode {
+        bool dropout, noise, with_a, scan_zeros, listed;
+    };
+    // One chunk of a batch's rows, as its blocks see them.
+    struct Chunk {
+        const std::int64_t* rows;      // the batch's row list (null: the data's rows in order)
+        std::int64_t lo, n, blocks;    // first row in the batch, rows, blocks
+        std::int64_t index;            // chunk number in the batch
+        const T* x;                    // its input rows: in place, or gathered in ws_.input
+        T scale;                       // 1 / the batch's rows
+        Regularizers<T> reg;
+        bool by_parts = false;         // first layer summed by parts (run_blocks_by_parts)
+        LossTotals parts[kMaxBlocks];
+        std::int64_t nonzeros[kMaxBlocks] = {};
+        bool gathered[kMaxBlocks] = {};
+    };
+
+    // The next batch's only chunk, started in this batch's gradient run when that run has two
+    // tasks, one per part of the first layer (mlp_weight_gradients' `then`): task t, once it
+    // has stepped the weights of part t's columns (and task 0 the other layers'), sums part t
+    // of the next chunk's first layer, reading the columns whose weights this thread has just
+    // written, then runs the next chunk's blocks as they become ready (ReadyBlocks).
+    struct Ahead {
+        Chunk chunk;
+        std::optional<ReadyBlocks> ready;
+        std::function<void(int)> then;
+    };
+
+    // Sets up `ahead` for batch `next` if its chunk can start early: one chunk, the data's
+    // index, every block sparse enough. Its lists go to the other SparseInput (this batch's
+    // gradient still reads the current one's).
+    bool start_ahead(Ahead& ahead, const T* params, const Dataset<T>& data, const Batch& next) {
+        const Mode mode = mode_of(data, next.reg);
+        if (!mode.listed || next.count > kChunkRows) return false;
+        SparseInput<T>& sparse = *sparse_[1 - current_];
+        sparse.select(data.nonzeros);
+        Chunk& c = ahead.chunk;
+        c = plan(data, next, mode, 0, 0);
+        c.by_parts = all_blocks_sparse(c, sparse);
+        if (!c.by_parts) return false;
+        ahead.ready.emplace(c.blocks, 1, true);
+        ahead.then = [this, &ahead, &sparse, params, &data, mode](int t) {
+            ReadyBlocks& ready = *ahead.ready;
+            if (t == 0) ready.step_done();
+            ready.summing(t);
+            for (std::int64_t b = 0; b < ahead.chunk.blocks; ++b) {
+                sum_part(params, ahead.chunk, sparse, t, b);
+                ready.part_done(b);
+            }
+            ready.run_ready([&](std::int64_t b) { run_block(params, data, mode, ahead.chunk, sparse, b); });
+        };
+        return true;
+    }
+
+    Mode mode_of(const Dataset<T>& data, const Regularizers<T>& reg) const {
+        Mode m;
+        m.dropout = reg.settings && reg.settings->dropout > T(0) && spec_.n_layers() > 1;
+        m.noise = reg.settings && reg.settings->input_noise > T(0);
+        m.with_a = needs_output_activations(spec_.loss);
+        // Noise makes every input non-zero: no point looking for zeros.
+        m.scan_zeros = scan_zeros_ && !m.noise;
+        m.listed = m.scan_zeros && data.nonzeros && !data.nonzeros->empty();
+        return m;
+    }
+
+    Chunk plan(const Dataset<T>& data, const Batch& batch, const Mode& mode, std::int64_t lo,
+               std::int64_t index) const {
+        Chunk c;
+        c.rows = batch.rows;
+        c.lo = lo;
+        c.n = std::min(kChunkRows, batch.count - lo);
+        c.blocks = row_blocks(c.n);
+        c.index = index;
+        // Rows in order and no noise: the caller's array is read in place.
+        c.x = (!batch.rows && !mode.noise) ? data.x + lo * data.n_cols : ws_.input;
+        c.scale = T(1) / static_cast<T>(batch.count);
+        c.reg = batch.reg;
+        return c;
+    }
+
+    static std::uint64_t stream_of(const Chunk& c, std::int64_t b) {
+        return static_cast<std::uint64_t>(c.index * kMaxBlocks + b);
+    }
+
+    // The chunk's forward pass, loss and backward pass down to the first layer's delta, block
+    // by block: with the data's index and threads to share the work, the first layer summed by
+    // parts (run_blocks_by_parts) when every block is sparse enough; otherwise each block on its
+    // own.
+    void forward_backward(const T* params, const Dataset<T>& data, const Mode& mode, Chunk& c,
+                          SparseInput<T>& sparse) {
+        c.by_parts = mode.listed && usable_threads() >= 2 && all_blocks_sparse(c, sparse);
+        if (c.by_parts) {
+            run_blocks_by_parts(params, data, mode, c, sparse);
+        } else {
+            run_blocks(c.blocks, [&](std::int64_t b) { run_block(params, data, mode, c, sparse, b); });
+        }
+    }
+
+    // Records the index's lists of the chunk's rows and each block's non-zeros; whether every
+    // block is sparse enough for them (as each would decide alone).
+    static bool all_blocks_sparse(Chunk& c, SparseInput<T>& sparse) {
         bool all = true;
-        for (std::int64_t b = 0; b < blocks; ++b) {
-            const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
-            nonzeros[b] = sparse_.use_index(rows ? rows + lo + r0 : nullptr, lo + r0, r0, m);
-            all = all && sparse_.worth_it(nonzeros[b], m);
+        for (std::int64_t b = 0; b < c.blocks; ++b) {
+            const std::int64_t r0 = c.n * b / c.blocks, m = c.n * (b + 1) / c.blocks - r0;
+            c.nonzeros[b] = sparse.use_index(c.rows ? c.rows + c.lo + r0 : nullptr, c.lo + r0, r0, m);
+            all = all && sparse.worth_it(c.nonzeros[b], m);
         }
         return all;
     }
 
-    // The blocks of a sparse chunk of n rows (lists recorded) with their first layer's two
-    // parts (sparse_input.hpp) summed by different threads, in one pool run: each task sums
-    // one part for a share of the blocks (with two threads, thread t part t of every block),
-    // then runs block(b), the rest of the block's forward and backward pass, for each block
-    // whose two parts are done and that no task has taken. A task that finds a block's other
-    // part unfinished leaves it to the other part's task, which looks after finishing its own
-    // parts: every block runs exactly once, and no task ever waits for another (so the run
-    // also completes when one thread ends up running every task in turn).
-    template <class Block>
-    void run_blocks_by_parts(const T* params, std::int64_t n, std::int64_t blocks,
-                             const Block& block) {
-        std::atomic<int> parts_left[kMaxBlocks];
-        std::atomic<bool> taken[kMaxBlocks];
-        for (std::int64_t b = 0; b < blocks; ++b) parts_left[b].store(2), taken[b].store(false);
-        const int shares = static_cast<int>(std::clamp<std::int64_t>(usable_threads() / 2, 1, blocks));
+    // Part `part` of the first layer's product for block b of the chunk.
+    void sum_part(const T* params, const Chunk& c, const SparseInput<T>& sparse, int part,
+                  std::int64_t b) {
+        const std::int64_t r0 = c.n * b / c.blocks, r1 = c.n * (b + 1) / c.blocks;
+        first_layer_part(spec_, params, part, r0, r1 - r0, ws_, sparse);
+    }
+
+    // The blocks of a sparse chunk (lists recorded) with the first layer's two parts summed by
+    // different threads, in one pool run: each task sums one part for a share of the blocks
+    // (with two threads, thread t part t of every block), then runs the blocks that are ready
+    // (ReadyBlocks).
+    void run_blocks_by_parts(const T* params, const Dataset<T>& data, const Mode& mode, Chunk& c,
+                             SparseInput<T>& sparse) {
+        const int shares = static_cast<int>(std::clamp<std::int64_t>(usable_threads() / 2, 1, c.blocks));
+        ReadyBlocks ready(c.blocks, shares, false);
         ThreadPool::instance().run(2 * shares, [&](int t) {
-            for (std::int64_t b = t / 2; b < blocks; b += shares) {
-                const std::int64_t r0 = n * b / blocks, r1 = n * (b + 1) / blocks;
-                first_layer_part(spec_, params, t % 2, r0, r1 - r0, ws_, sparse_);
-                parts_left[b].fetch_sub(1, std::memory_order_acq_rel);
+            ready.summing(t);
+            for (std::int64_t b = t / 2; b < c.blocks; b += shares) {
+                sum_part(params, c, sparse, t % 2, b);
+                ready.part_done(b);
             }
-            for (std::int64_t b = 0; b < blocks; ++b)
-                if (parts_left[b].load(std::memory_order_acquire) == 0 &&
-                    !taken[b].exchange(true, std::memory_order_acq_rel))
-                    block(b);
+            ready.run_ready([&](std::int64_t b) { run_block(params, data, mode, c, sparse, b); });
         });
+    }
+
+    // Block b of the chunk: the rest of its forward pass, its loss and its backward pass. With
+    // c.by_parts, its first layer's parts are already summed.
+    void run_block(const T* params, const Dataset<T>& data, const Mode& mode, Chunk& c,
+                   SparseInput<T>& sparse, std::int64_t b) {
+        const std::size_t last = spec_.n_layers() - 1;
+        const std::int64_t k = spec_.n_out(), width = data.n_cols;
+        const std::int64_t r0 = c.n * b / c.blocks, m = c.n * (b + 1) / c.blocks - r0;
+        const std::int64_t lo = c.lo;
+        const std::uint64_t stream = stream_of(c, b);
+        // Whether the first layer skips zeros depends on this block's data only, so the choice
+        // (and the result) is the same for any thread count. Without input noise the rows are
+        // scanned where they are (or their lists taken from the data's index), and copied only
+        // for the GEMM.
+        bool use_lists = c.by_parts;
+        if (mode.scan_zeros && !c.by_parts) {
+            if (mode.listed)
+                c.nonzeros[b] = sparse.use_index(c.rows ? c.rows + lo + r0 : nullptr, lo + r0, r0, m);
+            else if (c.x == ws_.input)
+                c.nonzeros[b] = sparse.scan_rows(data.x, width, c.rows + lo + r0, r0, m);
+            else
+                c.nonzeros[b] = sparse.scan_rows(c.x + r0 * width, width, nullptr, r0, m);
+            use_lists = sparse.worth_it(c.nonzeros[b], m);
+        }
+        c.gathered[b] = c.x == ws_.input && !use_lists;
+        if (c.gathered[b])
+            gather_rows(data, c.rows, lo + r0, lo + r0 + m, ws_.input + r0 * width, c.reg, stream);
+        if (mode.dropout) fill_dropout_masks(spec_, r0, m, ws_, c.reg, stream);
+        mlp_forward(spec_, params, c.x + r0 * width, width, r0, m, ws_, mode.dropout,
+                    use_lists ? &sparse : nullptr, c.by_parts);
+        T* z = ws_.z[last] + r0 * k;
+        T* a = mode.with_a ? ws_.a[last] + r0 * k : nullptr;
+        if (mode.with_a) output_forward(spec_.output, z, a, m, k);
+        const LossBatch<T> rows{z, m, k, data.targets, c.rows ? c.rows + lo + r0 : nullptr, lo + r0};
+        c.parts[b] = loss_forward_backward(spec_.output, spec_.loss, rows, a,
+                                           ws_.delta[last] + r0 * k, c.scale);
+        mlp_backward_data(spec_, params, r0, m, ws_, mode.dropout);
     }
 
     const MlpSpec& spec_;
     MlpWorkspace<T>& ws_;
-    bool scan_zeros_;           // the input is wide enough to look for zeros
-    SparseInput<T>& sparse_;    // the chunk's input non-zeros
+    bool scan_zeros_;  // the input is wide enough to look for zeros
+    // The chunk's input non-zeros, and the next batch's when it starts in this one's gradient
+    // run (its lists must not replace the ones this gradient reads): they swap every time.
+    SparseInput<T>* sparse_[2];
+    int current_ = 0;
+    Chunk chunk_;            // the chunk being run, or prepared for the next run()
+    bool prepared_ = false;  // chunk_ has had its forward and backward pass
 };
 
 }  // namespace
@@ -356,8 +526,15 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
     for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {
         const std::int64_t count = std::min(batch_size, n_rows - begin);
         const BatchUpdate<T> update(spec, params, grads, state, s, count);
-        const LossTotals totals = runner.run(params, data, order.data() + begin, count,
-                                             Regularizers<T>{&s, batch}, grads, &update);
+        const typename BatchRunner<T>::Batch current{order.data() + begin, count, {&s, batch}};
+        // The next batch may start in this one's gradient run, unless the max-norm constraint
+        // still has to change the weights after the step.
+        const std::int64_t next_begin = begin + batch_size;
+        const typename BatchRunner<T>::Batch next{
+            order.data() + next_begin, std::min(batch_size, n_rows - next_begin), {&s, batch + 1}};
+        const bool has_next = next_begin < n_rows && s.max_norm == T(0);
+        const LossTotals totals = runner.run(params, data, current, grads, &update,
+                                             has_next ? &next : nullptr);
         const double mean = totals.loss_sum / static_cast<double>(count);
         if (!std::isfinite(mean)) {  // the step was not applied
             result.diverged = true;
@@ -407,7 +584,7 @@ double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>
     check_spec(spec);
     require(data.n_rows >= 1, "loss_and_grads: X must have at least one row");
     BatchRunner<T> runner(spec, data.n_rows, false, false);
-    const LossTotals totals = runner.run(params, data, nullptr, data.n_rows, Regularizers<T>{}, grads);
+    const LossTotals totals = runner.run(params, data, {nullptr, data.n_rows, Regularizers<T>{}}, grads);
     return totals.loss_sum / static_cast<double>(data.n_rows);
 }
 
