@@ -282,6 +282,23 @@ def test_the_index_counts_the_non_zeros_and_is_only_made_where_it_is_used(dtype)
     assert EpochRunner(noisy, mlpcore.SGD(lr=0.1)).input_index(X) is None
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_index_reusing_a_freed_index_memory_lists_its_own_rows(dtype):
+    """A freed index hands its list memory to the next one (no fresh pages every fit): the next
+    index, smaller or larger, must list exactly its own data."""
+    import gc
+
+    rng = np.random.default_rng(14)
+    kw = dict(layers=[200, 48, 4], optimizer=mlpcore.Adam(lr=0.01), batch_size=50, epochs=2)
+    for n, density in ((600, 0.2), (150, 0.05), (900, 0.15)):  # shrink, then grow past the spare
+        X = sparse_data(rng, n, 200, density, dtype)
+        y = rng.integers(0, 4, n)
+        with_index = epochs_through_the_core(X, y, index=True, **kw)
+        gc.collect()  # the index is freed: the next one reuses its memory
+        for a, b in zip(epochs_through_the_core(X, y, index=False, **kw), with_index):
+            assert_bitwise_equal(b, a)
+
+
 def test_input_index_validates_its_input():
     net = mlpcore.MLP([100, 32, 2])._net
     with pytest.raises(TypeError, match="X"):

@@ -7,12 +7,20 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <utility>
 
 namespace mlpcore {
 
 template <class T>
 class AlignedBuffer {
 public:
+    AlignedBuffer() = default;
+    AlignedBuffer(AlignedBuffer&& other) noexcept { swap(other); }
+    AlignedBuffer& operator=(AlignedBuffer&& other) noexcept {
+        AlignedBuffer(std::move(other)).swap(*this);
+        return *this;
+    }
+
     T* reserve(std::size_t count) {
         if (count > capacity_) {
             const std::size_t bytes = ((count * sizeof(T) + 63) / 64) * 64;
@@ -24,6 +32,11 @@ public:
         return data_.get();
     }
     T* data() const { return data_.get(); }
+    std::size_t capacity() const { return capacity_; }
+    void swap(AlignedBuffer& other) noexcept {
+        data_.swap(other.data_);
+        std::swap(capacity_, other.capacity_);
+    }
 
 private:
     struct Free {

@@ -35,6 +35,10 @@ public:
     // should hold) and the scan stops as soon as that is certain. Threaded over rows.
     InputIndex(const T* x, std::int64_t rows, std::int64_t cols, double max_density,
                std::int64_t max_bytes = kMaxIndexBytes);
+    // Hands the lists' memory to the next index built in this process (see the .cpp).
+    ~InputIndex();
+    InputIndex(InputIndex&&) = default;
+    InputIndex& operator=(InputIndex&&) = default;
 
     bool empty() const { return !listed_; }
     std::int64_t rows() const { return rows_; }
