@@ -31,6 +31,13 @@ void SparseInput<T>::select(const InputIndex<T>* index) {
     index_ = index;
     idx_ = index ? index->idx() : row_idx_.data();
     val_ = index ? index->val() : row_val_.data();
+    built_rows_[0] = built_rows_[1] = 0;
+}
+
+template <class T>
+void SparseInput<T>::build_part_columns(int part, std::int64_t rows) {
+    build_columns(rows, part == 0 ? 0 : cut(), part == 0 ? cut() : cols_);
+    built_rows_[part] = rows;
 }
 
 template <class T>
@@ -173,9 +180,15 @@ bool SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
     // ranges can follow the data.
     const int threads = static_cast<int>(std::clamp<std::int64_t>(
         total * n_out / (1 << 15), 1, usable_threads()));
+    // Lists built ahead (build_part_columns) serve this call only.
+    const bool built_ahead[2] = {built_rows_[0] == rows, built_rows_[1] == rows};
+    built_rows_[0] = built_rows_[1] = 0;
+    auto built = [&](std::int64_t c0, std::int64_t c1) {
+        return (c0 == 0 && c1 == cut() && built_ahead[0]) || (c0 == cut() && c1 == cols_ && built_ahead[1]);
+    };
     auto part = [&](std::int64_t c0, std::int64_t c1) {
         if (c0 >= c1) return;
-        build_columns(rows, c0, c1);
+        if (!built(c0, c1)) build_columns(rows, c0, c1);
         fn(col_begin_.data(), col_end_.data(), col_idx_.data(), col_val_.data(), c0, c1, d, n_out,
            dw, n_out, n_out, accumulate);
         if (done) (*done)(c0, c1);

@@ -86,6 +86,11 @@ public:
                          const std::function<void()>* alongside = nullptr,
                          const std::function<void(std::int64_t, std::int64_t)>* done = nullptr,
                          const std::function<void(int)>* then = nullptr);
+    // The weight gradient's column lists of part `part`'s columns (as in forward_part) over
+    // rows [0, rows), built ahead of the next weight_gradient over `rows` rows, which then uses
+    // them as they are (select() drops them). The two parts may be built concurrently.
+    void build_part_columns(int part, std::int64_t rows);
+
     // Non-zeros in rows [0, rows).
     std::int64_t entries(std::int64_t rows) const;
 
@@ -120,6 +125,8 @@ private:
     const T* val_ = nullptr;
     // Column c's non-zeros: row indices and values at [col_begin_[c], col_end_[c]).
     std::vector<std::int64_t> col_begin_, col_end_;
+    // Rows over which each part's column lists were built ahead (0: not built).
+    std::int64_t built_rows_[2] = {0, 0};
     AlignedBuffer<std::int32_t> col_idx_;
     AlignedBuffer<T> col_val_;
 };

@@ -317,6 +317,9 @@ private:
                 sum_part(params, ahead.chunk, sparse, t, b);
                 ready.part_done(b);
             }
+            // The next gradient's column lists for these columns, built here rather than in
+            // the next run: while the other thread sums its part, this one would only wait.
+            sparse.build_part_columns(t, ahead.chunk.n);
             ready.run_ready([&](std::int64_t b) { run_block(params, data, mode, ahead.chunk, sparse, b); });
         };
         return true;
