@@ -7,6 +7,7 @@
 #include <functional>
 #include <initializer_list>
 #include <numeric>
+#include <thread>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -147,6 +148,8 @@ std::int64_t row_blocks(std::int64_t rows) {
 // once.
 class ReadyBlocks {
 public:
+    static constexpr unsigned kSpinsBeforeYield = 4096;
+
     ReadyBlocks(std::int64_t blocks, int shares, bool after_step)
         : blocks_(blocks), shares_(shares), stepped_(!after_step) {
         for (std::int64_t b = 0; b < blocks; ++b) parts_left_[b].store(2), taken_[b].store(false);
@@ -162,7 +165,7 @@ public:
     void run_ready(const Run& run_block) {
         for (std::int64_t b = 0; b < blocks_; ++b) {
             const int first = static_cast<int>(2 * (b % shares_));
-            while (!taken_[b].load(std::memory_order_acquire)) {
+            for (unsigned spins = 0; !taken_[b].load(std::memory_order_acquire); ++spins) {
                 const bool parts = parts_left_[b].load(std::memory_order_acquire) == 0;
                 const bool stepped = stepped_.load(std::memory_order_acquire);
                 if (parts && stepped) {
@@ -172,7 +175,10 @@ public:
                 const bool parts_coming = parts || (summing_[first].load(std::memory_order_acquire) &&
                                                     summing_[first + 1].load(std::memory_order_acquire));
                 if (!parts_coming || !stepped) break;
-                cpu_relax();
+                // As the pool's own wait: spin briefly, then yield the core, in case the
+                // thread summing those parts is queued behind this one (a busy machine).
+                if (spins < kSpinsBeforeYield) cpu_relax();
+                else std::this_thread::yield();
             }
         }
     }
