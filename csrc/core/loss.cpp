@@ -85,7 +85,12 @@ double cross_entropy_row(const T* z, std::int64_t k, std::int32_t label, const T
                          T scale) {
     const T m = *std::max_element(z, z + k);
     T s = 0;
-    for (std::int64_t j = 0; j < k; ++j) s += std::exp(z[j] - m);
+    // With a gradient to write, dz keeps each exp(z_j - m) for it: one exp per class, not two.
+    if (dz) {
+        for (std::int64_t j = 0; j < k; ++j) s += (dz[j] = std::exp(z[j] - m));
+    } else {
+        for (std::int64_t j = 0; j < k; ++j) s += std::exp(z[j] - m);
+    }
     const T lse = m + std::log(s);
     T y_sum = 1, yz = 0;
     if (y) {
@@ -100,7 +105,7 @@ double cross_entropy_row(const T* z, std::int64_t k, std::int32_t label, const T
     if (dz) {
         for (std::int64_t j = 0; j < k; ++j) {
             const T target = y ? y[j] : T(j == label);
-            dz[j] = (std::exp(z[j] - m) / s * y_sum - target) * scale;
+            dz[j] = (dz[j] / s * y_sum - target) * scale;
         }
     }
     return static_cast<double>(y_sum * lse - yz);
