@@ -111,12 +111,15 @@ template <class T>
 void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1) {
     // Distributes the row lists' entries in [c0, c1) by column, each column's rows in
     // increasing order. Row lists are sorted by column: each row's part is found by binary
-    // search. Plain local pointers: through the members, every store made the compiler reload
-    // the buffers' data pointers (they might alias).
+    // search, or is known when [c0, c1) is one of the forward product's parts. Plain local
+    // pointers: through the members, every store made the compiler reload the buffers' data
+    // pointers (they might alias).
     const std::int32_t* const idx = idx_;
     const T* const val = val_;
     const std::int64_t* const row_begin = row_begin_.data();
     const std::int64_t* const row_end = row_end_.data();
+    const std::int64_t* const row_split = row_split_.data();
+    const int known_part = c0 == 0 && c1 == cut() ? 0 : (c0 == cut() && c1 == cols_ ? 1 : -1);
     std::int64_t* const col_begin = col_begin_.data();
     std::int64_t* const col_end = col_end_.data();
     std::int32_t* const col_idx = col_idx_.data();
@@ -125,8 +128,14 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     // part in [c0, c1) (estimated by the columns' share) of a row a few ahead.
     constexpr std::int64_t kAhead = 2, kLine = 16;
     auto prefetch_row = [&](std::int64_t r) {
-        const std::int64_t b = row_begin[r], n = row_end[r] - b;
-        const std::int64_t lo = b + n * c0 / cols_, hi = b + (n * c1 + cols_ - 1) / cols_;
+        std::int64_t lo, hi;
+        if (known_part >= 0) {
+            lo = known_part == 0 ? row_begin[r] : row_split[r];
+            hi = known_part == 0 ? row_split[r] : row_end[r];
+        } else {
+            const std::int64_t b = row_begin[r], n = row_end[r] - b;
+            lo = b + n * c0 / cols_, hi = b + (n * c1 + cols_ - 1) / cols_;
+        }
         for (std::int64_t e = lo; e < hi; e += kLine) {
             __builtin_prefetch(idx + e, 0, 3);
             __builtin_prefetch(val + e, 0, 3);
@@ -135,6 +144,12 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     auto each_entry = [&](auto&& visit) {  // visit(row, entry) for entries in [c0, c1)
         for (std::int64_t r = 0; r < rows; ++r) {
             if (r + kAhead < rows) prefetch_row(r + kAhead);
+            if (known_part >= 0) {
+                const std::int32_t* const lo = idx + (known_part == 0 ? row_begin[r] : row_split[r]);
+                const std::int32_t* const hi = idx + (known_part == 0 ? row_split[r] : row_end[r]);
+                for (const std::int32_t* e = lo; e < hi; ++e) visit(r, e);
+                continue;
+            }
             const std::int32_t* const hi = idx + row_end[r];
             const auto first = std::lower_bound(idx + row_begin[r], hi, static_cast<std::int32_t>(c0));
             for (const std::int32_t* e = first; e < hi && *e < c1; ++e) visit(r, e);
