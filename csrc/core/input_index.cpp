@@ -88,17 +88,16 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     else ThreadPool::instance().run(threads, count);
     nonzeros_ = seen.load();  // exact when listed; a lower bound when the count stopped early
     if (over) return;
-    begin_.resize(static_cast<std::size_t>(rows));
-    end_.resize(static_cast<std::size_t>(rows));
-    split_.resize(static_cast<std::size_t>(rows));
+    spans_.resize(static_cast<std::size_t>(rows));
     std::int64_t offset = 0;
     for (int t = 0; t < threads; ++t) {
         const auto [r0, r1] = range(t);
         for (std::int64_t r = r0; r < r1; ++r) {
-            begin_[static_cast<std::size_t>(r)] = offset;
-            split_[static_cast<std::size_t>(r)] = offset + below_cut[static_cast<std::size_t>(r)];
+            Span& span = spans_[static_cast<std::size_t>(r)];
+            span.begin = offset;
+            span.split = offset + below_cut[static_cast<std::size_t>(r)];
             offset += counts[static_cast<std::size_t>(r)];
-            end_[static_cast<std::size_t>(r)] = offset;
+            span.end = offset;
         }
         offset += kSlack;
     }
@@ -113,7 +112,7 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     auto list = [&](int t) {
         const auto [r0, r1] = range(t);
         for (std::int64_t r = r0; r < r1; ++r) {
-            const std::int64_t b = begin_[static_cast<std::size_t>(r)];
+            const std::int64_t b = spans_[static_cast<std::size_t>(r)].begin;
             nonzeros_of(x + r * cols, cols, idx + b, val + b);
         }
     };

@@ -47,10 +47,10 @@ public:
 
     // Row r's non-zeros: columns idx()[e] (increasing) and values val()[e] for e in
     // [begin(r), end(r)).
-    std::int64_t begin(std::int64_t r) const { return begin_[static_cast<std::size_t>(r)]; }
-    std::int64_t end(std::int64_t r) const { return end_[static_cast<std::size_t>(r)]; }
+    std::int64_t begin(std::int64_t r) const { return spans_[static_cast<std::size_t>(r)].begin; }
+    std::int64_t end(std::int64_t r) const { return spans_[static_cast<std::size_t>(r)].end; }
     // Row r's first entry in a column >= first_layer_cut(cols) (end(r) if none).
-    std::int64_t split(std::int64_t r) const { return split_[static_cast<std::size_t>(r)]; }
+    std::int64_t split(std::int64_t r) const { return spans_[static_cast<std::size_t>(r)].split; }
     const std::int32_t* idx() const { return idx_.data(); }
     const T* val() const { return val_.data(); }
     // Entries in columns [0, c), for c in [0, cols] (when listed): where to cut the columns
@@ -60,7 +60,11 @@ public:
 private:
     std::int64_t rows_ = 0, cols_ = 0, nonzeros_ = 0;
     bool listed_ = false;
-    std::vector<std::int64_t> begin_, end_, split_;  // per row
+    // Per row, together: a batch reads all three of rows picked at random (one line, not three).
+    struct Span {
+        std::int64_t begin, split, end;
+    };
+    std::vector<Span> spans_;
     // Uninitialised: the listing scan writes every entry (and the spare ones past each
     // thread's rows are never read).
     AlignedBuffer<std::int32_t> idx_;

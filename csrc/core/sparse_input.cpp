@@ -46,8 +46,9 @@ std::int64_t SparseInput<T>::use_index(const std::int64_t* source, std::int64_t 
     std::int64_t total = 0;
     for (std::int64_t r = 0; r < m; ++r) {
         const std::int64_t row = source ? source[r] : first + r;
-        set_row(row0 + r, index_->begin(row), index_->split(row), index_->end(row));
-        total += index_->end(row) - index_->begin(row);
+        const std::int64_t begin = index_->begin(row), end = index_->end(row);
+        set_row(row0 + r, begin, index_->split(row), end);
+        total += end - begin;
     }
     return total;
 }
