@@ -977,6 +977,21 @@ def test_non_finite_inputs_raise(bad):
     yb[3] = bad
     with pytest.raises(ValueError, match=word):
         MLPRegressor().fit(X, yb)
+    # Sparse inputs: fit takes X's finiteness from the input index's scan (no pass of its own).
+    rng = np.random.default_rng(0)
+    Xs = (rng.random((120, 80)) * (rng.random((120, 80)) < 0.1)).astype(np.float32)
+    ys = np.arange(120) % 3
+    net = mlpcore.MLP([80, 40, 3])._net
+    assert net.input_index(Xs).finite
+    for row, col in ((0, 0), (119, 79), (60, 40)):
+        Xb = Xs.copy()
+        Xb[row, col] = bad
+        assert not net.input_index(Xb).finite
+        for est in (MLPClassifier((40,), max_iter=1), MLPRegressor((40,), max_iter=1)):
+            with pytest.raises(ValueError, match=word):
+                est.fit(Xb, ys)
+            with pytest.raises(ValueError, match=word):
+                est.partial_fit(Xb, ys, **({"classes": [0, 1, 2]} if isinstance(est, MLPClassifier) else {}))
 
 
 def test_bad_shapes_raise():

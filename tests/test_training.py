@@ -19,6 +19,7 @@ import _thread
 import io
 import pickle
 import re
+import signal
 import sys
 import threading
 import time
@@ -664,6 +665,9 @@ def test_ctrl_c_from_another_thread_stops_cleanly(rng):
         epochs_seen.append(epoch)
         return time.monotonic() - started > 30
 
+    # interrupt_main() does nothing while SIGINT is ignored, as it is for a job a
+    # non-interactive shell started in the background: install Python's own handler meanwhile.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, _thread.interrupt_main)
     timer.start()
     try:
@@ -672,6 +676,7 @@ def test_ctrl_c_from_another_thread_stops_cleanly(rng):
     finally:
         timer.cancel()
         timer.join()
+        signal.signal(signal.SIGINT, previous)
     assert history.interrupted is True
     assert time.monotonic() - started < 30
     n = len(history.train_loss)

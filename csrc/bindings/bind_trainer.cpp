@@ -58,6 +58,7 @@ struct TrainInputIndex {
 
     bool listed() const { return f32 ? !f32->empty() : !f64->empty(); }
     std::int64_t nonzeros() const { return f32 ? f32->nonzeros() : f64->nonzeros(); }
+    bool finite() const { return f32 ? f32->finite() : f64->finite(); }
     template <class T>
     const InputIndex<T>* get() const {
         if constexpr (sizeof(T) == 4) return f32 ? &*f32 : nullptr;
@@ -394,6 +395,8 @@ void bind_trainer(py::module_& m) {
                                 "The non-zeros of an input array, listed once for the epochs that "
                                 "train on it (Network.input_index).")
         .def_property_readonly("nonzeros", &TrainInputIndex::nonzeros)
+        .def_property_readonly("finite", &TrainInputIndex::finite,
+                               "Whether every value of X is finite (seen by the listing scan).")
         .def_property_readonly("shape", [](const TrainInputIndex& i) {
             return py::make_tuple(i.x.shape(0), i.x.shape(1));
         });

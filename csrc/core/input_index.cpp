@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -60,7 +61,7 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     const auto cut = static_cast<std::int32_t>(first_layer_cut(cols));
     std::vector<std::vector<std::int64_t>> column_parts(static_cast<std::size_t>(threads));
     std::atomic<std::int64_t> seen{0};
-    std::atomic<bool> over{false};
+    std::atomic<bool> over{false}, nonfinite{false};
     auto range = [&](int t) {
         return std::pair<std::int64_t, std::int64_t>(rows * t / threads, rows * (t + 1) / threads);
     };
@@ -75,7 +76,12 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
             const std::int64_t n = nonzeros_of(x + r * cols, cols, idx.data(), val.data());
             counts[static_cast<std::size_t>(r)] = n;
             below_cut[static_cast<std::size_t>(r)] = std::lower_bound(idx.data(), idx.data() + n, cut) - idx.data();
-            for (std::int64_t e = 0; e < n; ++e) ++per_column[static_cast<std::size_t>(idx[e])];
+            bool bad = false;
+            for (std::int64_t e = 0; e < n; ++e) {
+                ++per_column[static_cast<std::size_t>(idx[e])];
+                bad |= !std::isfinite(val[static_cast<std::size_t>(e)]);
+            }
+            if (bad) nonfinite.store(true, std::memory_order_relaxed);
             since += n;
             if ((r - r0) % 64 == 63 || r + 1 == r1) {
                 if (seen.fetch_add(since) + since > budget) over = true;
@@ -88,6 +94,7 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     else ThreadPool::instance().run(threads, count);
     nonzeros_ = seen.load();  // exact when listed; a lower bound when the count stopped early
     if (over) return;
+    finite_ = !nonfinite.load();
     spans_.resize(static_cast<std::size_t>(rows));
     std::int64_t offset = 0;
     for (int t = 0; t < threads; ++t) {

@@ -44,6 +44,9 @@ public:
     std::int64_t rows() const { return rows_; }
     std::int64_t cols() const { return cols_; }
     std::int64_t nonzeros() const { return nonzeros_; }  // exact when listed
+    // Whether every value of x is finite (when listed: NaN and infinities are non-zeros, so the
+    // scan that lists them sees them all; callers skip a separate pass over x).
+    bool finite() const { return finite_; }
 
     // Row r's non-zeros: columns idx()[e] (increasing) and values val()[e] for e in
     // [begin(r), end(r)).
@@ -60,6 +63,7 @@ public:
 private:
     std::int64_t rows_ = 0, cols_ = 0, nonzeros_ = 0;
     bool listed_ = false;
+    bool finite_ = true;
     // Per row, together: a batch reads all three of rows picked at random (one line, not three).
     struct Span {
         std::int64_t begin, split, end;
