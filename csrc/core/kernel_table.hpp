@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "activation_kind.hpp"
 #include "adam_params.hpp"
@@ -29,6 +30,10 @@ struct TypedKernels {
     void (*adam_step)(T* w, const T* g, T* m, T* v, std::size_t n, const AdamParams<T>& params);
     // out[i, :n] (+)= sum_e val[e] * m[idx[e], :n] over e in [begin[i], end[i]) (sparse_kernel.hpp).
     void (*sparse_rows)(const std::int64_t* begin, const std::int64_t* end, const std::int32_t* idx,
+                        const T* val, std::int64_t i0, std::int64_t i1, const T* m, std::int64_t ldm,
+                        T* out, std::int64_t ldo, std::int64_t n, bool accumulate);
+    // The same with one-byte indices (the weight gradient's column lists: rows of a chunk).
+    void (*sparse_cols)(const std::int64_t* begin, const std::int64_t* end, const std::uint8_t* idx,
                         const T* val, std::int64_t i0, std::int64_t i1, const T* m, std::int64_t ldm,
                         T* out, std::int64_t ldo, std::int64_t n, bool accumulate);
     // Indices and values of the non-zeros of a row; idx and val need n + 16 slots.

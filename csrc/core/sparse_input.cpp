@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "check.hpp"
 #include "kernel_table.hpp"
 #include "thread_pool.hpp"
 
@@ -10,6 +11,7 @@ namespace mlpcore {
 
 template <class T>
 void SparseInput<T>::reserve(std::int64_t rows, std::int64_t cols) {
+    require(rows <= kMaxRows, "SparseInput: at most ", kMaxRows, " rows per chunk (got ", rows, ")");
     cols_ = cols;
     const auto cells = static_cast<std::size_t>(rows * cols);
     // Each row's slots get kRowSlack spare entries: the scan stores whole vectors past the count.
@@ -123,7 +125,7 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     const int known_part = c0 == 0 && c1 == cut() ? 0 : (c0 == cut() && c1 == cols_ ? 1 : -1);
     std::int64_t* const col_begin = col_begin_.data();
     std::int64_t* const col_end = col_end_.data();
-    std::int32_t* const col_idx = col_idx_.data();
+    std::uint8_t* const col_idx = col_idx_.data();
     T* const col_val = col_val_.data();
     // The lists of rows summed forward on another core sit in its cache or L3: ask for the
     // part in [c0, c1) (estimated by the columns' share) of a row a few ahead.
@@ -172,7 +174,7 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     }
     each_entry([&](std::int64_t r, const std::int32_t* e) {
         const std::int64_t slot = col_end[*e]++;
-        col_idx[slot] = static_cast<std::int32_t>(r);
+        col_idx[slot] = static_cast<std::uint8_t>(r);
         col_val[slot] = val[e - idx];
     });
 }
@@ -189,7 +191,7 @@ bool SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
                                      bool accumulate, const std::function<void()>* alongside,
                                      const std::function<void(std::int64_t, std::int64_t)>* done,
                                      const std::function<void(int)>* then) {
-    const auto fn = active_kernels<T>().sparse_rows;
+    const auto fn = active_kernels<T>().sparse_cols;
     const std::int64_t total = entries(rows);
     // Each thread sorts and sums its own range of columns (dW rows): one pass, no shared
     // state. A column's result is the same whichever thread computes it, so the cut between

@@ -43,6 +43,9 @@ inline bool sparse_first_layer(std::int64_t n_in, std::int64_t units) {
 template <class T>
 class SparseInput {
 public:
+    // Rows per chunk at most (reserve): the column lists hold row numbers in one byte.
+    static constexpr std::int64_t kMaxRows = 256;
+
     void reserve(std::int64_t rows, std::int64_t cols);
 
     // Where the row lists of the following scan_rows or use_index calls live: this object's
@@ -127,7 +130,7 @@ private:
     std::vector<std::int64_t> col_begin_, col_end_;
     // Rows over which each part's column lists were built ahead (0: not built).
     std::int64_t built_rows_[2] = {0, 0};
-    AlignedBuffer<std::int32_t> col_idx_;
+    AlignedBuffer<std::uint8_t> col_idx_;  // row numbers: a chunk has at most kMaxRows
     AlignedBuffer<T> col_val_;
 };
 

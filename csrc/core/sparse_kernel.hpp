@@ -15,8 +15,8 @@
 // One pass over row i's list for R vectors of the output at offsets off[0..R): each entry's
 // index and value are read once for all R, the R sums stay in registers. With Half, the last
 // of them is a half-width vector (init_half), for a row's last few lanes.
-template <class T, int R, bool Half>
-inline void sparse_pass(const std::int32_t* idx, const T* val, std::int64_t e0, std::int64_t e1,
+template <class T, int R, bool Half, class Index>
+inline void sparse_pass(const Index* idx, const T* val, std::int64_t e0, std::int64_t e1,
                         const T* m, std::int64_t ldm, const std::int64_t* off,
                         const typename Vec<T>::reg* init, typename HalfVec<T>::reg init_half, T* o) {
     using V = Vec<T>;
@@ -35,8 +35,11 @@ inline void sparse_pass(const std::int32_t* idx, const T* val, std::int64_t e0, 
     if constexpr (Half) H::store(o + off[R - 1], acc_half);
 }
 
-template <class T>
-void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, const std::int32_t* idx,
+// Index: std::int32_t for row lists (column numbers), std::uint8_t for the weight gradient's
+// column lists (row numbers within a chunk of at most 256 rows: a quarter of the bytes to
+// write in the sort and to read here).
+template <class T, class Index = std::int32_t>
+void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, const Index* idx,
                          const T* val, std::int64_t i0, std::int64_t i1, const T* m,
                          std::int64_t ldm, T* out, std::int64_t ldo, std::int64_t n,
                          bool accumulate) {
@@ -93,8 +96,8 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
             }
             const bool half_pass = half && v + r == count;  // the half vector is this pass's last
 #define MLPCORE_SPARSE_PASS(R)                                                                  \
-    (half_pass ? sparse_pass<T, R, true>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o) \
-               : sparse_pass<T, R, false>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o))
+    (half_pass ? sparse_pass<T, R, true, Index>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o) \
+               : sparse_pass<T, R, false, Index>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o))
             switch (r) {
                 case 1: MLPCORE_SPARSE_PASS(1); break;
                 case 2: MLPCORE_SPARSE_PASS(2); break;

@@ -192,6 +192,8 @@ private:
     std::atomic<bool> summing_[2 * kMaxBlocks];
 };
 
+static_assert(kChunkRows <= SparseInput<float>::kMaxRows, "a chunk's rows must fit the sparse lists");
+
 template <class T>
 class BatchRunner {
 public:
