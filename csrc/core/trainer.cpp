@@ -104,9 +104,9 @@ void run_blocks(std::int64_t blocks, const Block& block) {
 
 // Scratch kept per calling thread between calls rather than faulted in afresh by every one
 // (fresh pages cost a 784-100-10 epoch 4% of its time in the kernel zeroing them): a chunk's
-// workspace, its index lists (3 MiB for 256 x 784; the next batch's too) and the gradient. Safe because their users
-// (a BatchRunner, train_epoch, predict_output) live on their caller's thread and a thread
-// never runs two at once.
+// workspace, its index lists (3 MiB for 256 x 784; the next batch's too) and the gradient.
+// Safe because their users (a BatchRunner, train_epoch, predict_output) live on their caller's
+// thread and a thread never runs two at once.
 template <class T>
 struct Scratch {
     MlpWorkspace<T> ws;
@@ -172,8 +172,9 @@ public:
                     if (!taken_[b].exchange(true, std::memory_order_acq_rel)) run_block(b);
                     break;
                 }
-                const bool parts_coming = parts || (summing_[first].load(std::memory_order_acquire) &&
-                                                    summing_[first + 1].load(std::memory_order_acquire));
+                const bool parts_coming =
+                    parts || (summing_[first].load(std::memory_order_acquire) &&
+                              summing_[first + 1].load(std::memory_order_acquire));
                 if (!parts_coming || !stepped) break;
                 // As the pool's own wait: spin briefly, then yield the core, in case the
                 // thread summing those parts is queued behind this one (a busy machine).
@@ -192,7 +193,8 @@ private:
     std::atomic<bool> summing_[2 * kMaxBlocks];
 };
 
-static_assert(kChunkRows <= SparseInput<float>::kMaxRows, "a chunk's rows must fit the sparse lists");
+static_assert(kChunkRows <= SparseInput<float>::kMaxRows,
+              "a chunk's rows must fit the sparse lists");
 
 template <class T>
 class BatchRunner {
@@ -328,7 +330,8 @@ private:
             // The next gradient's column lists for these columns, built here rather than in
             // the next run: while the other thread sums its part, this one would only wait.
             sparse.build_part_columns(t, ahead.chunk.n);
-            ready.run_ready([&](std::int64_t b) { run_block(params, data, mode, ahead.chunk, sparse, b); });
+            ready.run_ready(
+                [&](std::int64_t b) { run_block(params, data, mode, ahead.chunk, sparse, b); });
         };
         return true;
     }
@@ -373,7 +376,8 @@ private:
         if (c.by_parts) {
             run_blocks_by_parts(params, data, mode, c, sparse);
         } else {
-            run_blocks(c.blocks, [&](std::int64_t b) { run_block(params, data, mode, c, sparse, b); });
+            run_blocks(c.blocks,
+                       [&](std::int64_t b) { run_block(params, data, mode, c, sparse, b); });
         }
     }
 
@@ -383,7 +387,8 @@ private:
         bool all = true;
         for (std::int64_t b = 0; b < c.blocks; ++b) {
             const std::int64_t r0 = c.n * b / c.blocks, m = c.n * (b + 1) / c.blocks - r0;
-            c.nonzeros[b] = sparse.use_index(c.rows ? c.rows + c.lo + r0 : nullptr, c.lo + r0, r0, m);
+            const std::int64_t* source = c.rows ? c.rows + c.lo + r0 : nullptr;
+            c.nonzeros[b] = sparse.use_index(source, c.lo + r0, r0, m);
             all = all && sparse.worth_it(c.nonzeros[b], m);
         }
         return all;
@@ -402,7 +407,8 @@ private:
     // (ReadyBlocks).
     void run_blocks_by_parts(const T* params, const Dataset<T>& data, const Mode& mode, Chunk& c,
                              SparseInput<T>& sparse) {
-        const int shares = static_cast<int>(std::clamp<std::int64_t>(usable_threads() / 2, 1, c.blocks));
+        const int shares =
+            static_cast<int>(std::clamp<std::int64_t>(usable_threads() / 2, 1, c.blocks));
         ReadyBlocks ready(c.blocks, shares, false);
         ThreadPool::instance().run(2 * shares, [&](int t) {
             ready.summing(t);
