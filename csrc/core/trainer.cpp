@@ -7,8 +7,8 @@
 #include <functional>
 #include <initializer_list>
 #include <numeric>
-#include <thread>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
