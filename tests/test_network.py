@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.special
-from _helpers import FLOAT_DTYPES, assert_bitwise_equal, num_threads
+from _helpers import FLOAT_DTYPES, assert_bitwise_equal, num_threads, simd_level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -341,6 +341,21 @@ def test_network_predict_in_float64_from_any_mix_of_dtypes(x_dtype, params_dtype
     assert_bitwise_equal(out, net.predict(params.astype(np.float64), X.astype(np.float64)))
     want = forward_np(model.get_weights(), X, ("relu", "relu"), "softmax")
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("level", mlpcore.supported_simd_levels())
+@pytest.mark.parametrize("hidden", [32, 36, 37, 45, 100])
+def test_float64_predict_reads_float32_weights_as_they_are_on_every_simd_level(level, hidden, rng):
+    """The sparse first layer of a float64 predict reads float32 weights widened as they are
+    loaded (whole vectors, a half-width tail, an overlapping tail): the same bits as float64
+    copies of the weights, on every SIMD level."""
+    model = make([90, hidden, 3], dtype="float32", seed=3)
+    X = rng.standard_normal((300, 90)).astype(np.float32)
+    X[rng.random(X.shape) < 0.85] = 0.0
+    net, params = model._net, model._params
+    with simd_level(level):
+        out = net.predict(params, X, float64=True)
+        assert_bitwise_equal(out, net.predict(params.astype(np.float64), X.astype(np.float64)))
 
 
 def test_network_predict_in_float64_rejects_bad_input():

@@ -172,20 +172,22 @@ py::array predict(const Network& net, const py::array& params, const py::array& 
                 predict_output(net.spec, static_cast<const float*>(params.data()),
                                static_cast<const float*>(x.data()), n, static_cast<float*>(o));
             } else {
-                // float32 weights are widened into a buffer kept per thread between calls.
+                // float32 weights are widened into a buffer kept per thread between calls (the
+                // sparse first layer reads them as they are).
                 static thread_local std::vector<double> widened;
                 const double* p = static_cast<const double*>(params.data());
+                const float* pf = nullptr;
                 if (dtype == DType::float32) {
-                    const auto* pf = static_cast<const float*>(params.data());
+                    pf = static_cast<const float*>(params.data());
                     widened.assign(pf, pf + params.size());
                     p = widened.data();
                 }
                 if (x_dtype == DType::float32)
                     predict_output(net.spec, p, static_cast<const float*>(x.data()), n,
-                                   static_cast<double*>(o));
+                                   static_cast<double*>(o), pf);
                 else
                     predict_output(net.spec, p, static_cast<const double*>(x.data()), n,
-                                   static_cast<double*>(o));
+                                   static_cast<double*>(o), pf);
             }
         }
     }

@@ -36,6 +36,12 @@ struct TypedKernels {
     void (*sparse_cols)(const std::int64_t* begin, const std::int64_t* end, const std::uint8_t* idx,
                         const T* val, std::int64_t i0, std::int64_t i1, const T* m, std::int64_t ldm,
                         T* out, std::int64_t ldo, std::int64_t n, bool accumulate);
+    // sparse_rows with a float32 matrix, widened exactly as it is read (float64 prediction
+    // from float32 weights, without a float64 copy of them).
+    void (*sparse_rows_f32)(const std::int64_t* begin, const std::int64_t* end,
+                            const std::int32_t* idx, const T* val, std::int64_t i0, std::int64_t i1,
+                            const float* m, std::int64_t ldm, T* out, std::int64_t ldo,
+                            std::int64_t n, bool accumulate);
     // Indices and values of the non-zeros of a row; idx and val need n + 16 slots.
     std::int64_t (*row_nonzeros)(const T* x, std::int64_t n, std::int32_t* idx, T* val);
     // Narrow outputs (n <= 16) with a row-major A, as dot products along k (gemm_narrow_*.hpp);

@@ -1,5 +1,6 @@
 // Register-wide vector types for the GEMM micro-kernel and the sparse products (with
-// half-width ones for a row's last lanes), one per instruction set. Each ISA translation unit
+// half-width ones for a row's last lanes), one per instruction set. load_from(p) loads from p's
+// type: the same one, or float into double (widened exactly). Each ISA translation unit
 // (kernels_<isa>.cpp) defines MLPCORE_ISA_* and includes this header inside its own namespace,
 // so no inline function compiled for a wide ISA can be linked into the generic path.
 #pragma once
@@ -16,6 +17,7 @@ template <> struct Vec<float> {
     static constexpr int width = 16;
     static reg zero() { return _mm512_setzero_ps(); }
     static reg load(const float* p) { return _mm512_loadu_ps(p); }
+    static reg load_from(const float* p) { return load(p); }
     static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
     static reg broadcast(float x) { return _mm512_set1_ps(x); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
@@ -26,6 +28,9 @@ template <> struct Vec<double> {
     static constexpr int width = 8;
     static reg zero() { return _mm512_setzero_pd(); }
     static reg load(const double* p) { return _mm512_loadu_pd(p); }
+    static reg load_from(const double* p) { return load(p); }
+    // Eight floats widened exactly (float64 prediction from float32 weights).
+    static reg load_from(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
     static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
     static reg broadcast(double x) { return _mm512_set1_pd(x); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
@@ -38,6 +43,7 @@ template <> struct HalfVec<float> {
     using reg = __m256;
     static constexpr int width = 8;
     static reg load(const float* p) { return _mm256_loadu_ps(p); }
+    static reg load_from(const float* p) { return load(p); }
     static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
     static reg low(__m512 v) { return _mm512_castps512_ps256(v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
@@ -46,6 +52,8 @@ template <> struct HalfVec<double> {
     using reg = __m256d;
     static constexpr int width = 4;
     static reg load(const double* p) { return _mm256_loadu_pd(p); }
+    static reg load_from(const double* p) { return load(p); }
+    static reg load_from(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
     static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
     static reg low(__m512d v) { return _mm512_castpd512_pd256(v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
@@ -56,6 +64,7 @@ template <> struct Vec<float> {
     static constexpr int width = 8;
     static reg zero() { return _mm256_setzero_ps(); }
     static reg load(const float* p) { return _mm256_loadu_ps(p); }
+    static reg load_from(const float* p) { return load(p); }
     static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
     static reg broadcast(float x) { return _mm256_set1_ps(x); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
@@ -66,6 +75,8 @@ template <> struct Vec<double> {
     static constexpr int width = 4;
     static reg zero() { return _mm256_setzero_pd(); }
     static reg load(const double* p) { return _mm256_loadu_pd(p); }
+    static reg load_from(const double* p) { return load(p); }
+    static reg load_from(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
     static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
     static reg broadcast(double x) { return _mm256_set1_pd(x); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
@@ -76,6 +87,7 @@ template <> struct HalfVec<float> {
     using reg = __m128;
     static constexpr int width = 4;
     static reg load(const float* p) { return _mm_loadu_ps(p); }
+    static reg load_from(const float* p) { return load(p); }
     static void store(float* p, reg v) { _mm_storeu_ps(p, v); }
     static reg low(__m256 v) { return _mm256_castps256_ps128(v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm_fmadd_ps(a, b, c); }
@@ -84,6 +96,8 @@ template <> struct HalfVec<double> {
     using reg = __m128d;
     static constexpr int width = 2;
     static reg load(const double* p) { return _mm_loadu_pd(p); }
+    static reg load_from(const double* p) { return load(p); }
+    static reg load_from(const float* p) { return _mm_set_pd(p[1], p[0]); }
     static void store(double* p, reg v) { _mm_storeu_pd(p, v); }
     static reg low(__m256d v) { return _mm256_castpd256_pd128(v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm_fmadd_pd(a, b, c); }
@@ -96,6 +110,8 @@ template <class T> struct Vec {
     struct reg { T lane[width]; };
     static reg zero() { reg r{}; return r; }
     static reg load(const T* p) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = p[i]; return r; }
+    template <class M>
+    static reg load_from(const M* p) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = T(p[i]); return r; }
     static void store(T* p, reg v) { for (int i = 0; i < width; ++i) p[i] = v.lane[i]; }
     static reg broadcast(T x) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = x; return r; }
     static reg fmadd(reg a, reg b, reg c) {
@@ -111,6 +127,8 @@ template <class T> struct HalfVec {
     static constexpr int width = Vec<T>::width / 2;
     struct reg { T lane[width]; };
     static reg load(const T* p) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = p[i]; return r; }
+    template <class M>
+    static reg load_from(const M* p) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = T(p[i]); return r; }
     static void store(T* p, reg v) { for (int i = 0; i < width; ++i) p[i] = v.lane[i]; }
     static reg low(typename Vec<T>::reg v) { reg r; for (int i = 0; i < width; ++i) r.lane[i] = v.lane[i]; return r; }
     static reg fmadd(reg a, reg b, reg c) {

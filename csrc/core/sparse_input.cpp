@@ -111,6 +111,15 @@ void SparseInput<T>::forward_part(int part, const T* w, std::int64_t n_out, std:
 }
 
 template <class T>
+void SparseInput<T>::forward_part_f32(int part, const float* w, std::int64_t n_out,
+                                      std::int64_t row0, std::int64_t m, T* out) const {
+    const std::int64_t* begin = (part == 0 ? row_begin_ : row_split_).data() + row0;
+    const std::int64_t* end = (part == 0 ? row_split_ : row_end_).data() + row0;
+    active_kernels<T>().sparse_rows_f32(begin, end, idx_, val_, 0, m, w, n_out, out, n_out, n_out,
+                                        false);
+}
+
+template <class T>
 void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int64_t c1) {
     // Distributes the row lists' entries in [c0, c1) by column, each column's rows in
     // increasing order. Row lists are sorted by column: each row's part is found by binary

@@ -74,6 +74,10 @@ public:
     // in [cut(), cols). W is cols x n_out. Disjoint row ranges or parts may run concurrently.
     void forward_part(int part, const T* w, std::int64_t n_out, std::int64_t row0, std::int64_t m,
                       T* out) const;
+    // The same from float32 weights, widened exactly as they are read (for T = double: the
+    // same bits as from a float64 copy of them).
+    void forward_part_f32(int part, const float* w, std::int64_t n_out, std::int64_t row0,
+                          std::int64_t m, T* out) const;
     std::int64_t cut() const { return first_layer_cut(cols_); }
 
     // dW (cols x n_out) = or += X^T D over rows [0, rows) (all scanned), D (rows x n_out);

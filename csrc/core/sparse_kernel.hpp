@@ -15,9 +15,9 @@
 // One pass over row i's list for R vectors of the output at offsets off[0..R): each entry's
 // index and value are read once for all R, the R sums stay in registers. With Half, the last
 // of them is a half-width vector (init_half), for a row's last few lanes.
-template <class T, int R, bool Half, class Index>
+template <class T, int R, bool Half, class Index, class M>
 inline void sparse_pass(const Index* idx, const T* val, std::int64_t e0, std::int64_t e1,
-                        const T* m, std::int64_t ldm, const std::int64_t* off,
+                        const M* m, std::int64_t ldm, const std::int64_t* off,
                         const typename Vec<T>::reg* init, typename HalfVec<T>::reg init_half, T* o) {
     using V = Vec<T>;
     using H = HalfVec<T>;
@@ -27,9 +27,9 @@ inline void sparse_pass(const Index* idx, const T* val, std::int64_t e0, std::in
     for (int t = 0; t < full; ++t) acc[t] = init[t];
     for (std::int64_t e = e0; e < e1; ++e) {
         const typename V::reg v = V::broadcast(val[e]);
-        const T* row = m + static_cast<std::int64_t>(idx[e]) * ldm;
-        for (int t = 0; t < full; ++t) acc[t] = V::fmadd(v, V::load(row + off[t]), acc[t]);
-        if constexpr (Half) acc_half = H::fmadd(H::low(v), H::load(row + off[R - 1]), acc_half);
+        const M* row = m + static_cast<std::int64_t>(idx[e]) * ldm;
+        for (int t = 0; t < full; ++t) acc[t] = V::fmadd(v, V::load_from(row + off[t]), acc[t]);
+        if constexpr (Half) acc_half = H::fmadd(H::low(v), H::load_from(row + off[R - 1]), acc_half);
     }
     for (int t = 0; t < full; ++t) V::store(o + off[t], acc[t]);
     if constexpr (Half) H::store(o + off[R - 1], acc_half);
@@ -38,9 +38,10 @@ inline void sparse_pass(const Index* idx, const T* val, std::int64_t e0, std::in
 // Index: std::int32_t for row lists (column numbers), std::uint8_t for the weight gradient's
 // column lists (row numbers within a chunk of at most 256 rows: a quarter of the bytes to
 // write in the sort and to read here).
-template <class T, class Index = std::int32_t>
+// M: the matrix's type, T or (for T = double) float, widened as it is read.
+template <class T, class Index = std::int32_t, class M = T>
 void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, const Index* idx,
-                         const T* val, std::int64_t i0, std::int64_t i1, const T* m,
+                         const T* val, std::int64_t i0, std::int64_t i1, const M* m,
                          std::int64_t ldm, T* out, std::int64_t ldo, std::int64_t n,
                          bool accumulate) {
     using V = Vec<T>;
@@ -64,7 +65,7 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
             for (std::int64_t j = 0; j < n; ++j) {
                 T acc = accumulate ? o[j] : T(0);
                 for (std::int64_t e = e0; e < e1; ++e)
-                    acc += val[e] * m[static_cast<std::int64_t>(idx[e]) * ldm + j];
+                    acc += val[e] * static_cast<T>(m[static_cast<std::int64_t>(idx[e]) * ldm + j]);
                 o[j] = acc;
             }
             continue;
@@ -96,8 +97,8 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
             }
             const bool half_pass = half && v + r == count;  // the half vector is this pass's last
 #define MLPCORE_SPARSE_PASS(R)                                                                  \
-    (half_pass ? sparse_pass<T, R, true, Index>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o) \
-               : sparse_pass<T, R, false, Index>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o))
+    (half_pass ? sparse_pass<T, R, true, Index, M>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o) \
+               : sparse_pass<T, R, false, Index, M>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o))
             switch (r) {
                 case 1: MLPCORE_SPARSE_PASS(1); break;
                 case 2: MLPCORE_SPARSE_PASS(2); break;

@@ -606,7 +606,8 @@ double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>
 }
 
 template <class T, class In>
-void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int64_t n_rows, T* out) {
+void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int64_t n_rows, T* out,
+                    const float* params32) {
     check_spec(spec);
     constexpr bool widen = !std::is_same_v<In, T>;
     const std::size_t last = spec.n_layers() - 1;
@@ -639,7 +640,14 @@ void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int6
             } else {
                 in = xb;
             }
-            mlp_forward(spec, params, in, width, r0, m, ws, false, lists ? sparse : nullptr);
+            // From float32 weights, the sparse first layer's two parts are summed here, reading
+            // them as they are (float64 predict of 2,000 digits, 784-100-10: 2.5 -> 1.8 ms).
+            const bool narrow = lists && params32 != nullptr;
+            if (narrow)
+                for (int part = 0; part < 2; ++part)
+                    sparse->forward_part_f32(part, params32 + spec.weight_offset(0), spec.sizes[1], r0,
+                                             m, (part == 0 ? ws.z[0] : ws.upper) + r0 * spec.sizes[1]);
+            mlp_forward(spec, params, in, width, r0, m, ws, false, lists ? sparse : nullptr, narrow);
             output_forward(spec.output, ws.z[last] + r0 * k, out + (begin + r0) * k, m, k);
         };
         run_blocks(blocks, block);
@@ -675,12 +683,13 @@ void apply_max_norm(const MlpSpec& spec, T* params, T max_norm) {
     template LossTotals evaluate<T>(const MlpSpec&, const T*, const Dataset<T>&,                 \
                                     const std::int64_t*, std::int64_t);                          \
     template double loss_and_gradients<T>(const MlpSpec&, const T*, const Dataset<T>&, T*);      \
-    template void predict_output<T, T>(const MlpSpec&, const T*, const T*, std::int64_t, T*);    \
+    template void predict_output<T, T>(const MlpSpec&, const T*, const T*, std::int64_t, T*,     \
+                                       const float*);                                            \
     template void apply_max_norm<T>(const MlpSpec&, T*, T);
 MLPCORE_INSTANTIATE(float)
 MLPCORE_INSTANTIATE(double)
 #undef MLPCORE_INSTANTIATE
 template void predict_output<double, float>(const MlpSpec&, const double*, const float*,
-                                            std::int64_t, double*);
+                                            std::int64_t, double*, const float*);
 
 }  // namespace mlpcore

@@ -96,8 +96,11 @@ double loss_and_gradients(const MlpSpec& spec, const T* params, const Dataset<T>
 
 // Output activations (n_rows x n_out) of x (n_rows x n_in, C order), computed in T. The inputs
 // may be narrower than T (float32 data predicted in float64): they are widened as they are read.
+// `params32`, if given, holds the same parameters in float32 (params is their widened copy): the
+// first layer's sparse product then reads its weights from it, half the bytes, same bits.
 template <class T, class In>
-void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int64_t n_rows, T* out);
+void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int64_t n_rows, T* out,
+                    const float* params32 = nullptr);
 
 // W[:, j] *= max_norm / ||W[:, j]|| for every column of every W whose norm exceeds max_norm.
 template <class T>
