@@ -58,7 +58,6 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
     // are followed by kSlack spare entries, where its last row's overhang lands.
     std::vector<std::int64_t> counts(static_cast<std::size_t>(rows), 0);
     std::vector<std::int64_t> below_cut(static_cast<std::size_t>(rows), 0);
-    const auto cut = static_cast<std::int32_t>(first_layer_cut(cols));
     std::vector<std::vector<std::int64_t>> column_parts(static_cast<std::size_t>(threads));
     std::atomic<std::int64_t> seen{0};
     std::atomic<bool> over{false}, nonfinite{false};
@@ -75,7 +74,7 @@ InputIndex<T>::InputIndex(const T* x, std::int64_t rows, std::int64_t cols, doub
         for (std::int64_t r = r0; r < r1; ++r) {
             const std::int64_t n = nonzeros_of(x + r * cols, cols, idx.data(), val.data());
             counts[static_cast<std::size_t>(r)] = n;
-            below_cut[static_cast<std::size_t>(r)] = std::lower_bound(idx.data(), idx.data() + n, cut) - idx.data();
+            below_cut[static_cast<std::size_t>(r)] = entries_below_cut(idx.data(), n, cols);
             bool bad = false;
             for (std::int64_t e = 0; e < n; ++e) {
                 ++per_column[static_cast<std::size_t>(idx[e])];

@@ -7,6 +7,7 @@
 // them, so an epoch gives the same bits with or without the index.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -23,6 +24,11 @@ inline constexpr std::int64_t kMaxIndexBytes = std::int64_t(16) << 20;
 // The column where the sparse first layer's forward product splits its sum in two parts
 // (sparse_input.hpp): fixed by the width, so results never depend on the data's index.
 inline std::int64_t first_layer_cut(std::int64_t cols) { return cols / 2; }
+
+// How many of a row's n listed columns (increasing) are below first_layer_cut(cols).
+inline std::int64_t entries_below_cut(const std::int32_t* idx, std::int64_t n, std::int64_t cols) {
+    return std::lower_bound(idx, idx + n, static_cast<std::int32_t>(first_layer_cut(cols))) - idx;
+}
 
 template <class T>
 class InputIndex {

@@ -110,10 +110,14 @@ void MlpWorkspace<T>::reserve(const MlpSpec& spec, std::int64_t n_rows, bool nee
 
 template <class T>
 void first_layer_part(const MlpSpec& spec, const T* params, int part, std::int64_t row0,
-                      std::int64_t rows, MlpWorkspace<T>& ws, const SparseInput<T>& sparse) {
+                      std::int64_t rows, MlpWorkspace<T>& ws, const SparseInput<T>& sparse,
+                      const float* params32) {
     const std::int64_t n_o = spec.sizes[1];
     T* out = (part == 0 ? ws.z[0] : ws.upper) + row0 * n_o;
-    sparse.forward_part(part, params + spec.weight_offset(0), n_o, row0, rows, out);
+    if (params32)
+        sparse.forward_part_f32(part, params32 + spec.weight_offset(0), n_o, row0, rows, out);
+    else
+        sparse.forward_part(part, params + spec.weight_offset(0), n_o, row0, rows, out);
 }
 
 template <class T>
@@ -240,10 +244,11 @@ template void mlp_forward<double>(const MlpSpec&, const double*, const double*, 
                                   std::int64_t, std::int64_t, MlpWorkspace<double>&, bool,
                                   const SparseInput<double>*, bool);
 template void first_layer_part<float>(const MlpSpec&, const float*, int, std::int64_t, std::int64_t,
-                                      MlpWorkspace<float>&, const SparseInput<float>&);
+                                      MlpWorkspace<float>&, const SparseInput<float>&,
+                                      const float*);
 template void first_layer_part<double>(const MlpSpec&, const double*, int, std::int64_t,
                                        std::int64_t, MlpWorkspace<double>&,
-                                       const SparseInput<double>&);
+                                       const SparseInput<double>&, const float*);
 template void mlp_backward_data<float>(const MlpSpec&, const float*, std::int64_t, std::int64_t,
                                        MlpWorkspace<float>&, bool);
 template void mlp_backward_data<double>(const MlpSpec&, const double*, std::int64_t, std::int64_t,

@@ -70,10 +70,13 @@ void mlp_forward(const MlpSpec& spec, const T* params, const T* x, std::int64_t 
                  const SparseInput<T>* sparse = nullptr, bool parts_summed = false);
 
 // Part `part` (0 or 1) of the sparse first layer's product X W_0 for rows [row0, row0 + rows):
-// P_0 into ws.z[0], P_1 into ws.upper. The parts of the same rows may run concurrently.
+// P_0 into ws.z[0], P_1 into ws.upper. With `params32` (the same parameters in float32, params
+// their widened copy), W_0 is read from it, widened as it is loaded: the same bits. The parts
+// of the same rows may run concurrently.
 template <class T>
 void first_layer_part(const MlpSpec& spec, const T* params, int part, std::int64_t row0,
-                      std::int64_t rows, MlpWorkspace<T>& ws, const SparseInput<T>& sparse);
+                      std::int64_t rows, MlpWorkspace<T>& ws, const SparseInput<T>& sparse,
+                      const float* params32 = nullptr);
 
 // Propagate ws.delta[L-1] down to ws.delta[0] for rows [row0, row0 + rows) (the input layer's
 // own input gradient is never needed). Disjoint row ranges may run concurrently.

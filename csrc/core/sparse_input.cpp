@@ -87,9 +87,8 @@ std::int64_t SparseInput<T>::scan_rows(const In* x, std::int64_t ldx, const std:
         const In* xr = x + (source ? source[r] : r) * ldx;
         const std::int64_t base = (row0 + r) * (cols_ + kRowSlack);
         const std::int64_t count = nonzeros(xr, row_idx_.data() + base, row_val_.data() + base);
-        const std::int32_t* const first = row_idx_.data() + base;
-        const auto below = std::lower_bound(first, first + count, static_cast<std::int32_t>(cut())) - first;
-        set_row(row0 + r, base, base + below, base + count);
+        set_row(row0 + r, base, base + entries_below_cut(row_idx_.data() + base, count, cols_),
+                base + count);
         total += count;
     }
     return total;
@@ -104,19 +103,15 @@ template <class T>
 void SparseInput<T>::forward_part(int part, const T* w, std::int64_t n_out, std::int64_t row0,
                                   std::int64_t m, T* out) const {
     // The kernel indexes rows from 0; shift the row lists so row row0 is its row 0.
-    const std::int64_t* begin = (part == 0 ? row_begin_ : row_split_).data() + row0;
-    const std::int64_t* end = (part == 0 ? row_split_ : row_end_).data() + row0;
-    active_kernels<T>().sparse_rows(begin, end, idx_, val_, 0, m, w, n_out, out, n_out, n_out,
-                                    false);
+    active_kernels<T>().sparse_rows(part_begin(part) + row0, part_end(part) + row0, idx_, val_, 0,
+                                    m, w, n_out, out, n_out, n_out, false);
 }
 
 template <class T>
 void SparseInput<T>::forward_part_f32(int part, const float* w, std::int64_t n_out,
                                       std::int64_t row0, std::int64_t m, T* out) const {
-    const std::int64_t* begin = (part == 0 ? row_begin_ : row_split_).data() + row0;
-    const std::int64_t* end = (part == 0 ? row_split_ : row_end_).data() + row0;
-    active_kernels<T>().sparse_rows_f32(begin, end, idx_, val_, 0, m, w, n_out, out, n_out, n_out,
-                                        false);
+    active_kernels<T>().sparse_rows_f32(part_begin(part) + row0, part_end(part) + row0, idx_, val_,
+                                        0, m, w, n_out, out, n_out, n_out, false);
 }
 
 template <class T>
@@ -130,8 +125,9 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     const T* const val = val_;
     const std::int64_t* const row_begin = row_begin_.data();
     const std::int64_t* const row_end = row_end_.data();
-    const std::int64_t* const row_split = row_split_.data();
     const int known_part = c0 == 0 && c1 == cut() ? 0 : (c0 == cut() && c1 == cols_ ? 1 : -1);
+    const std::int64_t* const known_begin = known_part >= 0 ? part_begin(known_part) : nullptr;
+    const std::int64_t* const known_end = known_part >= 0 ? part_end(known_part) : nullptr;
     std::int64_t* const col_begin = col_begin_.data();
     std::int64_t* const col_end = col_end_.data();
     std::uint8_t* const col_idx = col_idx_.data();
@@ -142,8 +138,7 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     auto prefetch_row = [&](std::int64_t r) {
         std::int64_t lo, hi;
         if (known_part >= 0) {
-            lo = known_part == 0 ? row_begin[r] : row_split[r];
-            hi = known_part == 0 ? row_split[r] : row_end[r];
+            lo = known_begin[r], hi = known_end[r];
         } else {
             const std::int64_t b = row_begin[r], n = row_end[r] - b;
             lo = b + n * c0 / cols_, hi = b + (n * c1 + cols_ - 1) / cols_;
@@ -157,9 +152,8 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
         for (std::int64_t r = 0; r < rows; ++r) {
             if (r + kAhead < rows) prefetch_row(r + kAhead);
             if (known_part >= 0) {
-                const std::int32_t* const lo = idx + (known_part == 0 ? row_begin[r] : row_split[r]);
-                const std::int32_t* const hi = idx + (known_part == 0 ? row_split[r] : row_end[r]);
-                for (const std::int32_t* e = lo; e < hi; ++e) visit(r, e);
+                const std::int32_t* const hi = idx + known_end[r];
+                for (const std::int32_t* e = idx + known_begin[r]; e < hi; ++e) visit(r, e);
                 continue;
             }
             const std::int32_t* const hi = idx + row_end[r];

@@ -102,6 +102,14 @@ public:
     std::int64_t entries(std::int64_t rows) const;
 
 private:
+    // Where rows' entries of part `part` begin and end: row_begin_/row_split_ for part 0,
+    // row_split_/row_end_ for part 1.
+    const std::int64_t* part_begin(int part) const {
+        return (part == 0 ? row_begin_ : row_split_).data();
+    }
+    const std::int64_t* part_end(int part) const {
+        return (part == 0 ? row_split_ : row_end_).data();
+    }
     // Records row r's lists [begin, end), its part 1 from `split`.
     void set_row(std::int64_t r, std::int64_t begin, std::int64_t split, std::int64_t end) {
         row_begin_[r] = begin, row_split_[r] = split, row_end_[r] = end;

@@ -645,8 +645,7 @@ void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int6
             const bool narrow = lists && params32 != nullptr;
             if (narrow)
                 for (int part = 0; part < 2; ++part)
-                    sparse->forward_part_f32(part, params32 + spec.weight_offset(0), spec.sizes[1], r0,
-                                             m, (part == 0 ? ws.z[0] : ws.upper) + r0 * spec.sizes[1]);
+                    first_layer_part(spec, params, part, r0, m, ws, *sparse, params32);
             mlp_forward(spec, params, in, width, r0, m, ws, false, lists ? sparse : nullptr, narrow);
             output_forward(spec.output, ws.z[last] + r0 * k, out + (begin + r0) * k, m, k);
         };
