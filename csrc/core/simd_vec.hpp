@@ -21,6 +21,10 @@ template <> struct Vec<float> {
     static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
     static reg broadcast(float x) { return _mm512_set1_ps(x); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+    // a * b + c when `on`, else c untouched (a masked multiply-add: no extra instruction).
+    static reg fmadd_if(bool on, reg a, reg b, reg c) {
+        return _mm512_mask3_fmadd_ps(a, b, c, static_cast<__mmask16>(-static_cast<int>(on)));
+    }
     static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
 };
 template <> struct Vec<double> {
@@ -34,6 +38,9 @@ template <> struct Vec<double> {
     static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
     static reg broadcast(double x) { return _mm512_set1_pd(x); }
     static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
+    static reg fmadd_if(bool on, reg a, reg b, reg c) {
+        return _mm512_mask3_fmadd_pd(a, b, c, static_cast<__mmask8>(-static_cast<int>(on)));
+    }
     static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
 };
 // Half-width vectors, for the last few lanes of a row (sparse_kernel.hpp): Zen 4 splits a
@@ -47,6 +54,11 @@ template <> struct HalfVec<float> {
     static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
     static reg low(__m512 v) { return _mm512_castps512_ps256(v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+    // Masked 256-bit operations need AVX512VL, which the avx512 level does not require: a blend.
+    static reg fmadd_if(bool on, reg a, reg b, reg c) {
+        return _mm256_blendv_ps(c, fmadd(a, b, c),
+                                _mm256_castsi256_ps(_mm256_set1_epi32(-static_cast<int>(on))));
+    }
 };
 template <> struct HalfVec<double> {
     using reg = __m256d;
@@ -57,6 +69,10 @@ template <> struct HalfVec<double> {
     static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
     static reg low(__m512d v) { return _mm512_castpd512_pd256(v); }
     static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
+    static reg fmadd_if(bool on, reg a, reg b, reg c) {
+        return _mm256_blendv_pd(
+            c, fmadd(a, b, c), _mm256_castsi256_pd(_mm256_set1_epi64x(-static_cast<long long>(on))));
+    }
 };
 #elif defined(MLPCORE_ISA_AVX2)
 template <> struct Vec<float> {

@@ -4,7 +4,8 @@
 // The forward pass uses it with the input rows' non-zeros (Z = X W: m = W), the weight
 // gradient with the input columns' non-zeros (dW = X^T D: m = D). Each output row is kept in
 // registers, up to eight vectors at a time, over its whole list; entries are summed in list
-// order, so a row's result does not depend on which thread computes it.
+// order, so a row's result does not depend on which thread computes it, nor on whether its list
+// is summed alone or merged with a neighbour's (kPairLists).
 // Included by the kernels_<isa>.cpp files inside their ISA namespace.
 #pragma once
 
@@ -12,27 +13,91 @@
 #include <cstddef>
 #include <cstdint>
 
-// One pass over row i's list for R vectors of the output at offsets off[0..R): each entry's
-// index and value are read once for all R, the R sums stay in registers. With Half, the last
-// of them is a half-width vector (init_half), for a row's last few lanes.
-template <class T, int R, bool Half, class Index, class M>
-inline void sparse_pass(const Index* idx, const T* val, std::int64_t e0, std::int64_t e1,
-                        const M* m, std::int64_t ldm, const std::int64_t* off,
-                        const typename Vec<T>::reg* init, typename HalfVec<T>::reg init_half, T* o) {
-    using V = Vec<T>;
-    using H = HalfVec<T>;
-    constexpr int full = Half ? R - 1 : R;
-    typename V::reg acc[full > 0 ? full : 1];
-    typename H::reg acc_half = init_half;
-    for (int t = 0; t < full; ++t) acc[t] = init[t];
-    for (std::int64_t e = e0; e < e1; ++e) {
-        const typename V::reg v = V::broadcast(val[e]);
-        const M* row = m + static_cast<std::int64_t>(idx[e]) * ldm;
-        for (int t = 0; t < full; ++t) acc[t] = V::fmadd(v, V::load_from(row + off[t]), acc[t]);
-        if constexpr (Half) acc_half = H::fmadd(H::low(v), H::load_from(row + off[R - 1]), acc_half);
+// Whether lists of Index entries are summed two at a time (sparse_pass): only with 32 vector
+// registers and masked multiply-adds, and only the weight gradient's column lists. A masked-off
+// multiply-add still costs one, and the products are bound by that, not by loads: two random
+// digits share only a quarter of their pixels, so pairs of input rows were 20% slower, while
+// neighbouring pixels share two fifths of their digits and the gradient's matrix (the batch's
+// output gradients) comes from L2.
+template <class Index>
+inline constexpr bool kPairLists =
+#if defined(MLPCORE_ISA_AVX512)
+    sizeof(Index) == 1;
+#else
+    false;
+#endif
+
+// The R sums (the last one half-wide with Half) of one output row, in registers.
+template <class T, int R, bool Half>
+struct SparseSums {
+    static constexpr int full = Half ? R - 1 : R;
+    typename Vec<T>::reg v[full > 0 ? full : 1];
+    typename HalfVec<T>::reg half;
+
+    SparseSums(const typename Vec<T>::reg* init, typename HalfVec<T>::reg init_half) : half(init_half) {
+        for (int t = 0; t < full; ++t) v[t] = init[t];
     }
-    for (int t = 0; t < full; ++t) V::store(o + off[t], acc[t]);
-    if constexpr (Half) H::store(o + off[R - 1], acc_half);
+    // sums += value * row[off[.]] when `on` (else unchanged: the same bits as not adding).
+    template <bool Masked, class M>
+    void add(bool on, typename Vec<T>::reg value, const M* row, const std::int64_t* off) {
+        using V = Vec<T>;
+        using H = HalfVec<T>;
+        for (int t = 0; t < full; ++t) {
+            const typename V::reg w = V::load_from(row + off[t]);
+            if constexpr (Masked) v[t] = V::fmadd_if(on, value, w, v[t]);
+            else v[t] = V::fmadd(value, w, v[t]);
+        }
+        if constexpr (Half) {
+            const typename H::reg w = H::load_from(row + off[R - 1]);
+            if constexpr (Masked) half = H::fmadd_if(on, H::low(value), w, half);
+            else half = H::fmadd(H::low(value), w, half);
+        }
+    }
+    template <class Index, class M>
+    void add_list(const Index* idx, const T* val, std::int64_t e0, std::int64_t e1, const M* m,
+                  std::int64_t ldm, const std::int64_t* off) {
+        for (std::int64_t e = e0; e < e1; ++e)
+            add<false>(true, Vec<T>::broadcast(val[e]), m + static_cast<std::int64_t>(idx[e]) * ldm, off);
+    }
+    void store(T* o, const std::int64_t* off) const {
+        for (int t = 0; t < full; ++t) Vec<T>::store(o + off[t], v[t]);
+        if constexpr (Half) HalfVec<T>::store(o + off[R - 1], half);
+    }
+};
+
+// One pass over the lists of one output row (two with Pair) for R vectors at offsets off[0..R):
+// each entry's index and value are read once for all R, the sums stay in registers. Two lists
+// are merged by index: a matrix row both name is loaded once for both, and each list's sums
+// take exactly its own entries, in its order, by masked multiply-adds, so the bits are those
+// of two passes.
+template <class T, int R, bool Half, bool Pair, class Index, class M>
+inline void sparse_pass(const Index* idx, const T* val, const std::int64_t* e0,
+                        const std::int64_t* e1, const M* m, std::int64_t ldm,
+                        const std::int64_t* off, const typename Vec<T>::reg (*init)[8],
+                        const typename HalfVec<T>::reg* init_half, T* const* o) {
+    using Sums = SparseSums<T, R, Half>;
+    Sums a(init[0], init_half[0]);
+    if constexpr (!Pair) {
+        a.add_list(idx, val, e0[0], e1[0], m, ldm, off);
+        a.store(o[0], off);
+    } else {
+        Sums b(init[1], init_half[1]);
+        std::int64_t ea = e0[0], eb = e0[1];
+        const std::int64_t end_a = e1[0], end_b = e1[1];
+        while (ea < end_a && eb < end_b) {
+            const std::int64_t ca = idx[ea], cb = idx[eb];
+            const bool in_a = ca <= cb, in_b = cb <= ca;
+            const M* row = m + (in_a ? ca : cb) * ldm;
+            const auto va = Vec<T>::broadcast(val[ea]), vb = Vec<T>::broadcast(val[eb]);
+            a.template add<true>(in_a, va, row, off);
+            b.template add<true>(in_b, vb, row, off);
+            ea += in_a, eb += in_b;
+        }
+        a.add_list(idx, val, ea, end_a, m, ldm, off);
+        b.add_list(idx, val, eb, end_b, m, ldm, off);
+        a.store(o[0], off);
+        b.store(o[1], off);
+    }
 }
 
 // Index: std::int32_t for row lists (column numbers), std::uint8_t for the weight gradient's
@@ -47,29 +112,31 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
     using V = Vec<T>;
     using H = HalfVec<T>;
     constexpr int W = V::width;
-    constexpr int kTile = 8;  // vectors per pass: 8 sums in registers (a 128-wide float row in
-                              // one pass with AVX-512)
-    for (std::int64_t i = i0; i < i1; ++i) {
-        T* o = out + i * ldo;
-        const std::int64_t e0 = begin[i], e1 = end[i];
-        if (i + 1 < i1) {
-            // The next row's list sits elsewhere (a shuffled batch's rows are scattered over
-            // the data's index, mostly in L3): ask for its lines while this row is summed.
+    constexpr int kTile = 8;  // vectors per pass and row: 8 sums in registers (a 128-wide float
+                              // row in one pass with AVX-512; 16 for a pair of rows)
+    for (std::int64_t i = i0; i < i1;) {
+        const int count = kPairLists<Index> && n >= W && i + 1 < i1 ? 2 : 1;
+        // The next rows' lists sit elsewhere (a shuffled batch's rows are scattered over the
+        // data's index, mostly in L3): ask for their lines while these rows are summed.
+        for (std::int64_t next = i + count; next < std::min(i1, i + 2 * count); ++next) {
             constexpr std::int64_t kLine = 16;  // 4-byte entries a cache line holds
-            for (std::int64_t e = begin[i + 1]; e < end[i + 1]; e += kLine) {
+            for (std::int64_t e = begin[next]; e < end[next]; e += kLine) {
                 __builtin_prefetch(idx + e, 0, 3);
                 __builtin_prefetch(val + e, 0, 3);
             }
         }
         if (n < W) {  // narrower than one vector: plain sums
+            T* o = out + i * ldo;
             for (std::int64_t j = 0; j < n; ++j) {
                 T acc = accumulate ? o[j] : T(0);
-                for (std::int64_t e = e0; e < e1; ++e)
+                for (std::int64_t e = begin[i]; e < end[i]; ++e)
                     acc += val[e] * static_cast<T>(m[static_cast<std::int64_t>(idx[e]) * ldm + j]);
                 o[j] = acc;
             }
+            ++i;
             continue;
         }
+        T* const o[2] = {out + i * ldo, out + (i + count - 1) * ldo};
         // Whole vectors, then one vector ending at n that overlaps the last whole one: its
         // overlapping lanes start from the same initial values and add the same products in
         // the same order, so they store the same bits twice. When at most half a vector is
@@ -78,27 +145,35 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
         const bool tail = whole * W < n;
         const bool half = tail && n - whole * W <= H::width;
         const std::int64_t tail_offset = n - (half ? H::width : W);
-        typename V::reg tail_init = V::zero();
-        typename H::reg half_init = H::low(V::zero());
-        if (tail && accumulate) {
-            if (half) half_init = H::load(o + tail_offset);
-            else tail_init = V::load(o + tail_offset);
-        }
+        typename V::reg tail_init[2] = {V::zero(), V::zero()};
+        typename H::reg half_init[2] = {H::low(V::zero()), H::low(V::zero())};
+        for (int k = 0; k < count; ++k)
+            if (tail && accumulate) {
+                if (half) half_init[k] = H::load(o[k] + tail_offset);
+                else tail_init[k] = V::load(o[k] + tail_offset);
+            }
         std::int64_t offsets[kTile];
-        typename V::reg init[kTile];
+        typename V::reg init[2][kTile];
         std::int64_t v = 0;
-        const std::int64_t count = whole + (tail ? 1 : 0);
-        while (v < count) {
-            const int r = static_cast<int>(std::min<std::int64_t>(kTile, count - v));
+        const std::int64_t vectors = whole + (tail ? 1 : 0);
+        while (v < vectors) {
+            const int r = static_cast<int>(std::min<std::int64_t>(kTile, vectors - v));
             for (int t = 0; t < r; ++t) {
                 const bool is_tail = tail && v + t == whole;
                 offsets[t] = is_tail ? tail_offset : (v + t) * W;
-                init[t] = is_tail ? tail_init : (accumulate ? V::load(o + offsets[t]) : V::zero());
+                for (int k = 0; k < count; ++k)
+                    init[k][t] = is_tail ? tail_init[k]
+                                         : (accumulate ? V::load(o[k] + offsets[t]) : V::zero());
             }
-            const bool half_pass = half && v + r == count;  // the half vector is this pass's last
-#define MLPCORE_SPARSE_PASS(R)                                                                  \
-    (half_pass ? sparse_pass<T, R, true, Index, M>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o) \
-               : sparse_pass<T, R, false, Index, M>(idx, val, e0, e1, m, ldm, offsets, init, half_init, o))
+            const bool half_pass = half && v + r == vectors;  // the half vector is this pass's last
+#define MLPCORE_SPARSE_PASS_AS(R, HALF, PAIR)                                                 \
+    sparse_pass<T, R, HALF, PAIR, Index, M>(idx, val, begin + i, end + i, m, ldm, offsets, init, \
+                                            half_init, o)
+#define MLPCORE_SPARSE_PASS(R)                                                                 \
+    (count == 2 ? (half_pass ? MLPCORE_SPARSE_PASS_AS(R, true, kPairLists<Index>)             \
+                             : MLPCORE_SPARSE_PASS_AS(R, false, kPairLists<Index>))           \
+                : (half_pass ? MLPCORE_SPARSE_PASS_AS(R, true, false)                          \
+                             : MLPCORE_SPARSE_PASS_AS(R, false, false)))
             switch (r) {
                 case 1: MLPCORE_SPARSE_PASS(1); break;
                 case 2: MLPCORE_SPARSE_PASS(2); break;
@@ -110,8 +185,10 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
                 default: MLPCORE_SPARSE_PASS(8); break;
             }
 #undef MLPCORE_SPARSE_PASS
+#undef MLPCORE_SPARSE_PASS_AS
             v += r;
         }
+        i += count;
     }
 }
 
