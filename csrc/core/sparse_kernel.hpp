@@ -119,11 +119,12 @@ void sparse_rows_product(const std::int64_t* begin, const std::int64_t* end, con
         // The next rows' lists sit elsewhere (a shuffled batch's rows are scattered over the
         // data's index, mostly in L3): ask for their lines while these rows are summed.
         for (std::int64_t next = i + count; next < std::min(i1, i + 2 * count); ++next) {
-            constexpr std::int64_t kLine = 16;  // 4-byte entries a cache line holds
-            for (std::int64_t e = begin[next]; e < end[next]; e += kLine) {
+            // One prefetch per cache line of each array: one-byte indices pack 64 to a line.
+            constexpr std::int64_t kIdxLine = 64 / sizeof(Index), kValLine = 64 / sizeof(T);
+            for (std::int64_t e = begin[next]; e < end[next]; e += kIdxLine)
                 __builtin_prefetch(idx + e, 0, 3);
+            for (std::int64_t e = begin[next]; e < end[next]; e += kValLine)
                 __builtin_prefetch(val + e, 0, 3);
-            }
         }
         if (n < W) {  // narrower than one vector: plain sums
             T* o = out + i * ldo;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "adam.hpp"
@@ -135,6 +136,13 @@ std::int64_t row_blocks(std::int64_t rows) {
     return std::clamp<std::int64_t>(rows / kMinBlockRows, 1, kMaxBlocks);
 }
 
+// Block b of `blocks` over `rows` rows: its first row and its number of rows.
+std::pair<std::int64_t, std::int64_t> block_rows(std::int64_t rows, std::int64_t blocks,
+                                                 std::int64_t b) {
+    const std::int64_t r0 = rows * b / blocks;
+    return {r0, rows * (b + 1) / blocks - r0};
+}
+
 // Which blocks of a sparse chunk may run, in a pool run where tasks 2 s + p (p = 0, 1) sum part
 // p of the first layer's product (sparse_input.hpp) for the blocks b with b % shares == s, and
 // where the weights the blocks read may still be due for their step: a block is ready once
@@ -248,7 +256,7 @@ public:
             if (!sparse_chunk && c.x == ws_.input) {
                 // The dense weight gradient reads every row: copy those the sparse blocks skipped.
                 for (std::int64_t b = 0; b < c.blocks; ++b) {
-                    const std::int64_t r0 = c.n * b / c.blocks, m = c.n * (b + 1) / c.blocks - r0;
+                    const auto [r0, m] = c.block(b);
                     if (!c.gathered[b])
                         gather_rows(data, batch.rows, lo + r0, lo + r0 + m, ws_.input + r0 * width,
                                     c.reg, stream_of(c, b));
@@ -293,6 +301,10 @@ private:
         LossTotals parts[kMaxBlocks];
         std::int64_t nonzeros[kMaxBlocks] = {};
         bool gathered[kMaxBlocks] = {};
+
+        std::pair<std::int64_t, std::int64_t> block(std::int64_t b) const {
+            return block_rows(n, blocks, b);
+        }
     };
 
     // The next batch's only chunk, started in this batch's gradient run when that run has two
@@ -386,7 +398,7 @@ private:
     static bool all_blocks_sparse(Chunk& c, SparseInput<T>& sparse) {
         bool all = true;
         for (std::int64_t b = 0; b < c.blocks; ++b) {
-            const std::int64_t r0 = c.n * b / c.blocks, m = c.n * (b + 1) / c.blocks - r0;
+            const auto [r0, m] = c.block(b);
             const std::int64_t* source = c.rows ? c.rows + c.lo + r0 : nullptr;
             c.nonzeros[b] = sparse.use_index(source, c.lo + r0, r0, m);
             all = all && sparse.worth_it(c.nonzeros[b], m);
@@ -397,8 +409,8 @@ private:
     // Part `part` of the first layer's product for block b of the chunk.
     void sum_part(const T* params, const Chunk& c, const SparseInput<T>& sparse, int part,
                   std::int64_t b) {
-        const std::int64_t r0 = c.n * b / c.blocks, r1 = c.n * (b + 1) / c.blocks;
-        first_layer_part(spec_, params, part, r0, r1 - r0, ws_, sparse);
+        const auto [r0, m] = c.block(b);
+        first_layer_part(spec_, params, part, r0, m, ws_, sparse);
     }
 
     // The blocks of a sparse chunk (lists recorded) with the first layer's two parts summed by
@@ -426,7 +438,7 @@ private:
                    SparseInput<T>& sparse, std::int64_t b) {
         const std::size_t last = spec_.n_layers() - 1;
         const std::int64_t k = spec_.n_out(), width = data.n_cols;
-        const std::int64_t r0 = c.n * b / c.blocks, m = c.n * (b + 1) / c.blocks - r0;
+        const auto [r0, m] = c.block(b);
         const std::int64_t lo = c.lo;
         const std::uint64_t stream = stream_of(c, b);
         // Whether the first layer skips zeros depends on this block's data only, so the choice
@@ -547,9 +559,10 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
         // The next batch may start in this one's gradient run, unless the max-norm constraint
         // still has to change the weights after the step.
         const std::int64_t next_begin = begin + batch_size;
-        const typename BatchRunner<T>::Batch next{
-            order.data() + next_begin, std::min(batch_size, n_rows - next_begin), {&s, batch + 1}};
         const bool has_next = next_begin < n_rows && s.max_norm == T(0);
+        typename BatchRunner<T>::Batch next{};
+        if (has_next)
+            next = {order.data() + next_begin, std::min(batch_size, n_rows - next_begin), {&s, batch + 1}};
         const LossTotals totals = runner.run(params, data, current, grads, &update,
                                              has_next ? &next : nullptr);
         const double mean = totals.loss_sum / static_cast<double>(count);
@@ -629,7 +642,7 @@ void predict_output(const MlpSpec& spec, const T* params, const In* x, std::int6
         const std::int64_t blocks = row_blocks(n);
         const In* xc = x + begin * width;
         auto block = [&](std::int64_t b) {
-            const std::int64_t r0 = n * b / blocks, m = n * (b + 1) / blocks - r0;
+            const auto [r0, m] = block_rows(n, blocks, b);
             const In* xb = xc + r0 * width;
             const bool lists = sparse && sparse->worth_it(sparse->scan_rows(xb, width, nullptr, r0, m), m);
             const T* in = nullptr;  // the dense path's rows (the lists need none)
