@@ -36,8 +36,9 @@ def _table(stdout: str) -> list[list[str]]:
 def test_estimators_family_quick(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     directory = _mnist_or_skip()
     out_json = tmp_path / "estimators.json"
-    argv = ["--only", "estimators", "--quick", "--threads", "1", "--no-progress", "--markdown",
-            "--mnist", str(directory), "--json", str(out_json)]
+    # Two runs per seed (quick's default is one): a seed then counts the faster of its two.
+    argv = ["--only", "estimators", "--quick", "--threads", "1", "--repeats", "2", "--no-progress",
+            "--markdown", "--mnist", str(directory), "--json", str(out_json)]
     assert benchmark.main(argv) == 0
     stdout = capsys.readouterr().out
     rows = json.loads(out_json.read_text(encoding="utf-8"))["results"]["estimators"]
@@ -53,6 +54,11 @@ def test_estimators_family_quick(capsys: pytest.CaptureFixture[str], tmp_path: P
         for lib in benchmark.ESTIMATOR_LIBRARIES:
             assert len(r[f"{lib}_samples_s"]) == len(seeds), (r["case"], lib)
             assert all(s > 0 and math.isfinite(s) for s in r[f"{lib}_samples_s"])
+            runs = r[f"{lib}_runs_s"]
+            assert [len(seed_runs) for seed_runs in runs] == [2] * len(seeds)
+            assert r[f"{lib}_samples_s"] == [min(seed_runs) for seed_runs in runs]  # lower middle
+            every = [t for seed_runs in runs for t in seed_runs]
+            assert r[f"{lib}_spread"] == pytest.approx((max(every) - min(every)) / np.median(every))
             # fit + predict/score make up the end-to-end time of each run
             for total, fit, pred in zip(r[f"{lib}_samples_s"], r[f"{lib}_fit_s"],
                                         r[f"{lib}_predict_s"]):
@@ -97,12 +103,14 @@ def test_estimators_family_quick(capsys: pytest.CaptureFixture[str], tmp_path: P
         else:
             assert line[9:] == ["– (info)", "– (info)"]
     assert "- Data: the real MNIST test digits" in stdout
+    assert "2 runs per seed and library, the seed's median run counted" in stdout
 
 
 def test_estimators_family_defaults() -> None:
     assert benchmark.build_parser().parse_args([]).only == ("gemm", "train", "estimators")
     assert benchmark.DEFAULT_ESTIMATOR_THREADS == (2,)  # like train: the machine's 2 cores
     assert benchmark.ESTIMATOR_SEEDS == (0, 1, 2)
+    assert benchmark.ESTIMATOR_REPEATS == 3
     assert (benchmark.ESTIMATOR_SIZES.n_train, benchmark.ESTIMATOR_SIZES.n_test) == (8_000, 2_000)
     assert benchmark.ESTIMATOR_SIZES.mlp_max_iter == 20
     for case in benchmark.ESTIMATOR_CASES:
@@ -167,6 +175,8 @@ def test_estimator_comparison_rejects_bad_arguments() -> None:
         run(threads=(1.5,))
     with pytest.raises(ValueError, match="run_estimator_comparison: seeds must be a non-empty"):
         run(seeds=())
+    with pytest.raises(ValueError, match=r"run_estimator_comparison: repeats must be >= 1 \(got 0\)"):
+        run(repeats=0)
     with pytest.raises(ValueError, match="run_estimator_comparison: settle must be >= 0.0"):
         run(settle=-1.0)
     with pytest.raises(ValueError, match=r"run_estimator_comparison: libraries must be a "
@@ -193,3 +203,11 @@ def test_mlp_flops_counts_the_products() -> None:
     P = 784 * 100 + 100 * 10
     assert benchmark._mlp_flops((784, 100, 10), 1, 2, 1) == 2 * (6 * P - 2 * 78_400) + 4 * P
     assert benchmark._mlp_flops((784, 100, 10), 3, 2, 0) == 3 * 2 * (6 * P - 2 * 78_400)
+
+
+def test_median_run_is_a_real_run() -> None:
+    runs = [{"seconds": s, "fit_s": s - 0.5} for s in (3.0, 1.0, 2.0)]
+    assert benchmark._median_run(runs) is runs[2]
+    even = [{"seconds": s} for s in (4.0, 1.0, 3.0, 2.0)]
+    assert benchmark._median_run(even) is even[3]  # the lower of the two middle runs
+    assert benchmark._median_run(runs[:1]) is runs[0]

@@ -84,6 +84,7 @@ __all__ = [
     "ESTIMATOR_ACCURACY_POINTS",
     "ESTIMATOR_CASES",
     "ESTIMATOR_LIBRARIES",
+    "ESTIMATOR_REPEATS",
     "ESTIMATOR_SEEDS",
     "ESTIMATOR_SIZES",
     "ESTIMATOR_SPEEDUP_TARGET",
@@ -1496,8 +1497,11 @@ def _train_from_args(args: argparse.Namespace, torch: Any) -> list[dict[str, Any
 ESTIMATOR_LIBRARIES = ("mlpcore", "sklearn")
 #: Like the training family: the machine's 2 cores.
 DEFAULT_ESTIMATOR_THREADS = (2,)
-#: One timed run per seed and library; accuracies are means over them.
+#: Seeds of the estimator comparison; accuracies are means over them.
 ESTIMATOR_SEEDS = (0, 1, 2)
+#: Timed runs per seed and library (1 with ``quick``); each seed counts its median run, so one
+#: run slowed by another process on a shared machine does not decide a seed's ratio.
+ESTIMATOR_REPEATS = 3
 #: The issue's bar for MLPClassifier: at least this many times faster end to end ...
 ESTIMATOR_SPEEDUP_TARGET = 5.0
 #: ... and mean test accuracy within this many percentage points of scikit-learn's.
@@ -1743,7 +1747,7 @@ def _estimator_row(case: EstimatorCase, threads: int, sizes: EstimatorSizes,
     }
     for lib in ESTIMATOR_LIBRARIES:
         row[f"{lib}_call"] = case.call_text(lib, sizes.mlp_max_iter)
-        for key in ("seconds", "accuracy", "spread", "samples_s", "fit_s", "predict_s",
+        for key in ("seconds", "accuracy", "spread", "samples_s", "runs_s", "fit_s", "predict_s",
                     "accuracies", "n_iter"):
             row[f"{lib}_{key}"] = None
     for key in ("ratio", "ratio_min", "ratio_max", "ratios", "accuracy_diff_points",
@@ -1760,6 +1764,7 @@ def run_estimator_comparison(
     quick: bool = False,
     sizes: EstimatorSizes | None = None,
     seeds: Sequence[int] = ESTIMATOR_SEEDS,
+    repeats: int | None = None,
     settle: float = DEFAULT_SETTLE,
     libraries: Sequence[str] = ESTIMATOR_LIBRARIES,
     cases: Sequence[str] | None = None,
@@ -1771,9 +1776,11 @@ def run_estimator_comparison(
 
     Data: :func:`estimator_data` (8,000 training and 2,000 test digits; ``quick`` or
     :data:`QUICK_ESTIMATOR_SIZES`: 2,000 and 500, and 5 epochs for the MLPs). For every seed
-    each library runs once, end to end (construct, ``fit``, ``predict`` on the test part,
-    ``score``; wall time), the libraries interleaved and the order alternating with the seed,
-    after one untimed warm-up fit per library on ``sizes.n_warmup`` rows. Both run on exactly
+    each library runs ``repeats`` times (None: :data:`ESTIMATOR_REPEATS`, 1 with ``quick``), end
+    to end (construct, ``fit``, ``predict`` on the test part, ``score``; wall time), the
+    libraries interleaved and their order alternating from round to round, after one untimed
+    warm-up fit per library on ``sizes.n_warmup`` rows. A seed's figures are those of its
+    median run (the lower middle one for an even count). Both run on exactly
     ``threads`` threads (:func:`fixed_threads`: mlpcore's pool, numpy's BLAS and OpenMP through
     threadpoolctl); with more than one thread ``settle`` seconds of sleep precede each run.
 
@@ -1785,7 +1792,8 @@ def run_estimator_comparison(
     ``threads, seeds, n_train, n_test, data, skipped`` (None or the reason), ``targets``,
     per library L (None when not measured): ``L_call`` (the constructor call),
     ``L_seconds`` (median end-to-end seconds over seeds), ``L_samples_s``, ``L_fit_s``,
-    ``L_predict_s`` (per seed; predict_s covers predict + score), ``L_accuracy`` (mean test
+    ``L_predict_s`` (per seed, of its median run; predict_s covers predict + score),
+    ``L_runs_s`` (per seed, the seconds of all its runs), ``L_accuracy`` (mean test
     accuracy), ``L_accuracies``, ``L_n_iter``, ``L_spread`` ((max - min) / median);
     ``ratios`` (scikit-learn's seconds over mlpcore's, per seed: > 1 means mlpcore is faster),
     ``ratio`` (their median), ``ratio_min``, ``ratio_max``, ``accuracy_diff_points`` (100 x
@@ -1807,6 +1815,9 @@ def run_estimator_comparison(
     if isinstance(seeds, (str, bytes)) or not seeds:
         raise ValueError(f"{func}: seeds must be a non-empty list of integers (got {seeds!r})")
     seeds = [check_int(s, "seeds", func, minimum=0) for s in seeds]
+    if repeats is None:
+        repeats = 1 if quick else ESTIMATOR_REPEATS
+    repeats = check_int(repeats, "repeats", func, minimum=1)
     settle = check_float(settle, "settle", func, minimum=0.0)
     if isinstance(libraries, (str, bytes)) or not libraries \
             or any(lib not in ESTIMATOR_LIBRARIES for lib in libraries):
@@ -1851,10 +1862,11 @@ def run_estimator_comparison(
                 continue
             row["data"] = source
             say(f"estimators {row['label']} threads={n_threads}, seeds "
-                f"{', '.join(map(str, seeds))} ...")
+                f"{', '.join(map(str, seeds))}, {repeats} run(s) each ...")
             pause = settle if n_threads > 1 else 0.0
             classes = {lib: _estimator_class(case, lib) for lib in libraries}
-            runs: dict[str, list[dict[str, Any]]] = {lib: [] for lib in libraries}
+            runs: dict[str, list[list[dict[str, Any]]]] = {lib: [[] for _ in seeds]
+                                                           for lib in libraries}
             cpu_start = _cpu_seconds()
             with fixed_threads(n_threads):
                 # Untimed: first-call costs (lazy imports, thread start-up) are not the fit's.
@@ -1865,25 +1877,36 @@ def run_estimator_comparison(
                         warnings.simplefilter("ignore")
                         classes[lib](**params).fit(X_train[:warm], y_train[:warm]).score(
                             X_test[:warm], y_test[:warm])
-                for r, seed in enumerate(seeds):
-                    for i in range(len(libraries)):
-                        lib = libraries[(r + i) % len(libraries)]
-                        if pause:
-                            time.sleep(pause)
-                        runs[lib].append(_end_to_end(
-                            classes[lib], case.params(lib, seed, sizes.mlp_max_iter),
-                            X_train, y_train, X_test, y_test, row["label"], lib))
+                for s, seed in enumerate(seeds):
+                    for k in range(repeats):
+                        first = s * repeats + k  # who goes first alternates every round
+                        for i in range(len(libraries)):
+                            lib = libraries[(first + i) % len(libraries)]
+                            if pause:
+                                time.sleep(pause)
+                            runs[lib][s].append(_end_to_end(
+                                classes[lib], case.params(lib, seed, sizes.mlp_max_iter),
+                                X_train, y_train, X_test, y_test, row["label"], lib))
             row["others_cpu"] = _others_share(cpu_start, _cores())
             _fill_estimator_row(row, case, runs, sizes, n_threads, X_train.shape[1],
                                 len(np.unique(y_train)))
     return rows
 
 
+def _median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median end-to-end time (the lower middle one for an even count): a real
+    run, so its fit and predict times add up to its total."""
+    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
+
+
 def _fill_estimator_row(row: dict[str, Any], case: EstimatorCase,
-                        runs: dict[str, list[dict[str, Any]]], sizes: EstimatorSizes,
+                        runs: dict[str, list[list[dict[str, Any]]]], sizes: EstimatorSizes,
                         threads: int, n_features: int, n_classes: int) -> None:
-    """Medians, per-seed ratios, targets and the arithmetic ceiling of one row."""
-    for lib, results in runs.items():
+    """Medians, per-seed ratios, targets and the arithmetic ceiling of one row; ``runs`` holds
+    each library's runs per seed."""
+    for lib, per_seed in runs.items():
+        results = [_median_run(seed_runs) for seed_runs in per_seed]
+        row[f"{lib}_runs_s"] = [[r["seconds"] for r in seed_runs] for seed_runs in per_seed]
         seconds = [r["seconds"] for r in results]
         accuracies = [r["accuracy"] for r in results]
         row[f"{lib}_seconds"] = statistics.median(seconds)
@@ -1893,7 +1916,7 @@ def _fill_estimator_row(row: dict[str, Any], case: EstimatorCase,
         row[f"{lib}_accuracies"] = accuracies
         row[f"{lib}_accuracy"] = statistics.fmean(accuracies)
         row[f"{lib}_n_iter"] = [r["n_iter"] for r in results]
-        row[f"{lib}_spread"] = _spread(seconds)
+        row[f"{lib}_spread"] = _spread([t for seed_runs in row[f"{lib}_runs_s"] for t in seed_runs])
     row["noisy"] = any(row[f"{lib}_spread"] > NOISY_SPREAD for lib in runs)
     if not ("mlpcore" in runs and "sklearn" in runs):
         return
@@ -1970,11 +1993,14 @@ def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
         return notes
     first = measured[0]
     seeds = ", ".join(map(str, first["seeds"]))
+    repeats = max(len(runs) for lib in ESTIMATOR_LIBRARIES for runs in first[f"{lib}_runs_s"] or [])
+    per_seed = ("one run per seed and library" if repeats == 1 else
+                f"{repeats} runs per seed and library, the seed's median run counted")
     notes.append(
         f"Data: {first['data']}; float32 pixels in [0, 1]. End to end = construct + fit + "
-        "predict on the test part + score, wall time, one run per seed and library (seeds "
-        f"{seeds}), the libraries interleaved (the order alternates with the seed), after one "
-        "untimed warm-up fit each; both on the row's thread count (mlpcore.set_num_threads; "
+        f"predict on the test part + score, wall time, {per_seed} (seeds {seeds}), the "
+        "libraries interleaved (who goes first alternates from run to run), after one untimed "
+        "warm-up fit each; both on the row's thread count (mlpcore.set_num_threads; "
         "threadpoolctl for numpy's BLAS and OpenMP, which scikit-learn uses). Seconds: median "
         "over seeds; ratio: median of the per-seed ratios scikit-learn/mlpcore (> 1: mlpcore "
         "faster) with their range; accuracy: mean over seeds; Δ = mlpcore - scikit-learn."
@@ -2032,6 +2058,7 @@ def _estimators_from_args(args: argparse.Namespace, torch: Any) -> list[dict[str
     return run_estimator_comparison(
         threads=args.threads or DEFAULT_ESTIMATOR_THREADS,
         quick=args.quick,
+        repeats=args.estimator_repeats,
         settle=args.settle,
         libraries=("mlpcore",) if args.no_sklearn else ESTIMATOR_LIBRARIES,
         mnist=args.mnist if args.mnist is not None else "auto",
@@ -2121,8 +2148,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                         f"{','.join(map(str, DEFAULT_ESTIMATOR_THREADS))} for estimators)")
     parser.add_argument("--repeats", type=int, default=None,
                         help=f"measurements per library, median reported (default "
-                        f"{DEFAULT_REPEATS}; 3 with --quick); estimators: one run per seed "
-                        f"({', '.join(map(str, ESTIMATOR_SEEDS))}) instead")
+                        f"{DEFAULT_REPEATS}; 3 with --quick); estimators: runs per seed "
+                        f"({', '.join(map(str, ESTIMATOR_SEEDS))}) and library, the median run "
+                        f"counted (default {ESTIMATOR_REPEATS}; 1 with --quick)")
     parser.add_argument("--min-time", type=float, default=None, metavar="SECONDS",
                         help=f"minimum duration of one measurement (default {DEFAULT_MIN_TIME}; "
                         "0.01 with --quick)")
@@ -2153,6 +2181,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the selected families and print their tables; returns the exit status (0)."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    # The estimators' runs are seconds each: their own default unless --repeats is given.
+    args.estimator_repeats = args.repeats
     if args.repeats is None:
         args.repeats = 3 if args.quick else DEFAULT_REPEATS
     if args.min_time is None:
