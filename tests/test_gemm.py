@@ -603,6 +603,26 @@ def test_few_row_products_bit_identical_across_threads(m, dtype):
     assert_bitwise_equal(two, one, f"m={m}")
 
 
+# The last sliver of a row block runs on a tile of 2, 4 or 8 rows when that holds its rows (a
+# 50-row block is 4 x 12 + 2 on AVX-512). A row must get the same bits in any of these tiles:
+# the training loop's row blocks rely on each row's result not depending on its neighbours.
+# (Products of at most 4 rows take the small tiles, with their own depth blocking: not here.)
+@pytest.mark.parametrize("level", mlpcore.supported_simd_levels())
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_rows_give_the_same_bits_in_any_edge_tile(level, dtype):
+    rng = np.random.default_rng(SEED)
+    for trans_b in (False, True):  # B read in place, or packed
+        a, b = operands(rng, 50, 130, 257, dtype, trans_b=trans_b)
+        c0 = rng.standard_normal((50, 130)).astype(dtype)
+        with simd_level(level):
+            whole = ops.matmul(a, b, trans_b=trans_b, alpha=0.5, beta=-1.5, out=c0.copy())
+            np.testing.assert_allclose(whole, reference_matmul(a, b, trans_b=trans_b, alpha=0.5, beta=-1.5, c0=c0),
+                                       rtol=0, atol=gemm_tolerance(a, b, 257, 0.5, -1.5, c0))
+            for start in range(50 - 24, 50 - 4):  # the last 5 to 24 rows: every edge size of 1 to 11
+                part = ops.matmul(a[start:], b, trans_b=trans_b, alpha=0.5, beta=-1.5, out=c0[start:].copy())
+                assert_bitwise_equal(part, whole[start:], f"{level} rows {start}: of 50, trans_b={trans_b}")
+
+
 # Outputs of at most 16 columns with a row-major A take the narrow path where the SIMD level has
 # one (dot products along k, AVX-512 float32) or the transposed path: both must agree with the
 # reference, for partial groups of 8 rows, k not a multiple of 16, any layout of B, and give

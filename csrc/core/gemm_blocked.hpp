@@ -26,6 +26,22 @@ inline std::int64_t balanced_depth(std::int64_t k, std::int64_t kc) {
 // each B sliver is reused only a few times, too few to pay for copying it.
 inline constexpr std::int64_t kDirectBMaxRows = 256;
 
+// The micro-kernel for a sliver of m <= MR rows. The last sliver of a block often has only a
+// few (a 50-row block is 4 x 12 + 2): it computes the smallest of 2, 4 or 8 rows that holds
+// them rather than all MR (the same bits, see micro_kernel). A 50 x 256 by 256 x 128 product
+// on one thread: 41 -> 37 us (60 rows: 41 us, 48 rows: 33 us); a 784-256-128-10 epoch 3-4%.
+template <class T, int MR, int NV>
+void micro_kernel_rows(int m, std::int64_t kc, const T* a, const T* b, std::ptrdiff_t ldb, T* c,
+                       std::ptrdiff_t ldc, T alpha, T beta, int n) {
+    if constexpr (MR > 2)
+        if (m <= 2) return micro_kernel<T, MR, NV, 2>(kc, a, b, ldb, c, ldc, alpha, beta, m, n);
+    if constexpr (MR > 4)
+        if (m <= 4) return micro_kernel<T, MR, NV, 4>(kc, a, b, ldb, c, ldc, alpha, beta, m, n);
+    if constexpr (MR > 8)
+        if (m <= 8) return micro_kernel<T, MR, NV, 8>(kc, a, b, ldb, c, ldc, alpha, beta, m, n);
+    micro_kernel<T, MR, NV>(kc, a, b, ldb, c, ldc, alpha, beta, m, n);
+}
+
 template <class T, int MR, int NV>
 void gemm_blocked(const mlpcore::GemmArgs<T>& g, mlpcore::GemmRect rect,
                   const mlpcore::GemmBlocking& blk, T* pack_a_buf, T* pack_b_buf) {
@@ -58,8 +74,9 @@ void gemm_blocked(const mlpcore::GemmArgs<T>& g, mlpcore::GemmRect rect,
                         const bool in_place = jr < direct_cols;
                         const T* b_sliver =
                             in_place ? b_block + jr : pack_b_buf + (jr - direct_cols) * kc;
-                        micro_kernel<T, MR, NV>(kc, a_sliver, b_sliver, in_place ? g.rsb : NR,
-                                                c_row + jr, g.ldc, g.alpha, beta, m, n);
+                        micro_kernel_rows<T, MR, NV>(m, kc, a_sliver, b_sliver,
+                                                     in_place ? g.rsb : NR, c_row + jr, g.ldc,
+                                                     g.alpha, beta, n);
                     }
                 }
             }
