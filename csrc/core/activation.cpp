@@ -31,12 +31,19 @@ void softmax(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_outp
     });
 }
 
+template <class T>
+void exp_nonpositive(T* x, std::size_t n) {
+    active_kernels<T>().exp_nonpositive(x, n);
+}
+
 template void activation_forward<float>(Activation, const float*, float*, std::size_t, float);
 template void activation_forward<double>(Activation, const double*, double*, std::size_t, double);
 template void activation_backward<float>(Activation, const float*, const float*, float*,
                                          std::size_t, float);
 template void activation_backward<double>(Activation, const double*, const double*, double*,
                                           std::size_t, double);
+template void exp_nonpositive<float>(float*, std::size_t);
+template void exp_nonpositive<double>(double*, std::size_t);
 template void softmax<float>(const float*, float*, std::size_t, std::size_t, bool);
 template void softmax<double>(const double*, double*, std::size_t, std::size_t, bool);
 

@@ -16,6 +16,10 @@ template <class T>
 void activation_backward(Activation kind, const T* x, const T* grad_out, T* grad_in,
                          std::size_t n, T negative_slope);
 
+// x[i] = e^x[i] in place for x[i] <= 0 (NaN stays NaN), on the calling thread.
+template <class T>
+void exp_nonpositive(T* x, std::size_t n);
+
 // Row-wise softmax / log-softmax of a C-ordered rows x cols array.
 template <class T>
 void softmax(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_output);

@@ -153,6 +153,15 @@ void softplus_backward(const T* x, const T* gy, T* gx, std::size_t n, T) {
     for (std::size_t i = 0; i < n; ++i) gx[i] = gy[i] * sigmoid_scalar(x[i]);
 }
 
+// x[i] = e^x[i] in place, for x[i] <= 0 (NaN passes through): the exponentials of a block's
+// shifted logits for softmax cross-entropy, every row in one loop (a row of 10 classes alone is
+// too short for the vector loop).
+template <class T>
+void exp_nonpositive(T* x, std::size_t n) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) x[i] = fast_exp_nonpositive(x[i]);
+}
+
 // Row-wise softmax (or log-softmax) of a rows x cols C-ordered block:
 //   softmax(x)_j = e^(x_j - m) / sum_k e^(x_k - m),   m = max_k x_k
 //   log_softmax(x)_j = x_j - m - log(sum_k e^(x_k - m))

@@ -65,9 +65,10 @@ void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b,
     const std::ptrdiff_t ld = full ? ldc : NR;
     if (!full) {
         for (int i = 0; i < ROWS * NR; ++i) edge[i] = T(0);
+        // m <= ROWS and n <= NR always; the second bounds tell the compiler so.
         if (beta != T(0))
-            for (int i = 0; i < m; ++i)
-                for (int j = 0; j < n; ++j) edge[i * NR + j] = c[i * ldc + j];
+            for (int i = 0; i < m && i < ROWS; ++i)
+                for (int j = 0; j < n && j < NR; ++j) edge[i * NR + j] = c[i * ldc + j];
     }
 #pragma GCC unroll 32
     for (int i = 0; i < ROWS; ++i) {
@@ -80,7 +81,7 @@ void micro_kernel(std::int64_t kc, const T* __restrict a, const T* __restrict b,
         }
     }
     if (!full) {
-        for (int i = 0; i < m; ++i)
-            for (int j = 0; j < n; ++j) c[i * ldc + j] = edge[i * NR + j];
+        for (int i = 0; i < m && i < ROWS; ++i)
+            for (int j = 0; j < n && j < NR; ++j) c[i * ldc + j] = edge[i * NR + j];
     }
 }

@@ -26,6 +26,8 @@ struct TypedKernels {
     void (*activation_backward[kNumActivations])(const T* x, const T* grad_out, T* grad_in,
                                                  std::size_t n, T slope);
     void (*softmax_rows)(const T* x, T* y, std::size_t rows, std::size_t cols, bool log_output);
+    // x[i] = e^x[i] in place, for x[i] <= 0 (NaN stays NaN).
+    void (*exp_nonpositive)(T* x, std::size_t n);
     void (*sgd_step)(T* w, const T* g, T* v, std::size_t n, const SgdParams<T>& params);
     void (*adam_step)(T* w, const T* g, T* m, T* v, std::size_t n, const AdamParams<T>& params);
     // out[i, :n] (+)= sum_e val[e] * m[idx[e], :n] over e in [begin[i], end[i]) (sparse_kernel.hpp).
