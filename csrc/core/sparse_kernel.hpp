@@ -69,9 +69,10 @@ struct SparseSums {
 // each entry's index and value are read once for all R, the sums stay in registers. Two lists
 // are merged by index: a matrix row both name is loaded once for both, and each list's sums
 // take exactly its own entries, in its order, by masked multiply-adds, so the bits are those
-// of two passes.
+// of two passes. Always inlined: GCC stopped inlining it once the translation unit grew, and
+// the call then passes the sums' initial values and offsets through memory for every pass.
 template <class T, int R, bool Half, bool Pair, class Index, class M>
-inline void sparse_pass(const Index* idx, const T* val, const std::int64_t* e0,
+[[gnu::always_inline]] inline void sparse_pass(const Index* idx, const T* val, const std::int64_t* e0,
                         const std::int64_t* e1, const M* m, std::int64_t ldm,
                         const std::int64_t* off, const typename Vec<T>::reg (*init)[8],
                         const typename HalfVec<T>::reg* init_half, T* const* o) {
