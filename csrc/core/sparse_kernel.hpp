@@ -72,10 +72,10 @@ struct SparseSums {
 // of two passes. Always inlined: GCC stopped inlining it once the translation unit grew, and
 // the call then passes the sums' initial values and offsets through memory for every pass.
 template <class T, int R, bool Half, bool Pair, class Index, class M>
-[[gnu::always_inline]] inline void sparse_pass(const Index* idx, const T* val, const std::int64_t* e0,
-                        const std::int64_t* e1, const M* m, std::int64_t ldm,
-                        const std::int64_t* off, const typename Vec<T>::reg (*init)[8],
-                        const typename HalfVec<T>::reg* init_half, T* const* o) {
+[[gnu::always_inline]] inline void sparse_pass(
+    const Index* idx, const T* val, const std::int64_t* e0, const std::int64_t* e1, const M* m,
+    std::int64_t ldm, const std::int64_t* off, const typename Vec<T>::reg (*init)[8],
+    const typename HalfVec<T>::reg* init_half, T* const* o) {
     using Sums = SparseSums<T, R, Half>;
     Sums a(init[0], init_half[0]);
     if constexpr (!Pair) {
