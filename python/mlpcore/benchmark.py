@@ -2058,7 +2058,9 @@ def _estimators_from_args(args: argparse.Namespace, torch: Any) -> list[dict[str
     return run_estimator_comparison(
         threads=args.threads or DEFAULT_ESTIMATOR_THREADS,
         quick=args.quick,
-        repeats=args.estimator_repeats,
+        # main() keeps the user's --repeats here before filling in the other families' default;
+        # a namespace built elsewhere has only --repeats (None: the estimators' own default).
+        repeats=getattr(args, "estimator_repeats", args.repeats),
         settle=args.settle,
         libraries=("mlpcore",) if args.no_sklearn else ESTIMATOR_LIBRARIES,
         mnist=args.mnist if args.mnist is not None else "auto",
