@@ -38,7 +38,8 @@ void SparseInput<T>::select(const InputIndex<T>* index) {
 
 template <class T>
 void SparseInput<T>::build_part_columns(int part, std::int64_t rows) {
-    build_columns(rows, part == 0 ? 0 : cut(), part == 0 ? cut() : cols_);
+    const auto [c0, c1] = part_columns(part);
+    build_columns(rows, c0, c1);
     built_rows_[part] = rows;
 }
 
@@ -102,16 +103,13 @@ bool SparseInput<T>::worth_it(std::int64_t nonzeros, std::int64_t rows) const {
 template <class T>
 void SparseInput<T>::forward_part(int part, const T* w, std::int64_t n_out, std::int64_t row0,
                                   std::int64_t m, T* out) const {
-    // The kernel indexes rows from 0; shift the row lists so row row0 is its row 0.
-    active_kernels<T>().sparse_rows(part_begin(part) + row0, part_end(part) + row0, idx_, val_, 0,
-                                    m, w, n_out, out, n_out, n_out, false);
+    sum_part(active_kernels<T>().sparse_rows, part, w, n_out, row0, m, out);
 }
 
 template <class T>
 void SparseInput<T>::forward_part_f32(int part, const float* w, std::int64_t n_out,
                                       std::int64_t row0, std::int64_t m, T* out) const {
-    active_kernels<T>().sparse_rows_f32(part_begin(part) + row0, part_end(part) + row0, idx_, val_,
-                                        0, m, w, n_out, out, n_out, n_out, false);
+    sum_part(active_kernels<T>().sparse_rows_f32, part, w, n_out, row0, m, out);
 }
 
 template <class T>
@@ -125,7 +123,7 @@ void SparseInput<T>::build_columns(std::int64_t rows, std::int64_t c0, std::int6
     const T* const val = val_;
     const std::int64_t* const row_begin = row_begin_.data();
     const std::int64_t* const row_end = row_end_.data();
-    const int known_part = c0 == 0 && c1 == cut() ? 0 : (c0 == cut() && c1 == cols_ ? 1 : -1);
+    const int known_part = part_of(c0, c1);
     const std::int64_t* const known_begin = known_part >= 0 ? part_begin(known_part) : nullptr;
     const std::int64_t* const known_end = known_part >= 0 ? part_end(known_part) : nullptr;
     std::int64_t* const col_begin = col_begin_.data();
@@ -205,7 +203,8 @@ bool SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
     const bool built_ahead[2] = {built_rows_[0] == rows, built_rows_[1] == rows};
     built_rows_[0] = built_rows_[1] = 0;
     auto built = [&](std::int64_t c0, std::int64_t c1) {
-        return (c0 == 0 && c1 == cut() && built_ahead[0]) || (c0 == cut() && c1 == cols_ && built_ahead[1]);
+        const int p = part_of(c0, c1);
+        return p >= 0 && built_ahead[p];
     };
     auto part = [&](std::int64_t c0, std::int64_t c1) {
         if (c0 >= c1) return;
@@ -222,7 +221,8 @@ bool SparseInput<T>::weight_gradient(const T* d, std::int64_t n_out, std::int64_
     if (then && alongside && threads == 2) {
         ThreadPool::instance().run(2, [&](int t) {
             if (t == 0) (*alongside)();
-            part(t == 0 ? 0 : cut(), t == 0 ? cut() : cols_);  // column_cut(1, 2) is cut()
+            const auto [c0, c1] = part_columns(t);  // column_cut(t, 2) .. column_cut(t + 1, 2)
+            part(c0, c1);
             (*then)(t);
         });
         return true;

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "aligned_buffer.hpp"
@@ -102,6 +103,24 @@ public:
     std::int64_t entries(std::int64_t rows) const;
 
 private:
+    // forward_part's sums with `kernel` (sparse_rows or sparse_rows_f32) over a W of type M.
+    template <class M, class Kernel>
+    void sum_part(Kernel kernel, int part, const M* w, std::int64_t n_out, std::int64_t row0,
+                  std::int64_t m, T* out) const {
+        // The kernel indexes rows from 0; shift the row lists so row row0 is its row 0.
+        kernel(part_begin(part) + row0, part_end(part) + row0, idx_, val_, 0, m, w, n_out, out,
+               n_out, n_out, false);
+    }
+    // Part `part`'s columns: [0, cut()) for part 0, [cut(), cols) for part 1.
+    std::pair<std::int64_t, std::int64_t> part_columns(int part) const {
+        return {part == 0 ? 0 : cut(), part == 0 ? cut() : cols_};
+    }
+    // The part whose columns are exactly [c0, c1), or -1.
+    int part_of(std::int64_t c0, std::int64_t c1) const {
+        for (int p = 0; p < 2; ++p)
+            if (std::make_pair(c0, c1) == part_columns(p)) return p;
+        return -1;
+    }
     // Where rows' entries of part `part` begin and end: row_begin_/row_split_ for part 0,
     // row_split_/row_end_ for part 1.
     const std::int64_t* part_begin(int part) const {

@@ -24,6 +24,11 @@ void cpu_relax() {
 #endif
 }
 
+void spin_then_yield(unsigned spins) {
+    if (spins < 4096) cpu_relax();
+    else std::this_thread::yield();
+}
+
 namespace {
 
 thread_local bool t_inside_task = false;
@@ -183,15 +188,9 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& task) {
     // The caller takes tasks too, including any a worker has not claimed yet: a worker that is
     // descheduled (a loaded machine) delays the run by at most the task it already started.
     run_claimed_tasks(shared, 0);
-    // Wait for tasks still running on workers: spin (they usually finish within microseconds
-    // of us), but yield the core after a while, in case a worker is queued behind us.
-    for (unsigned spins = 0; shared->pending.load(std::memory_order_acquire) != 0; ++spins) {
-        if (spins < 4096) {
-            cpu_relax();
-        } else {
-            std::this_thread::yield();
-        }
-    }
+    // Wait for tasks still running on workers.
+    for (unsigned spins = 0; shared->pending.load(std::memory_order_acquire) != 0; ++spins)
+        spin_then_yield(spins);
     shared->task = nullptr;
     if (shared->error) std::rethrow_exception(shared->error);
 }

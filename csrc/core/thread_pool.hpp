@@ -70,6 +70,10 @@ private:
 
 // A pause for spin-waiting loops (lets the other hyperthread run, saves power).
 void cpu_relax();
+// One step of a wait whose `spins`-th check found nothing: spin briefly (what it waits for
+// usually comes within microseconds), then yield the core, in case the thread it waits for is
+// queued behind this one (a busy machine).
+void spin_then_yield(unsigned spins);
 
 // Cores available to this process (its CPU affinity mask), at least 1.
 int available_cores();

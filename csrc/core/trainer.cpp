@@ -8,7 +8,6 @@
 #include <initializer_list>
 #include <numeric>
 #include <optional>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -156,8 +155,6 @@ std::pair<std::int64_t, std::int64_t> block_rows(std::int64_t rows, std::int64_t
 // once.
 class ReadyBlocks {
 public:
-    static constexpr unsigned kSpinsBeforeYield = 4096;
-
     ReadyBlocks(std::int64_t blocks, int shares, bool after_step)
         : blocks_(blocks), shares_(shares), stepped_(!after_step) {
         for (std::int64_t b = 0; b < blocks; ++b) parts_left_[b].store(2), taken_[b].store(false);
@@ -184,10 +181,7 @@ public:
                     parts || (summing_[first].load(std::memory_order_acquire) &&
                               summing_[first + 1].load(std::memory_order_acquire));
                 if (!parts_coming || !stepped) break;
-                // As the pool's own wait: spin briefly, then yield the core, in case the
-                // thread summing those parts is queued behind this one (a busy machine).
-                if (spins < kSpinsBeforeYield) cpu_relax();
-                else std::this_thread::yield();
+                spin_then_yield(spins);  // as the pool's own wait
             }
         }
     }
