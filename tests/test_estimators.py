@@ -973,6 +973,24 @@ def test_non_finite_inputs_raise(bad):
             est.fit(X, TARGETS[kind])
         with pytest.raises(ValueError, match=word):
             est.predict(Xb)
+        # predict validates X without scikit-learn's finiteness pass and leaves it to the C++
+        # predict's scan; the error is still scikit-learn's, naming the estimator.
+        methods = [est.predict, est.score]
+        if Est is MLPClassifier:
+            methods += [est.predict_proba, est.predict_log_proba, est.decision_function]
+        for method in methods:
+            args = (Xb, TARGETS[kind]) if method == est.score else (Xb,)
+            with pytest.raises(ValueError, match=rf"Input X contains {word}") as info:
+                method(*args)
+            if word == "NaN":  # scikit-learn names the estimator for NaN only
+                assert Est.__name__ in str(info.value)
+    # One class seen in training: predict decides nothing, but still refuses X.
+    lonely = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lonely.fit(X, np.zeros(len(X), dtype=int))
+    with pytest.raises(ValueError, match=rf"Input X contains {word}"):
+        lonely.predict(Xb)
     yb = TARGETS["regression"].copy()
     yb[3] = bad
     with pytest.raises(ValueError, match=word):
@@ -1239,3 +1257,48 @@ def test_weight_norms_rejects_what_it_cannot_read():
         _core.weight_norms(np.ones(4, dtype=np.int32))
     with pytest.raises(ValueError, match="weight_norms: x.*contiguous"):
         _core.weight_norms(np.ones((4, 4), dtype=np.float32)[:, ::2])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.uint32, np.int64, np.uint64])
+def test_integer_labels_give_unique_labels_classes(dtype):
+    """fit takes integer labels' classes as their sorted distinct values, without
+    scikit-learn's target checks: the same values and dtype as unique_labels."""
+    from sklearn.utils.multiclass import unique_labels
+
+    for labels in (np.array([7, 3, 3, 100, 7, 0]), np.array([5, 5, 5, 5, 5, 5]), np.array([1, 0, 1, 0, 0, 1])):
+        y = np.resize(labels, len(X)).astype(dtype)
+        est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        expected = unique_labels(y)
+        assert est.classes_.dtype == expected.dtype
+        np.testing.assert_array_equal(est.classes_, expected)
+        assert set(np.unique(est.predict(X))) <= set(expected.tolist())
+
+
+def test_score_is_accuracy_score_of_predict():
+    """score counts 1-D integer labels itself and hands anything else to accuracy_score; both
+    give accuracy_score's value exactly, and its errors."""
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, len(X))
+    est = MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    pred = est.predict(X)
+    for labels in (y, y.astype(np.uint8), y.astype(np.int32), np.where(y == 2, 9, y),  # 9: never predicted
+                   y.astype(float), list(y), y.reshape(-1, 1)[:, 0]):
+        assert est.score(X, labels) == accuracy_score(labels, pred)
+    weights = rng.random(len(X))
+    assert est.score(X, y, sample_weight=weights) == accuracy_score(y, pred, sample_weight=weights)
+    strings = MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        strings.fit(X, np.array(["a", "b", "c"])[y])
+    assert strings.score(X, np.array(["a", "b", "c"])[y]) == accuracy_score(
+        np.array(["a", "b", "c"])[y], strings.predict(X))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        est.score(X, y[:-1])
+    with pytest.raises(ValueError, match="continuous"):
+        est.score(X, y + 0.5)

@@ -283,6 +283,39 @@ def test_the_index_counts_the_non_zeros_and_is_only_made_where_it_is_used(dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_index_built_on_any_thread_count_trains_to_the_same_bits(dtype):
+    """Each thread lists its rows into a region of its own (one scan over the data): the index
+    built on 1-4 threads holds the same rows, counts and finiteness, and trains to the same bits."""
+    from mlpcore._epochs import EpochRunner
+
+    rng = np.random.default_rng(15)
+    X = sparse_data(rng, 700, 200, 0.12, dtype)  # 700 / 64: up to 10 threads would list
+    X[5] = 0.0        # an empty row
+    X[699, :] = 0.0   # an empty last row
+    X[698, 100] = 1.5  # one entry, at the first layer's cut
+    y = rng.integers(0, 4, len(X))
+    results = []
+    for threads in (1, 2, 3, 4):
+        model = mlpcore.MLP([200, 48, 4], seed=3, dtype=dtype)
+        runner = EpochRunner(model, mlpcore.Adam(lr=0.01))
+        with num_threads(threads):
+            index = runner.input_index(X)
+        assert index.nonzeros == np.count_nonzero(X) and index.finite
+        for epoch in range(2):
+            runner.run(X, y.astype(np.int32), None, None, nonzeros=index, batch_size=50, shuffle=True, seed=5,
+                       epoch=epoch, lr=0.01)
+        results.append(model._params.copy())
+    for other in results[1:]:
+        assert_bitwise_equal(other, results[0])
+    for threads in (1, 2, 3):  # a NaN in any thread's rows, and an input over budget after it
+        Xb = X.copy()
+        Xb[[0, 350, 699][threads - 1], 7] = np.nan
+        with num_threads(threads):
+            assert not mlpcore.MLP([200, 48, 4], dtype=dtype)._net.input_index(Xb).finite
+            assert mlpcore.MLP([200, 48, 4], dtype=dtype)._net.input_index(sparse_data(rng, 300, 200, 0.5, dtype)) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_an_index_reusing_a_freed_index_memory_lists_its_own_rows(dtype):
     """A freed index hands its list memory to the next one (no fresh pages every fit): the next
     index, smaller or larger, must list exactly its own data."""

@@ -88,14 +88,22 @@ def _error(estimator: Any, message: str) -> str:
     return f"{type(estimator).__name__}: {message}"
 
 
-def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray, estimator: Any) -> np.ndarray:
     """``net``'s outputs for the rows of ``x`` (float32 or float64), computed in float64.
 
     The C++ side widens the float32 weights and inputs as it reads them, so there is no float64
     copy of ``x`` (twice a float32 array's size, and 2 ms of a 2,000-digit MNIST predict); each
-    row's output does not depend on the other rows (to float64 rounding).
+    row's output does not depend on the other rows (to float64 rounding). It also checks that
+    ``x`` is finite (the estimators validate X without scikit-learn's own pass over it, 0.27 ms
+    of a 2,000-digit predict); a NaN or infinity is reported in scikit-learn's words.
     """
-    return net.predict(params, np.ascontiguousarray(x), float64=True)
+    x = np.ascontiguousarray(x)
+    try:
+        return net.predict(params, x, float64=True)
+    except ValueError as exc:
+        if "X contains" in str(exc):
+            assert_all_finite(x, input_name="X", estimator_name=type(estimator).__name__)
+        raise
 
 
 class _BaseMLP(BaseEstimator):
@@ -452,12 +460,16 @@ class _BaseMLP(BaseEstimator):
         """
         if not exact:
             return self._model.forward(np.ascontiguousarray(x, dtype=_DTYPE))
-        return _predict_float64(self._model._net, self._model._params, x)
+        return _predict_float64(self._model._net, self._model._params, x, self)
+
+    def _input(self, X: Any) -> np.ndarray:
+        """X checked for prediction: fitted, array-like of the fitted width, float32 or float64.
+        Its finiteness is checked by the C++ predict, which reads every value anyway."""
+        check_is_fitted(self, "_model")
+        return validate_data(self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False)
 
     def _outputs(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self._forward(X)
+        return self._forward(self._input(X))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -568,6 +580,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return kind
 
     def _set_classes(self, y: np.ndarray) -> None:
+        if y.ndim == 1 and y.dtype.kind in "iu":
+            # Integer labels are always "binary" or "multiclass", and their sorted distinct
+            # values are unique_labels' answer (dtype included): 0.1 ms instead of 0.4.
+            self._multilabel = False
+            self.classes_ = np.unique(y)
+            return
         kind = self._label_kind(y)
         self._multilabel = kind == "multilabel-indicator"
         self.classes_ = np.arange(y.shape[1]) if self._multilabel else unique_labels(y)
@@ -660,7 +678,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     # ------------------------------------------------------------- predict
     def _predict_array(self, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
         if len(self.classes_) == 1 and not self._multilabel:
-            return np.full(len(x), self.classes_[0])  # one class seen in training: nothing to decide
+            # One class seen in training: nothing to decide, but X is checked as _forward would.
+            assert_all_finite(x, input_name="X", estimator_name=type(self).__name__)
+            return np.full(len(x), self.classes_[0])
         out = self._forward(x, exact=exact)
         if self._multilabel:
             return (out > (0.0 if self.loss == "hinge" else 0.5)).astype(int)
@@ -671,9 +691,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (a 0/1 indicator matrix for multilabel targets)."""
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = self._input(X)
         return self._predict_array(X)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of :meth:`predict` on ``(X, y)``, as scikit-learn's ``ClassifierMixin.score``.
+
+        accuracy = (1/n) sum_i [predict(X)_i == y_i]. For a 1-D integer array ``y`` without
+        weights it is counted here, to the same bits: ``accuracy_score``'s checks of the targets
+        (which can only find such labels valid) cost 0.8 ms on 2,000 digits, a third of the
+        prediction. Anything else goes to ``accuracy_score``.
+        """
+        pred = self.predict(X)
+        if (sample_weight is None and isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iu"
+                and pred.ndim == 1 and pred.dtype.kind in "iu" and len(y) == len(pred)):
+            return float(np.mean(pred == y))
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, pred, sample_weight=sample_weight))
 
     def _has_proba(self) -> bool:
         return self.loss == "log_loss"
@@ -700,13 +735,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         Shape (n_samples,) for two classes, else (n_samples, n_outputs).
         """
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = self._input(X)
         model = self._model
         # The same layers with an identity output: z itself, not recovered from probabilities
         # (log p - log(1 - p) loses all precision once p rounds to 1).
         raw = _core.Network(list(model.layer_sizes), list(model.activation), "identity", "mse", _NEGATIVE_SLOPE)
-        out = _predict_float64(raw, model._params, X)
+        out = _predict_float64(raw, model._params, X, self)
         return out[:, 0] if out.shape[1] == 1 and not self._multilabel else out
 
     def __sklearn_tags__(self) -> Any:
@@ -854,8 +888,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, shape (n_samples,) or (n_samples, n_targets) as ``y`` in fit."""
-        check_is_fitted(self, "_model")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = self._input(X)
         return self._predict_array(X)
 
     def __sklearn_tags__(self) -> Any:
