@@ -100,9 +100,10 @@ def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray, esti
     x = np.ascontiguousarray(x)
     try:
         return net.predict(params, x, float64=True)
-    except ValueError as exc:
-        if "X contains" in str(exc):
-            assert_all_finite(x, input_name="X", estimator_name=type(estimator).__name__)
+    except ValueError:
+        # Raises scikit-learn's error when X is not finite (the only ValueError X can cause
+        # here once validated); the C++ one otherwise.
+        assert_all_finite(x, input_name="X", estimator_name=type(estimator).__name__)
         raise
 
 
