@@ -52,7 +52,7 @@ from mlpcore import _core
 from scipy.special import expit, softmax
 from sklearn import neural_network as skl_nn
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import (
     GridSearchCV,
@@ -733,11 +733,53 @@ def test_fitted_attributes_match_sklearn_layout():
         assert getattr(ours, name) == getattr(sk, name), name
     assert ours.n_iter_ == len(ours.loss_curve_) < 500
     assert ours.best_loss_ == min(ours.loss_curve_) and ours.validation_scores_ is None
-    # the returned arrays are copies: changing them does not change the model
-    before = ours.predict(X)
-    ours.coefs_[0][...] = 0
-    np.testing.assert_array_equal(ours.predict(X), before)
     assert isinstance(ours.model_, mlpcore.MLP)
+
+
+def test_coefs_and_intercepts_are_the_models_weights_as_in_sklearn():
+    """Writing into coefs_/intercepts_ changes the model, and assigning lists of the same shapes
+    replaces its weights (scikit-learn's way to start a warm_start fit from given weights)."""
+    Y = TARGETS["regression2"]
+    params = {"hidden_layer_sizes": (6,), "solver": "sgd", "learning_rate_init": 0.01, "max_iter": 50, "random_state": 0}
+    with expect_convergence_warning(50):
+        ours = MLPRegressor(**params).fit(X, Y)
+    ours.coefs_[-1][...] = 0
+    ours.intercepts_[-1][...] = [1.5, -2.0]
+    np.testing.assert_array_equal(ours.predict(X), np.tile([1.5, -2.0], (len(X), 1)))
+
+    rng = np.random.default_rng(3)
+    coefs = [rng.normal(size=W.shape) for W in ours.coefs_]
+    intercepts = [rng.normal(size=b.shape) for b in ours.intercepts_]
+    ours.coefs_, ours.intercepts_ = coefs, intercepts
+    for got, want in zip(ours.coefs_ + ours.intercepts_, coefs + intercepts):
+        np.testing.assert_array_equal(got, want.astype(np.float32))
+    np.testing.assert_allclose(ours.predict(X), numpy_raw_output(ours, X), rtol=1e-10)
+
+    # A warm start from assigned weights equals scikit-learn's from the same weights.
+    sk = skl_nn.MLPRegressor(**params, warm_start=True, shuffle=False)
+    ours.set_params(warm_start=True, shuffle=False, max_iter=1)
+    with expect_convergence_warning(50):
+        sk.fit(X, Y)
+    sk.coefs_ = [c.astype(np.float64) for c in ours.coefs_]
+    sk.intercepts_ = [b.astype(np.float64) for b in ours.intercepts_]
+    sk.set_params(max_iter=1)
+    with expect_convergence_warning(1):
+        ours.fit(X, Y)
+        sk.fit(X, Y)
+    for a, b in zip(ours.coefs_, sk.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+    before = [W.copy() for W in ours.coefs_]
+    with pytest.raises(ValueError, match=r"coefs_: .*shape \(5, 6\)"):
+        ours.coefs_ = [np.zeros((5, 7)), np.zeros((6, 2))]
+    with pytest.raises(ValueError, match="coefs_ must be a list of 2 arrays"):
+        ours.coefs_ = [np.zeros((5, 6))]
+    with pytest.raises(ValueError, match="intercepts_: .*finite"):
+        ours.intercepts_ = [np.full(6, np.nan), np.zeros(2)]
+    for a, b in zip(ours.coefs_, before):
+        np.testing.assert_array_equal(a, b)  # nothing changed
+    with pytest.raises(NotFittedError):
+        MLPRegressor().coefs_ = coefs
 
 
 def test_unfitted_estimator_raises_not_fitted():
@@ -1302,3 +1344,90 @@ def test_score_is_accuracy_score_of_predict():
         est.score(X, y[:-1])
     with pytest.raises(ValueError, match="continuous"):
         est.score(X, y + 0.5)
+
+
+def test_a_continued_fit_keeps_the_fitted_networks_loss_and_shape():
+    """Predictions follow the loss the network was trained with, not a loss set afterwards; a
+    warm start or partial_fit with another loss, hidden_layer_sizes or activation is refused
+    (it would train the old network) and leaves the model as it was; dropout and input noise,
+    which only shape training, follow the current parameters."""
+    y = TARGETS["multiclass"]
+    hinge = MLPClassifier((8,), loss="hinge", max_iter=30, random_state=0)
+    with expect_convergence_warning(30):
+        hinge.fit(X, y)
+    labels, scores = hinge.predict(X), hinge.decision_function(X)
+    hinge.set_params(loss="log_loss")
+    assert not hasattr(hinge, "predict_proba")
+    np.testing.assert_array_equal(hinge.predict(X), labels)
+    weights = [W.copy() for W in hinge.coefs_]
+    changes = {"loss": "log_loss", "hidden_layer_sizes": (9,), "activation": "tanh"}
+    for name, value in changes.items():
+        est = clone(hinge).set_params(loss="hinge", warm_start=True)
+        with expect_convergence_warning(30):
+            est.fit(X, y)
+        est.set_params(**{name: value})
+        for fit in (est.fit, functools.partial(est.partial_fit, classes=np.unique(y))):
+            with pytest.raises(ValueError, match=re.escape(f"{name}={value!r} differs from the fitted network")):
+                fit(X, y)
+        np.testing.assert_array_equal(est.decision_function(X), scores)
+    for a, b in zip(hinge.coefs_, weights):
+        np.testing.assert_array_equal(a, b)
+
+    binary = y == 1
+    warm = MLPClassifier((8,), max_iter=3, warm_start=True, random_state=0)
+    with expect_convergence_warning(3):
+        warm.fit(X, binary)
+    warm.set_params(dropout=0.25, input_noise=0.1)
+    with expect_convergence_warning(3):
+        warm.fit(X, binary)
+    assert (warm.model_.dropout, warm.model_.input_noise) == (0.25, 0.1)
+    warm.set_params(dropout=0.5, learning_rate_init=1e39)
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        warm.fit(X, binary)
+    assert warm.model_.dropout == 0.25
+
+    regressor = MLPRegressor((4,), max_iter=3, warm_start=True, random_state=0)
+    with expect_convergence_warning(3):
+        regressor.fit(X, TARGETS["regression"])
+    regressor.set_params(loss="absolute_error")
+    with pytest.raises(ValueError, match="loss='absolute_error' differs from the fitted network's"):
+        regressor.fit(X, TARGETS["regression"])
+
+
+def test_settings_beyond_float32_are_refused_by_name():
+    """The network trains in float32: values beyond its range, or step sizes and max-norms that
+    round to 0 (max_norm 0 means no constraint), name the parameter."""
+    y = TARGETS["multiclass"]
+    for name, value, message in [("learning_rate_init", 1e39, "is beyond float32's range"),
+                                 ("alpha", 1e39, "is beyond float32's range"),
+                                 ("l1", 1e40, "is beyond float32's range"),
+                                 ("input_noise", 1e39, "is beyond float32's range"),
+                                 ("epsilon", 1e-50, "rounds to 0 in float32"),
+                                 ("max_norm", 1e-50, "rounds to 0 in float32"),
+                                 ("learning_rate_init", 1e-50, "rounds to 0 in float32")]:
+        with pytest.raises(ValueError, match=re.escape(f"MLPClassifier: {name}={value!r} {message}")):
+            MLPClassifier((4,), max_iter=1, **{name: value}).fit(X, y)
+
+
+def test_column_and_sparse_targets_act_as_dense_1d_or_indicator():
+    """A column y of one target is predicted with shape (n,), with scikit-learn's warning; a
+    scipy.sparse indicator matrix trains as its dense copy."""
+    import scipy.sparse
+
+    y = TARGETS["regression"]
+    for fit in ("fit", "partial_fit"):
+        est = MLPRegressor((4,), max_iter=2, random_state=0)
+        with pytest.warns(DataConversionWarning, match="column-vector y"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            getattr(est, fit)(X, y[:, None])
+        assert est.predict(X).shape == (len(X),) and est.n_outputs_ == 1
+        getattr(est, "partial_fit")(X, y)  # later calls may pass the 1-D form
+    labels = TARGETS["multilabel"]
+    dense, sparse = (MLPClassifier((4,), max_iter=2, random_state=0) for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense.fit(X, labels)
+        sparse.fit(X, scipy.sparse.csr_matrix(labels))
+    for a, b in zip(dense.coefs_, sparse.coefs_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sparse.predict(X), dense.predict(X))

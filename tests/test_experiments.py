@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -401,11 +402,17 @@ def test_dask_cluster_gives_the_same_table(spiral):
     kwargs = dict(seeds=2, test_size=0.2, **FAST)
     sequential = ex.capacity_sweep(X, y, [3, (8, 8)], n_jobs=1, **kwargs)
     curve_sequential = ex.learning_curve(X, y, hidden=8, n_jobs=1, dropout=0.1, **kwargs)
+    # 12 MB of inputs: joblib's Dask backend must send them to the cluster once, not with
+    # every trial (Dask warns "Sending large graph" when tasks carry more than 10 MB).
+    wide = np.random.default_rng(0).random((3000, 1000), dtype=np.float32)
     with local_dask_client(distributed) as client, joblib.parallel_backend("dask"), \
-            distributed.get_task_stream(client) as tasks:
+            distributed.get_task_stream(client) as tasks, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         on_cluster = ex.capacity_sweep(X, y, [3, (8, 8)], **kwargs)
         curve_on_cluster = ex.learning_curve(X, y, hidden=8, dropout=0.1, **kwargs)
+        ex.capacity_sweep(wide, wide[:, 0] > 0.5, [2], seeds=4, epochs=1, batch_size=256)
     assert len({task["worker"] for task in tasks.data}) >= 1  # the trials really ran on the workers
+    assert not [w for w in caught if "large graph" in str(w.message)]
     assert without_seconds(on_cluster) == without_seconds(sequential)
     assert without_seconds(curve_on_cluster) == without_seconds(curve_sequential)
 

@@ -214,7 +214,17 @@ def test_zero_division_default_is_nan_with_warning():
         (
             lambda: accuracy([0, 1], ["0", "1"]),
             TypeError,
-            "accuracy: y_true and y_pred must both hold numbers or both hold strings",
+            "accuracy: y_true and y_pred must hold labels of one kind: numbers, strings or bytes (got numbers and strings",
+        ),
+        (  # b"a" != "a": mixed, every prediction would count as wrong
+            lambda: accuracy(["a", "b"], [b"a", b"b"]),
+            TypeError,
+            "accuracy: y_true and y_pred must hold labels of one kind: numbers, strings or bytes (got strings and bytes",
+        ),
+        (
+            lambda: confusion_matrix(["a", "b"], ["a", "a"], labels=[b"a", b"b"]),
+            TypeError,
+            "confusion_matrix: labels must be of the same kind as the data (got bytes and strings",
         ),
         (
             lambda: precision([0, 1], [0.2, 0.9]),

@@ -664,3 +664,24 @@ def test_import_error_names_the_extra():
     )
     assert result.returncode == 0, result.stderr
     assert 'needs scikit-learn >= 1.6; install it with pip install "mlpcore[sklearn]"' in result.stdout
+
+
+@pytest.mark.parametrize("Estimator", [KNeighborsClassifier, KNeighborsRegressor])
+def test_a_failed_fit_leaves_the_fitted_model_as_it_was(rng, Estimator):
+    """Checks that fail after X is validated (the labels' type, the rows' norms) used to leave
+    the new X stored beside the old labels: an IndexError or silently wrong neighbours."""
+    X = rng.standard_normal((30, 3))
+    y = rng.integers(0, 2, 30)
+    model = Estimator(3).fit(X, y)
+    before = model.predict(X)
+    attributes = dict(vars(model))
+    failing = [(rng.standard_normal((5, 4)) * 1e200, rng.integers(0, 2, 5))]  # norms beyond float64
+    if Estimator is KNeighborsClassifier:
+        failing += [(rng.standard_normal((50, 3)), rng.standard_normal(50)),  # continuous labels
+                    (rng.standard_normal((5, 3)), rng.standard_normal(5))]
+    for X_new, y_new in failing:
+        with pytest.raises(ValueError, match=rf"{Estimator.__name__}\.fit: "):
+            model.fit(X_new, y_new)
+        assert vars(model).keys() == attributes.keys()
+        assert all(vars(model)[k] is v for k, v in attributes.items())
+        np.testing.assert_array_equal(model.predict(X), before)

@@ -413,6 +413,9 @@ def test_path_rules(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"learning_curves: the directory of path does not exist .*missing"):
         plot.learning_curves(history, path=tmp_path / "missing" / "c.png")
     assert not (tmp_path / "missing").exists()
+    (tmp_path / "folder.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"learning_curves: path is a directory \(.*folder\.png'\)"):
+        plot.learning_curves(history, path=tmp_path / "folder.png")
     with pytest.raises(TypeError, match=r"learning_curves: path must be a str or os.PathLike \(got int 3\)"):
         plot.learning_curves(history, path=3)
     with pytest.raises(TypeError, match=r"learning_curves: path must be a str or os.PathLike"):
@@ -613,3 +616,14 @@ def test_sweep_refuses_to_average_over_a_second_grid_key(rng):
         plot.sweep(rows, "weight_decay")
     ax = plot.sweep([r for r in rows if r["dropout"] == 0.2], "weight_decay").axes[0]
     np.testing.assert_array_equal(line(ax, "validation").get_ydata(), [1 - rows[1]["val_score"], 1 - rows[3]["val_score"]])
+
+
+@pytest.mark.parametrize("values, scale", [
+    ([1e-4, 1e-3, 1e-2], "log"),          # three decades: exactly a factor of 100
+    ([0.0, 1e-3, 1e-2, 1e-1], "symlog"),
+    ([1e-3, 5e-3, 1e-2], "linear"),        # a factor of 10
+    ([1, 2, 3], "linear"),
+])
+def test_sweep_axis_is_logarithmic_from_a_factor_of_100(values, scale):
+    rows = [{"weight_decay": v, "train_loss": 1.0, "val_loss": 1.0 + i} for i, v in enumerate(values)]
+    assert plot.sweep(rows, "weight_decay", metric="loss").axes[0].get_xscale() == scale

@@ -479,7 +479,7 @@ def test_mcnemar_test_detects_a_better_classifier():
             ([0, 1], ["0", "1"], [0, 1]),
             {},
             TypeError,
-            "mcnemar_test: y_true, pred_a and pred_b must all hold numbers or all hold strings",
+            "mcnemar_test: y_true, pred_a and pred_b must hold labels of one kind: numbers, strings or bytes (got numbers, strings, numbers",
         ),
         (([0, 1], [0, 1], [0, 1]), {"exact": None}, TypeError, "mcnemar_test: exact must be a bool"),
     ],

@@ -8,8 +8,9 @@ Wrong types raise :class:`TypeError`, wrong values or shapes :class:`ValueError`
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ __all__ = [
     "as_float_array",
     "as_label_array",
     "as_rng",
+    "attributes_kept_on_error",
     "check_choice",
     "check_finite",
     "check_float",
@@ -27,8 +29,23 @@ __all__ = [
     "check_same_length",
     "check_size",
     "describe",
+    "label_kind",
     "show",
 ]
+
+
+@contextlib.contextmanager
+def attributes_kept_on_error(obj: Any) -> Iterator[None]:
+    """On an exception, put back ``obj``'s attributes as they were on entry (a fit that fails
+    leaves the estimator as it was). Lists are copied, since fits append to them; other values
+    are kept by reference, so arrays that are changed in place must be saved by the caller."""
+    saved = {k: (list(v) if isinstance(v, list) else v) for k, v in obj.__dict__.items()}
+    try:
+        yield
+    except Exception:
+        obj.__dict__.clear()
+        obj.__dict__.update(saved)
+        raise
 
 
 def show(value: Any) -> str:
@@ -226,6 +243,12 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
                 "values (continuous scores or probabilities? threshold them first)"
             )
     return arr
+
+
+def label_kind(labels: np.ndarray) -> str:
+    """'numbers', 'strings' or 'bytes' (of an :func:`as_label_array` result): labels of different
+    kinds never compare equal (b'a' is not 'a'), so mixing them would count every prediction wrong."""
+    return {"U": "strings", "S": "bytes"}.get(labels.dtype.kind, "numbers")
 
 
 def check_same_length(func: str, **arrays: np.ndarray) -> int:

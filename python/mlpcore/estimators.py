@@ -62,7 +62,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from . import _core
 from ._epochs import EpochDiverged, EpochRunner
-from ._validation import check_choice, check_float, check_int
+from ._validation import attributes_kept_on_error, check_choice, check_float, check_int
 from .network import _NEGATIVE_SLOPE, MLP
 from .optim import SGD, Adam
 
@@ -77,6 +77,9 @@ _ACTIVATIONS = {
     "leaky_relu": "leaky_relu",
     "softplus": "softplus",
 }
+# The estimators' loss parameter for each mlpcore loss a fitted network trains.
+_FITTED_LOSSES = {"cross_entropy": "log_loss", "binary_cross_entropy": "log_loss", "hinge": "hinge",
+                  "mse": "squared_error", "mae": "absolute_error"}
 _SOLVERS = ("sgd", "adam")
 _LEARNING_RATES = ("constant", "invscaling", "adaptive")
 _DTYPE = np.float32
@@ -167,11 +170,29 @@ class _BaseMLP(BaseEstimator):
         check_float(self.input_noise, "input_noise", func, minimum=0)
         if self.max_norm is not None:
             check_float(self.max_norm, "max_norm", func, minimum=0, min_inclusive=False)
+        self._check_float32_range()
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(_error(self, f"{name} must be True or False (got {getattr(self, name)!r})"))
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
             raise TypeError(_error(self, f"verbose must be a bool or an integer (got {self.verbose!r})"))
+
+    def _check_float32_range(self) -> None:
+        """The network trains in float32: a setting beyond float32's range would overflow, and a
+        step size or max-norm that rounds to 0 would silently train nothing (max_norm 0 means no
+        constraint). Checked here so that the error names the estimator's parameter."""
+        limit = float(np.finfo(_DTYPE).max)
+        for name in ("learning_rate_init", "alpha", "l1", "epsilon", "input_noise", "max_norm"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            value = float(value)
+            if value > limit:
+                raise ValueError(_error(self, f"{name}={value!r} is beyond float32's range (at most {limit:.4g}), "
+                                              "the dtype the network trains in"))
+            if name in ("learning_rate_init", "epsilon", "max_norm") and value > 0 and _DTYPE(value) == 0:
+                raise ValueError(_error(self, f"{name}={value!r} rounds to 0 in float32, the dtype the network "
+                                              "trains in"))
 
     def _optimizer(self) -> SGD | Adam:
         max_norm = None if self.max_norm is None else float(self.max_norm)
@@ -205,25 +226,52 @@ class _BaseMLP(BaseEstimator):
         (warm_start, partial_fit) trains the same network in place, so its weights, optimiser
         state and per-epoch lists are saved first and put back.
         """
-        saved = {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
         model = getattr(self, "_model", None)
         runner = getattr(self, "_runner", None)
         params = None if model is None else model._params.copy()
+        settings = None if model is None else (model.dropout, model.input_noise)
         moments = None if runner is None else (
             runner.steps,
             None if runner.first_moment is None else runner.first_moment.copy(),
             None if runner.second_moment is None else runner.second_moment.copy(),
         )
         try:
-            yield
+            with attributes_kept_on_error(self):
+                yield
         except Exception:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
             if model is not None:
                 model._params[...] = params
+                model.dropout, model.input_noise = settings
             if runner is not None:
                 runner.steps, runner.first_moment, runner.second_moment = moments
             raise
+
+    @property
+    def _fitted_loss(self) -> str:
+        """The ``loss`` the fitted network was trained with (predictions follow it, not the
+        current parameter)."""
+        return _FITTED_LOSSES[self._model.loss]
+
+    def _continue_fitted_network(self) -> None:
+        """Before a continued fit (warm_start, partial_fit), which trains the fitted network
+        further: the parameters that define that network must not have changed since it was
+        built, or the fit would silently train (and predict with) the old one. Dropout and input
+        noise only shape training, so they take their current values."""
+        model = self._model
+        fitted = {
+            "hidden_layer_sizes": (tuple(model.layer_sizes[1:-1]), self._hidden_sizes()),
+            "activation": (model.activation[0] if model.activation else "identity",
+                           self._activation_name() if model.activation else "identity"),
+            "loss": (self._fitted_loss, self.loss),
+        }
+        for name, (old, new) in fitted.items():
+            if old != new:
+                raise ValueError(_error(
+                    self, f"{name}={getattr(self, name)!r} differs from the fitted network's ({name} was "
+                    f"{old!r} when it was built); warm_start and partial_fit train the same network further: "
+                    "fit a new one (warm_start=False) to change it"))
+        model.dropout = float(self._dropout_rate())
+        model.input_noise = float(self.input_noise)
 
     def _seed(self, rng: np.random.RandomState) -> int:
         return int(rng.randint(0, 2**31 - 1))
@@ -298,10 +346,12 @@ class _BaseMLP(BaseEstimator):
         n_outputs = self._n_outputs(y)
         if first:
             self._initialize(X.shape[1], n_outputs, rng)
-        elif X.shape[1] != self._model.n_inputs:
-            raise ValueError(_error(self, f"X has {X.shape[1]} features, but the model was fitted with {self._model.n_inputs}"))
-        elif n_outputs != self._model.n_outputs:
-            raise ValueError(_error(self, f"y has {n_outputs} outputs, but the model was fitted with {self._model.n_outputs}"))
+        else:
+            self._continue_fitted_network()
+            if X.shape[1] != self._model.n_inputs:
+                raise ValueError(_error(self, f"X has {X.shape[1]} features, but the model was fitted with {self._model.n_inputs}"))
+            if n_outputs != self._model.n_outputs:
+                raise ValueError(_error(self, f"y has {n_outputs} outputs, but the model was fitted with {self._model.n_outputs}"))
         if self._runner is None or not incremental:
             # scikit-learn builds a new optimiser for every fit call; partial_fit keeps it.
             self._runner = EpochRunner(self._model, self._optimizer(), decay_per_row=True, loss_scale=self._loss_scale,
@@ -431,18 +481,55 @@ class _BaseMLP(BaseEstimator):
     def _n_outputs(self, y: np.ndarray) -> int:
         raise NotImplementedError
 
+    def _check_y(self, y: Any) -> np.ndarray:
+        """y as validate_data leaves it, made dense (a scipy.sparse label matrix) and 1-D when it is
+        a column, with scikit-learn's warning: a single target is predicted with shape (n,)."""
+        if hasattr(y, "toarray"):
+            y = y.toarray()
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                          "to (n_samples,), for example using ravel().", DataConversionWarning, stacklevel=3)
+            y = y.ravel()
+        return y
+
     # ------------------------------------------------------------ weights
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices, ``coefs_[l]`` of shape (units in layer l, units in layer l + 1) (copies)."""
+        """Weight matrices, ``coefs_[l]`` of shape (units in layer l, units in layer l + 1).
+
+        As in scikit-learn they are the model's own weights (float32 views): writing into them
+        changes the model, and assigning a list of matrices of the same shapes replaces them
+        (for example to start a ``warm_start`` fit from given weights).
+        """
         check_is_fitted(self, "_model")
-        return [W.copy() for W, _ in self._model._views()]
+        return [W for W, _ in self._model._views()]
+
+    @coefs_.setter
+    def coefs_(self, coefs: Any) -> None:
+        self._set_weights(coefs, "coefs_", 0)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors, ``intercepts_[l]`` of shape (units in layer l + 1,) (copies)."""
+        """Bias vectors, ``intercepts_[l]`` of shape (units in layer l + 1,): the model's own,
+        writable and assignable as :attr:`coefs_`."""
         check_is_fitted(self, "_model")
-        return [b.copy() for _, b in self._model._views()]
+        return [b for _, b in self._model._views()]
+
+    @intercepts_.setter
+    def intercepts_(self, intercepts: Any) -> None:
+        self._set_weights(intercepts, "intercepts_", 1)
+
+    def _set_weights(self, arrays: Any, name: str, part: int) -> None:
+        """Replace the weights (part 0) or biases (part 1) of every layer, all checked first."""
+        check_is_fitted(self, "_model")
+        pairs = self._model._views()
+        if isinstance(arrays, np.ndarray) or not isinstance(arrays, (list, tuple)) or len(arrays) != len(pairs):
+            raise ValueError(_error(self, f"{name} must be a list of {len(pairs)} arrays, one per layer "
+                                          f"(got {type(arrays).__name__})"))
+        try:
+            self._model.set_weights([(new, b) if part == 0 else (W, new) for new, (W, b) in zip(arrays, pairs)])
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(_error(self, f"{name}: {exc}")) from None
 
     @property
     def model_(self) -> MLP:
@@ -630,13 +717,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         hits = self._predict_array(X, exact=False) == y
         return float(np.mean(hits.all(axis=1) if hits.ndim == 2 else hits))  # multilabel: subset accuracy
 
-    def _check_y(self, y: np.ndarray) -> np.ndarray:
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
-                          "to (n_samples,), for example using ravel().", DataConversionWarning, stacklevel=3)
-            y = y.ravel()
-        return y
-
     # ----------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) or a 0/1 indicator matrix."""
@@ -684,9 +764,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return np.full(len(x), self.classes_[0])
         out = self._forward(x, exact=exact)
         if self._multilabel:
-            return (out > (0.0 if self.loss == "hinge" else 0.5)).astype(int)
+            return (out > (0.0 if self._fitted_loss == "hinge" else 0.5)).astype(int)
         if out.shape[1] == 1:
-            threshold = 0.0 if self.loss == "hinge" else 0.5
+            threshold = 0.0 if self._fitted_loss == "hinge" else 0.5
             return self.classes_[(out[:, 0] > threshold).astype(np.intp)]
         return self.classes_[np.argmax(out, axis=1)]
 
@@ -712,7 +792,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return float(accuracy_score(y, pred, sample_weight=sample_weight))
 
     def _has_proba(self) -> bool:
-        return self.loss == "log_loss"
+        return (self._fitted_loss if hasattr(self, "_model") else self.loss) == "log_loss"
 
     @available_if(_has_proba)
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -828,7 +908,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _reported_loss(self, mean_loss: float) -> float:
         # scikit-learn descends half the squared error summed over outputs but reports it
         # averaged over outputs; report it the same way, so tol stops at the same epoch.
-        return mean_loss / self.n_outputs_ if self.loss == "squared_error" else mean_loss
+        return mean_loss / self.n_outputs_ if self._fitted_loss == "squared_error" else mean_loss
 
     def _output_and_loss(self, n_outputs: int) -> tuple[str, str, float]:
         # mlpcore's MSE and MAE average over outputs; scikit-learn's squared error is half the
@@ -863,6 +943,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             first = not (self.warm_start and hasattr(self, "_model"))
             X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
+            y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=False)
 
@@ -877,6 +958,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             first = not hasattr(self, "_model")
             X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
+            y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=True)
 

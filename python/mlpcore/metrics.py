@@ -24,6 +24,7 @@ from ._validation import (
     check_int,
     check_same_length,
     describe,
+    label_kind,
     show,
 )
 
@@ -73,10 +74,11 @@ def _label_pair(func: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.nda
     yt = as_label_array(y_true, "y_true", func)
     yp = as_label_array(y_pred, "y_pred", func)
     check_same_length(func, y_true=yt, y_pred=yp)
-    if _is_str(yt) != _is_str(yp):
+    if label_kind(yt) != label_kind(yp):
         raise TypeError(
-            f"{func}: y_true and y_pred must both hold numbers or both hold strings "
-            f"(got dtypes {yt.dtype} and {yp.dtype})"
+            f"{func}: y_true and y_pred must hold labels of one kind: numbers, strings or bytes "
+            f"(got {label_kind(yt)} and {label_kind(yp)}, dtypes {yt.dtype} and {yp.dtype}; "
+            "decode bytes labels first)"
         )
     return yt, yp
 
@@ -91,10 +93,10 @@ def _class_set(func: str, labels: Any, **arrays: np.ndarray) -> np.ndarray:
         raise ValueError(f"{func}: labels must be a non-empty 1-D sequence (got shape {lab.shape})")
     if len(np.unique(lab)) != lab.size:
         raise ValueError(f"{func}: labels must not contain duplicates (got {lab.tolist()})")
-    if _is_str(lab) != _is_str(observed):
+    if label_kind(lab) != label_kind(observed):
         raise TypeError(
             f"{func}: labels must be of the same kind as the data "
-            f"(got dtypes {lab.dtype} and {observed.dtype})"
+            f"(got {label_kind(lab)} and {label_kind(observed)}, dtypes {lab.dtype} and {observed.dtype})"
         )
     for name, arr in arrays.items():
         unknown = np.setdiff1d(np.unique(arr), lab)

@@ -79,7 +79,7 @@ except ImportError as exc:  # sklearn missing, or older than 1.6 (no validate_da
         f'pip install "mlpcore[sklearn]" (or pip install "scikit-learn>=1.6") ({exc})'
     ) from exc
 
-from ._validation import check_int, describe
+from ._validation import attributes_kept_on_error, check_int, describe
 from .ops import matmul
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
@@ -429,14 +429,18 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         """Store the training set: X (n_samples, n_features), labels y (n_samples,) or
         (n_samples, n_outputs) of ints, strings or bools. Returns self."""
         where = self._where("fit")
-        y = self._fit_X_y(X, y, where)
+        with attributes_kept_on_error(self):  # checks after validate_data can still fail
+            return self._fit_classes(self._fit_X_y(X, y, where), where)
+
+    def _fit_classes(self, y: np.ndarray, where: str) -> KNeighborsClassifier:
+        """Check the labels y (validated by _fit_X_y) and store them as class codes."""
         if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
             if y.ndim != 1:
                 warnings.warn(
                     "A column-vector y was passed when a 1d array was expected. Please change the "
                     "shape of y to (n_samples,), for example using ravel().",
                     DataConversionWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
             self.outputs_2d_ = False
             y = y.reshape(-1, 1)
@@ -504,8 +508,9 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
     def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
         """Store the training set: X (n_samples, n_features), numeric y (n_samples,) or
         (n_samples, n_outputs). Returns self."""
-        y = self._fit_X_y(X, y, self._where("fit"))
-        self._y = np.asarray(y, dtype=np.float64)
+        with attributes_kept_on_error(self):  # checks after validate_data can still fail
+            y = self._fit_X_y(X, y, self._where("fit"))
+            self._y = np.asarray(y, dtype=np.float64)
         return self
 
     def predict(self, X: Any) -> np.ndarray:

@@ -86,6 +86,8 @@ def _check_path(path: Any, func: str) -> Path | None:
     parent = p.parent
     if not parent.is_dir():
         raise FileNotFoundError(f"{func}: the directory of path does not exist ({str(parent)!r}); create it first")
+    if p.is_dir():
+        raise IsADirectoryError(f"{func}: path is a directory ({raw!r}); give a file name ending in .png")
     return p
 
 
@@ -734,7 +736,8 @@ def _x_scale(func: str, x: np.ndarray, log_x: Any, categorical: bool) -> str:
         return "linear"
     positive = x[x > 0]
     if log_x is None:
-        spread = positive.size >= 2 and positive.max() / positive.min() > 100
+        # A decade grid such as 1e-4, 1e-3, 1e-2 spans exactly 100 (to rounding): log too.
+        spread = positive.size >= 2 and positive.max() / positive.min() >= 100 * (1 - 1e-9)
         log_x = bool(x.min() >= 0 and spread)
     if not log_x:
         return "linear"
@@ -778,7 +781,8 @@ def sweep(
         scores, ``"loss"`` the losses.
     log_x:
         Logarithmic parameter axis. Default: when the values are ≥ 0 and the positive ones span
-        more than a factor of 100; a symmetric-log axis (linear around 0) when 0 is among them.
+        a factor of 100 or more (three decades such as 1e-4, 1e-3, 1e-2); a symmetric-log axis
+        (linear around 0) when 0 is among them.
     ax, path, title:
         See the module documentation.
 

@@ -24,6 +24,7 @@ from ._validation import (
     check_int,
     check_same_length,
     describe,
+    label_kind,
 )
 from .metrics import UndefinedMetricWarning, _constant, _xy  # shared checks of paired samples
 
@@ -386,9 +387,10 @@ def mcnemar_test(y_true: Any, pred_a: Any, pred_b: Any, *, exact: bool = True) -
     pa = as_label_array(pred_a, "pred_a", func)
     pb = as_label_array(pred_b, "pred_b", func)
     n = check_same_length(func, y_true=yt, pred_a=pa, pred_b=pb)
-    kinds = {a.dtype.kind in "US" for a in (yt, pa, pb)}
-    if len(kinds) > 1:
-        raise TypeError(f"{func}: y_true, pred_a and pred_b must all hold numbers or all hold strings")
+    kinds = [label_kind(a) for a in (yt, pa, pb)]
+    if len(set(kinds)) > 1:
+        raise TypeError(f"{func}: y_true, pred_a and pred_b must hold labels of one kind: numbers, strings or "
+                        f"bytes (got {', '.join(kinds)}; decode bytes labels first)")
     if not isinstance(exact, (bool, np.bool_)):
         raise TypeError(f"{func}: exact must be a bool (got {describe(exact)})")
     a_ok, b_ok = pa == yt, pb == yt
