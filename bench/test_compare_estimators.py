@@ -123,10 +123,10 @@ def test_estimators_family_defaults() -> None:
 
 
 def test_estimators_family_without_mnist(capsys: pytest.CaptureFixture[str],
-                                         tmp_path: Path) -> None:
+                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out_json = tmp_path / "estimators.json"
-    argv = ["--only", "estimators", "--quick", "--no-progress", "--mnist", str(tmp_path),
-            "--json", str(out_json)]
+    argv = ["--only", "estimators", "--quick", "--no-progress", "--json", str(out_json)]
+    monkeypatch.setenv("MLPCORE_MNIST_DIR", str(tmp_path))  # the default folder may be absent
     assert benchmark.main(argv) == 0
     stdout = capsys.readouterr().out
     rows = json.loads(out_json.read_text(encoding="utf-8"))["results"]["estimators"]
@@ -211,3 +211,21 @@ def test_median_run_is_a_real_run() -> None:
     even = [{"seconds": s} for s in (4.0, 1.0, 3.0, 2.0)]
     assert benchmark._median_run(even) is even[3]  # the lower of the two middle runs
     assert benchmark._median_run(runs[:1]) is runs[0]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--mnist", "{tmp}"], "--mnist: '{tmp}' holds no t10k-images-idx3-ubyte[.gz]"),
+    (["--json", "{tmp}"], "--json: '{tmp}' is a folder; give a file name such as results.json"),
+    (["--min-time", "nan"], "--min-time and --settle must be finite numbers >= 0 (got nan and"),
+    (["--min-time", "inf"], "--min-time and --settle must be finite numbers >= 0 (got inf and"),
+    (["--settle", "-1"], "--min-time and --settle must be finite numbers >= 0"),
+])
+def test_bad_options_fail_at_once_in_one_line(argv: list[str], message: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Checked before any measuring: an explicit --mnist folder must hold the digits (only the
+    default one may be absent); NaN or infinite times used to hang in the calibration."""
+    with pytest.raises(SystemExit) as info:
+        benchmark.main([a.format(tmp=tmp_path) for a in ["--only", "estimators", "--quick", *argv]], prog="bench")
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bench: error: " + message.format(tmp=tmp_path)) and err.count("\n") == 1

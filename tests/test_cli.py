@@ -557,6 +557,17 @@ def bad_files(tmp_path: Path) -> Path:
     blobs, labels = make_blobs(60, 2, n_features=3, seed=0)
     np.savez(tmp_path / "three.npz", X=blobs, y=labels)
     np.savez(tmp_path / "five.npz", X=np.zeros((4, 5)), y=np.array([0, 1, 0, 1]))
+    rows = "".join(f"{i},{i % 3},{i % 2}\n" for i in range(12))
+    # An unmatched quote on line 4 used to swallow the rest of the file into one bogus label.
+    (tmp_path / "quote.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,\"0\n" + rows)
+    (tmp_path / "twice.csv").write_text("a,a,label\n" + rows)
+    # A header whose names read as numbers used to become a data row with a class of its own.
+    (tmp_path / "numbered.csv").write_text("0,1,target\n" + rows.replace(",0\n", ",no\n").replace(",1\n", ",yes\n"))
+    (tmp_path / "wide_label.csv").write_text("a,y\n1,99999999999999999999\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
+    np.savez(tmp_path / "float_labels.npz", X=blobs, y=np.where(labels == 1, 1e20, 2e20))
+    np.savez(tmp_path / "uint_labels.npz", X=blobs, y=labels.astype(np.uint64) + np.uint64(2**63))
+    np.savez(tmp_path / "huge.npz", X=blobs * 1e300, y=labels)
+    np.savez(tmp_path / "no_features.npz", X=np.zeros((60, 0)), y=labels)
     return tmp_path
 
 
@@ -573,8 +584,8 @@ TRAIN_ERRORS = [
     (["--data", "{d}/no_y.npz"], "{d}/no_y.npz must hold arrays named 'X' (features) and 'y' (labels); missing 'y'"),
     (["--data", "{d}/text.csv", "--label-column", "nope"], "--label-column 'nope' is not a column of"),
     (["--data", "{d}/text.csv", "--label-column", "7"], "--label-column 7 is out of range"),
-    (["--hidden", "abc"], "argument --hidden: expected comma-separated positive layer sizes such as 256,128"),
-    (["--hidden", "64,-1"], "argument --hidden: expected comma-separated positive layer sizes"),
+    (["--hidden", "abc"], "argument --hidden: expected comma-separated layer sizes from 1 to 16777216 such as 256,128"),
+    (["--hidden", "64,-1"], "argument --hidden: expected comma-separated layer sizes from 1 to"),
     (["--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
     (["--lr", "-0.1"], "argument --lr: must be > 0 (got '-0.1')"),
     (["--lr", "inf"], "argument --lr: must be finite (got 'inf')"),
@@ -587,6 +598,26 @@ TRAIN_ERRORS = [
     (["--out", "{d}"], "is a folder; give a file name such as model.npz"),
     (["--lr", "1e30", "--epochs", "2"], "fit: the training loss became NaN or infinite in epoch 1 of 2"),
     (["--epochs", "3", "surplus"], "unrecognized arguments: surplus"),
+    (["--data", "{d}/quote.csv"], "{d}/quote.csv, line 4: a quoted field runs on to line 16 (an unmatched quote"),
+    (["--data", "{d}/twice.csv"], "{d}/twice.csv: the header names several columns 'a'; give every column its own name"),
+    (["--data", "{d}/numbered.csv"], "{d}/numbered.csv, line 1: its label 'target' occurs on no other line"),
+    (["--data", "{d}/wide_label.csv"], "{d}/wide_label.csv, line 2: the label 99999999999999999999 is beyond int64's range"),
+    (["--data", "{d}/float_labels.npz"], "{d}/float_labels.npz: whole-number labels beyond 2^53 (e.g. 2e+20)"),
+    (["--data", "{d}/uint_labels.npz"], "{d}/uint_labels.npz: labels above 9223372036854775807 (int64's range)"),
+    (["--data", "{d}/huge.npz"], "feature 0 is too large to standardise"),
+    (["--data", "{d}/no_features.npz"], "{d}/no_features.npz: X has no features (shape (60, 0))"),
+    (["--data", ""], "--data: empty path"),
+    (["--data", "{d}/three.npz", "--out", "{d}/three.npz"], "--out '{d}/three.npz' is the --data file"),
+    (["--label-column", "1"], "--label-column applies to CSV files; the built-in spiral has its labels"),
+    (["--hidden", "0"], "argument --hidden: expected comma-separated layer sizes"),
+    (["--hidden", ""], "argument --hidden: expected comma-separated layer sizes"),
+    (["--hidden", "100000000000000000000"], "argument --hidden: expected comma-separated layer sizes from 1 to"),
+    (["--hidden", "none", "--dropout", "0.5"], "--dropout applies to hidden units; --hidden none trains softmax"),
+    (["--hidden", "none", "--activation", "tanh"], "--activation applies to hidden units"),
+    (["--lr", "1e-50"], "--lr 1e-50 is out of float32's range"),
+    (["--batch-size", "100000000000000000000"], "argument --batch-size: must be below 2^63"),
+    (["--seed", "18446744073709551616"], "argument --seed: must be below 2^64"),
+    (["--val-size", "1e-9"], "--val-size 1e-09 of 2,000 rows rounds to no rows"),
 ]
 
 
@@ -644,6 +675,108 @@ def test_evaluate_part_test_needs_the_training_data(three_feature_model, tmp_pat
     auto = cli_run("evaluate", "--model", str(three_feature_model), "--data", str(other))
     assert_ok(auto)
     assert auto.value("samples") == "50 (all rows)"
+
+
+def test_evaluate_round_trips_a_label_column_whose_name_reads_as_a_number(tmp_path):
+    """The header name "0" of the label column used to be read back as column index 0."""
+    X, y = make_blobs(80, 2, n_features=2, seed=4)
+    data = tmp_path / "numbered.csv"
+    data.write_text("f0,f1,0\n" + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y)))
+    model = tmp_path / "m.npz"
+    run = cli_run("train", "--data", str(data), "--epochs", "3", "--out", str(model))
+    assert_ok(run)
+    evaluation = cli_run("evaluate", "--model", str(model))
+    assert_ok(evaluation)
+    assert evaluation.figures() == run.figures()
+
+
+def test_evaluate_says_what_it_judges_when_the_data_changed_or_are_gone(tmp_path):
+    X, y = make_blobs(80, 2, n_features=3, seed=5)
+    data = tmp_path / "d.npz"
+    np.savez(data, X=X, y=y)
+    model = tmp_path / "m.npz"
+    assert_ok(cli_run("train", "--data", str(data), "--epochs", "2", "--out", str(model)))
+    np.savez(data, X=X[:-1], y=y[:-1])  # one row fewer: no longer the training data
+    run = cli_run("evaluate", "--model", str(model))
+    assert_ok(run)
+    assert run.value("samples") == "79 (all rows)"
+    assert run.value("note") == ("judging all rows, which include rows the model was trained on: these data "
+                                 "have changed since training")
+    data.unlink()
+    assert_one_error_line(cli_run("evaluate", "--model", str(model)), "evaluate",
+                          f"the data {model} was trained on ({data}) no longer exist; give them with --data")
+    assert_one_error_line(cli_run("evaluate", "--model", str(tmp_path)), "evaluate",
+                          f"--model: '{tmp_path}' is a folder")
+
+
+def test_evaluate_refuses_features_beyond_the_models_range(three_feature_model, tmp_path):
+    """A feature beyond float32 turned the probabilities into NaN, counted as class 0."""
+    X, y = make_blobs(20, 2, n_features=3, seed=6)
+    X[3, 1] = 1e39
+    path = tmp_path / "big.npz"
+    np.savez(path, X=X, y=y)
+    run = cli_run("evaluate", "--model", str(three_feature_model), "--data", str(path))
+    assert_one_error_line(run, "evaluate", "sample 3 (0-based, of the rows judged), feature 1: ")
+    assert "is beyond the range of the model's float32 inputs" in run.err
+    assert "accuracy" not in run.out
+
+
+def _write_idx(path: Path, arr: np.ndarray) -> None:
+    header = bytes([0, 0, 0x08, arr.ndim]) + np.asarray(arr.shape, dtype=">u4").tobytes()
+    path.write_bytes(header + arr.astype(np.uint8).tobytes())
+
+
+def _mnist_files(folder: Path, prefix: str, n: int, side: int = 28, *, labels: bool = True) -> None:
+    rng = np.random.default_rng(0)
+    folder.mkdir(exist_ok=True)
+    _write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, side, side)))
+    if labels:
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("train images without labels", "has train-images-idx3-ubyte but not the rest of the MNIST train set"),
+    ("t10k images without labels", "has t10k-images-idx3-ubyte but not the rest of the MNIST test set"),
+    ("sizes differ", "the MNIST training and test images in {f} differ in size (196 and 784 pixels)"),
+    ("no images", "load_mnist: {f}/t10k-images-idx3-ubyte holds no images"),
+])
+def test_broken_mnist_folders_are_refused(tmp_path, case, message):
+    """A set missing its labels used to be skipped silently (training on the other files alone);
+    sizes that differ failed only after training; an empty file gave a reshape error."""
+    folder = tmp_path / "mnist"
+    if case == "train images without labels":
+        _mnist_files(folder, "train", 50, labels=False)
+        _mnist_files(folder, "t10k", 50)
+    elif case == "t10k images without labels":
+        _mnist_files(folder, "train", 50)
+        _mnist_files(folder, "t10k", 50, labels=False)
+    elif case == "sizes differ":
+        _mnist_files(folder, "train", 50, side=14)
+        _mnist_files(folder, "t10k", 50)
+    else:
+        _mnist_files(folder, "t10k", 0)
+    run = cli_run("train", "--data", str(folder), "--epochs", "1")
+    assert_one_error_line(run, "train", message.format(f=folder))
+
+
+def test_mnist_parts_all_and_test(tmp_path):
+    """With training and t10k files, --part all judges both, --part test (and auto) the t10k
+    files; the training files alone have no test part when the model was tested on t10k."""
+    folder = tmp_path / "mnist"
+    _mnist_files(folder, "train", 300)
+    _mnist_files(folder, "t10k", 100)
+    model = tmp_path / "m.npz"
+    assert_ok(cli_run("train", "--data", str(folder), "--hidden", "8", "--epochs", "1", "--out", str(model)))
+    for part, samples in (("all", "400 (all rows: the MNIST training and test files)"),
+                          ("test", "100 (the MNIST test files)"), ("auto", "100 (the MNIST test files)")):
+        run = cli_run("evaluate", "--model", str(model), "--part", part)
+        assert_ok(run)
+        assert run.value("samples") == samples
+    alone = tmp_path / "alone"
+    _mnist_files(alone, "t10k", 300)  # the same digits as the training files, as test files
+    run = cli_run("evaluate", "--model", str(model), "--data", str(alone), "--part", "test")
+    assert_one_error_line(run, "evaluate", "was tested on separate test files, so these data (its training "
+                                           "files) have no test part")
 
 
 def test_labels_unknown_to_the_model(three_feature_model, tmp_path):
@@ -732,5 +865,6 @@ def test_bench_forwards_to_the_benchmark():
 def test_bench_usage_error():
     run = cli_run("bench", "--only", "nope")
     assert run.code == 2
-    assert run.err.strip().endswith(
-        "mlpcore bench: error: argument --only: unknown benchmark 'nope' (choose from gemm, train, estimators)")
+    # One line, as the other subcommands' errors (no usage block).
+    assert run.err == ("mlpcore bench: error: argument --only: unknown benchmark 'nope' (choose from gemm, train, "
+                       "estimators) (see 'mlpcore bench --help')\n")

@@ -28,6 +28,8 @@ __all__ = ["SPIRAL", "Dataset", "encode_labels", "fingerprint", "load_dataset", 
 SPIRAL = {"n_samples": 2000, "n_classes": 3, "turns": 1.75, "noise": 0.03}
 
 _MNIST_SUBSETS = ("train", "test")
+# Whole numbers up to 2^53 are exact in float64; beyond it neighbouring labels can merge.
+_EXACT_FLOAT_INTEGER = 2.0**53
 _CSV_DELIMITERS = {".csv": ",", ".tsv": "\t"}
 
 
@@ -78,11 +80,17 @@ def load_dataset(spec: str | None, *, label_column: str | int = -1, seed: int = 
     built-in spiral (generated with ``seed``), an MNIST IDX folder, a ``.npz`` file with arrays
     ``X`` and ``y``, or a ``.csv`` / ``.tsv`` file whose ``label_column`` holds the labels."""
     if spec is None or (spec == "spiral" and not os.path.exists(spec)):
+        if label_column != -1:
+            raise ValueError("--label-column applies to CSV files; the built-in spiral has its labels")
         return _spiral(seed)
+    if not spec.strip():
+        raise ValueError("--data: empty path; give a file or folder (or leave --data out for the spiral)")
     path = Path(spec).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"--data: no such file or folder: {spec!r}")
     if path.is_dir():
+        if label_column != -1:
+            raise ValueError(f"--label-column applies to CSV files; {spec} is a folder of MNIST IDX files")
         return _mnist(path)
     suffix = path.suffix.lower()
     if suffix == ".npz":
@@ -113,7 +121,15 @@ def _mnist(path: Path) -> Dataset:
     for subset in _MNIST_SUBSETS:
         try:
             found[subset] = data.load_mnist(path, subset=subset)
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
+            # Images without labels (or the reverse) are a broken set, not an absent one: going
+            # on would silently train or test on the other files alone.
+            prefix = "train" if subset == "train" else "t10k"
+            present = sorted(p.name for p in path.glob(f"{prefix}-*") if "idx" in p.name)
+            if present:
+                raise FileNotFoundError(
+                    f"--data: {path} has {', '.join(present)} but not the rest of the MNIST {subset} set ({exc})"
+                ) from None
             continue
     if not found:
         raise FileNotFoundError(
@@ -124,6 +140,11 @@ def _mnist(path: Path) -> Dataset:
     if "train" in found:
         X, y = found["train"]
         test = found.get("test")
+        if test is not None and test[0].shape[1] != X.shape[1]:
+            raise ValueError(
+                f"--data: the MNIST training and test images in {path} differ in size ({X.shape[1]} and "
+                f"{test[0].shape[1]} pixels)"
+            )
         what = "training files" + (f" ({len(y):,} digits) and test files ({len(test[1]):,})" if test else f" ({len(y):,} digits)")
         return Dataset(X, y, "mnist", f"MNIST {what} from {path}", absolute, standardise=False, test=test)
     X, y = found["test"]
@@ -167,6 +188,8 @@ def _npz(path: Path) -> Dataset:
         raise ValueError(f"{path}: X and y are empty")
     if X.ndim > 2:  # images and the like: one flat feature vector per sample
         X = X.reshape(len(X), -1)
+    if X.shape[1] == 0:
+        raise ValueError(f"{path}: X has no features (shape {X.shape})")
     X = X.astype(np.float64) if X.dtype.kind != "f" else X
     _check_finite_features(X, str(path))
     y = _labels(y, str(path))
@@ -187,10 +210,18 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
     if y.dtype.kind == "b":
         return y.astype(np.int64)
     if y.dtype.kind in "iu":
+        if y.dtype.kind == "u" and y.size and int(y.max()) > np.iinfo(np.int64).max:
+            raise ValueError(f"{where}: labels above {np.iinfo(np.int64).max} (int64's range) are not supported "
+                             f"(got {int(y.max())}); store them as strings")
         return y.astype(np.int64)
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
             raise ValueError(f"{where}: the labels contain NaN or infinite values")
+        if y.size and float(np.abs(y).max()) > _EXACT_FLOAT_INTEGER:
+            raise ValueError(
+                f"{where}: whole-number labels beyond 2^53 (e.g. {float(np.abs(y).max()):g}) are not exact as "
+                "floating-point numbers, so distinct labels could merge; store them as integers or strings"
+            )
         if not np.all(y == np.round(y)):
             example = y[np.flatnonzero(y != np.round(y))[0]]
             raise ValueError(
@@ -217,6 +248,21 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _numeric_labels(cells: np.ndarray, path: Path, lines: list[int]) -> np.ndarray:
+    """Numeric label cells: integers read exactly as int64 (through float64, labels above 2^53
+    would merge), anything else as float64 (checked as whole numbers by _labels)."""
+    try:
+        values = [int(cell) for cell in cells]
+    except ValueError:
+        return cells.astype(np.float64)
+    info = np.iinfo(np.int64)
+    for i, v in enumerate(values):
+        if not info.min <= v <= info.max:
+            raise ValueError(f"{path}, line {lines[i]}: the label {cells[i]} is beyond int64's range; "
+                             "labels must be integers within it, or text")
+    return np.array(values, dtype=np.int64)
+
+
 def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
     """Non-blank rows (cells stripped) and their line numbers; ragged rows are an error."""
     rows: list[list[str]] = []
@@ -226,6 +272,11 @@ def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
             reader = csv.reader(f, delimiter=delimiter)
             start = 1
             for row in reader:
+                if any("\n" in cell or "\r" in cell for cell in row):
+                    raise ValueError(
+                        f"{path}, line {start}: a quoted field runs on to line {reader.line_num} (an unmatched "
+                        'quote character "?); fields must not span lines'
+                    )
                 if any(cell.strip() for cell in row):
                     cells = [cell.strip() for cell in row]
                     if rows and len(cells) != len(rows[0]):
@@ -253,6 +304,26 @@ def _has_header(rows: list[list[str]]) -> bool:
         return not any(_is_number(cell) for cell in first)
     below = rows[1]
     return any(not _is_number(a) and _is_number(b) for a, b in zip(first, below))
+
+
+def _refuse_numeric_header(body: list[list[str]], lines: list[int], col: int, path: Path) -> None:
+    """A header whose names all look like numbers (0,1,target over yes/no labels; 0,1,2 over
+    integer labels) cannot be told from data by its cells, but its label cell is a class that
+    occurs nowhere else while every other class recurs. Reading it as data would add a bogus
+    class; refuse, and say how to make the header recognisable."""
+    labels = [row[col] for row in body]
+    if len(labels) < 3:
+        return
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    first = labels[0]
+    if counts[first] == 1 and all(n >= 2 for label, n in counts.items() if label != first):
+        raise ValueError(
+            f"{path}, line {lines[0]}: its label {first!r} occurs on no other line, while every other label "
+            "recurs: this looks like a header whose column names read as numbers. Give the columns names "
+            "that are not numbers (such as x0, x1, label), or remove the line if it is a sample"
+        )
 
 
 def _resolve_column(label_column: str | int, header: list[str] | None, width: int, path: Path) -> int:
@@ -284,7 +355,14 @@ def _csv(path: Path, delimiter: str, label_column: str | int) -> Dataset:
     body, body_lines = (rows[1:], lines[1:]) if header is not None else (rows, lines)
     if not body:
         raise ValueError(f"{path} has a header row but no data rows")
+    if header is not None:
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{path}: the header names several columns {', '.join(repr(n) for n in repeated)}; "
+                             "give every column its own name (columns are matched by name later)")
     col = _resolve_column(label_column, header, width, path)
+    if header is None:
+        _refuse_numeric_header(body, body_lines, col, path)
     names = header if header is not None else [f"column {j}" for j in range(width)]
     cells = np.array(body, dtype=str)
     text_labels = cells[:, col]
@@ -307,7 +385,7 @@ def _csv(path: Path, delimiter: str, label_column: str | int) -> Dataset:
         bad = next(i for i, cell in enumerate(text_labels) if cell == "")
         raise ValueError(f"{path}, line {body_lines[bad]}: the label (column {names[col]!r}) is empty")
     numeric = all(_is_number(cell) for cell in text_labels)
-    y = _labels(text_labels.astype(np.float64) if numeric else text_labels, str(path))
+    y = _labels(_numeric_labels(text_labels, path, body_lines) if numeric else text_labels, str(path))
     where = f"column {names[col]!r}" if header is not None else f"column {col} (no header row)"
     description = f"{path} ({_count(len(y), 'row')}, {_count(X.shape[1], 'feature')}, labels in {where})"
     return Dataset(

@@ -2137,7 +2137,9 @@ def _families(text: str) -> tuple[str, ...]:
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The benchmark's options; ``prog`` names the command in usage and error lines."""
-    parser = argparse.ArgumentParser(
+    from .cli import _Parser  # one-line errors, as the other subcommands
+
+    parser = _Parser(
         prog=prog,
         description="Time mlpcore against numpy (and PyTorch when installed); print a markdown "
         "table. Progress goes to stderr.",
@@ -2191,11 +2193,16 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         args.min_time = 0.01 if args.quick else DEFAULT_MIN_TIME
     if args.repeats < 1:
         parser.error(f"--repeats must be >= 1 (got {args.repeats})")
-    if args.min_time < 0 or args.settle < 0:
-        parser.error("--min-time and --settle must be >= 0")
+    if not (math.isfinite(args.min_time) and math.isfinite(args.settle)) or args.min_time < 0 or args.settle < 0:
+        parser.error(f"--min-time and --settle must be finite numbers >= 0 (got {args.min_time} and {args.settle})")
     # Checked before minutes of measuring, not when the results are written.
+    if args.json and os.path.isdir(args.json):
+        parser.error(f"--json: {args.json!r} is a folder; give a file name such as results.json")
     if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
         parser.error(f"--json: the folder of {args.json!r} does not exist")
+    # An explicit folder must hold the digits; only the default one may be absent.
+    if args.mnist is not None and not any((args.mnist / f"t10k-images-idx3-ubyte{gz}").is_file() for gz in ("", ".gz")):
+        parser.error(f"--mnist: {str(args.mnist)!r} holds no t10k-images-idx3-ubyte[.gz]")
     torch = load_torch(not args.no_torch)
     info = environment_info(torch)
     info["torch_left_out"] = args.no_torch

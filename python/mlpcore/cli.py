@@ -83,17 +83,22 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------- #
 
 
+# Layer widths the network accepts (mlpcore.MLP's limit).
+_MAX_LAYER = 2**24
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     """``256,128`` -> (256, 128); ``none`` -> () (softmax regression)."""
-    if text.strip().lower() in ("none", "0", ""):
+    if text.strip().lower() == "none":
         return ()
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         sizes = ()
-    if not sizes or any(s < 1 for s in sizes):
+    if not sizes or any(not 1 <= s <= _MAX_LAYER for s in sizes):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive layer sizes such as 256,128, or 'none' (got {text!r})"
+            f"expected comma-separated layer sizes from 1 to {_MAX_LAYER} such as 256,128, or 'none' for no "
+            f"hidden layer (got {text!r})"
         )
     return sizes
 
@@ -106,18 +111,21 @@ def _number(text: str, kind: type, *, low: float, low_ok: bool, high: float | No
         raise argparse.ArgumentTypeError(f"expected {what} (got {text!r})") from None
     if kind is float and not np.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be finite (got {text!r})")
+    if kind is int and high is not None and value >= high:  # beyond what the C++ core takes
+        raise argparse.ArgumentTypeError(f"must be below 2^{int(high).bit_length() - 1} (got {text!r})")
     if value < low or (value == low and not low_ok) or (high is not None and value >= high):
-        bound = f"{'>=' if low_ok else '>'} {low:g}" + (f" and < {high:g}" if high is not None else "")
+        bound = f"{'>=' if low_ok else '>'} {low:g}" + (f" and < {high:g}" if high is not None and kind is float else "")
         raise argparse.ArgumentTypeError(f"must be {bound} (got {text!r})")
     return value
 
 
 def _positive_int(text: str) -> int:
-    return _number(text, int, low=1, low_ok=True)
+    # Counts reach the C++ core as int64.
+    return _number(text, int, low=1, low_ok=True, high=2**63)
 
 
 def _seed(text: str) -> int:
-    return _number(text, int, low=0, low_ok=True)
+    return _number(text, int, low=0, low_ok=True, high=2**64)
 
 
 def _positive_float(text: str) -> float:
@@ -162,7 +170,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     model.add_argument("--hidden", type=_hidden, default=DEFAULT_HIDDEN, metavar="N[,N...]",
                        help="hidden layer sizes, or 'none' for softmax regression (default "
                        f"{','.join(map(str, DEFAULT_HIDDEN))})")
-    model.add_argument("--activation", choices=ops.ACTIVATIONS, default="relu",
+    model.add_argument("--activation", choices=ops.ACTIVATIONS,
                        help="hidden activation (default relu)")
     model.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
                        help="minibatch SGD with momentum (default) or Adam")
@@ -201,7 +209,8 @@ def _add_evaluate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--part", choices=("auto", "all", "test"), default="auto",
         help="'test': the test part of the training run's split (the data must be the training "
-        "data); 'all': every row; 'auto' (default): 'test' for the training data, else 'all'",
+        "data), or an MNIST folder's t10k files; 'all': every row (an MNIST folder's training and "
+        "t10k files); 'auto' (default): 'test' for the training data, else 'all'",
     )
     p.add_argument("--plot", metavar="DIR", help="write roc.png and confusion_matrix.png into DIR")
     p.add_argument("--threads", type=_positive_int, metavar="N", help="kernel threads (default: all cores)")
@@ -278,9 +287,19 @@ class _Classifier:
     scale: np.ndarray | None = None
 
     def inputs(self, X: np.ndarray) -> np.ndarray:
-        if self.mean is not None and self.scale is not None:
-            X = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
-        return np.ascontiguousarray(X, dtype=self.model.dtype)
+        """The model's inputs for raw features X; a value beyond the model dtype's range (which
+        would turn the probabilities into NaN) is a CommandError naming its row and column."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.mean is not None and self.scale is not None:
+                X = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+            out = np.ascontiguousarray(X, dtype=self.model.dtype)
+        bad = np.argwhere(~np.isfinite(out))
+        if bad.size:
+            row, col = (int(i) for i in bad[0])
+            scaled = " after standardising" if self.mean is not None else ""
+            raise CommandError(f"sample {row} (0-based, of the rows judged), feature {col}: {float(X[row, col]):g}"
+                               f"{scaled} is beyond the range of the model's {self.model.dtype.name} inputs")
+        return out
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         out = self.model.predict_proba(self.inputs(X))
@@ -493,6 +512,8 @@ def _optimizer(args: argparse.Namespace) -> tuple[Any, str]:
     import mlpcore
 
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    if np.float32(lr) == 0 or not np.isfinite(np.float32(lr)):
+        raise CommandError(f"--lr {lr:g} is out of float32's range (the model's weights): no step could be taken")
     if args.optimizer == "adam":
         if args.momentum is not None:
             raise CommandError("--momentum applies to --optimizer sgd (Adam has its own moment estimates)")
@@ -509,7 +530,15 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from . import _cli_data
 
     optimizer, optimizer_text = _optimizer(args)
+    if not args.hidden:
+        for option, given in (("--dropout", args.dropout > 0), ("--activation", args.activation is not None)):
+            if given:
+                raise CommandError(f"{option} applies to hidden units; --hidden none trains softmax regression, "
+                                   "which has none")
+    activation = args.activation or "relu"
     out = _check_out(args.out) if args.out else None
+    if out is not None and args.data and Path(args.data).expanduser().resolve() == out.resolve():
+        raise CommandError(f"--out {args.out!r} is the --data file; the model would overwrite the data")
     plot = _plot_module() if args.plot else None
     plot_dir = _plot_dir(args.plot) if args.plot else None
     label_column = _cli_data.parse_label_column(args.label_column)
@@ -527,6 +556,10 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     train_idx, val_idx, test_idx = mdata.train_val_test_indices(
         ds.y, val_size=args.val_size, test_size=test_size, seed=args.seed
     )
+    n = len(codes)
+    for option, size, rows in (("--val-size", args.val_size, val_idx), ("--test-size", test_size, test_idx)):
+        if size and len(rows) == 0 and len(train_idx) > 0:
+            raise CommandError(f"{option} {size:g} of {n:,} rows rounds to no rows; give a larger fraction")
     if min(len(train_idx), len(val_idx)) == 0 or (ds.test is None and len(test_idx) == 0):
         raise CommandError(
             f"{ds.description}: too few rows ({len(codes)}) for a training, a validation and a test part; "
@@ -543,9 +576,14 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         test_text = f"{len(y_test):,} test rows"
     mean = scale = None
     if ds.standardise:
-        scaler = mdata.StandardScaler().fit(X_train)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below
+            scaler = mdata.StandardScaler().fit(X_train)
         mean, scale = scaler.mean_, scaler.scale_
-    model = mlpcore.MLP([ds.X.shape[1], *args.hidden, k], activation=args.activation, dropout=args.dropout,
+        bad = np.flatnonzero(~(np.isfinite(mean) & np.isfinite(scale)))
+        if bad.size:
+            raise CommandError(f"{ds.description}: feature {int(bad[0])} is too large to standardise (its mean or "
+                               "standard deviation overflows float64); rescale the data")
+    model = mlpcore.MLP([ds.X.shape[1], *args.hidden, k], activation=activation, dropout=args.dropout,
                         seed=args.seed)
     clf = _Classifier(model, classes, mean, scale)
 
@@ -558,7 +596,8 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _line("model", _architecture(model) + (f", dropout {args.dropout:g}" if args.dropout else ""))
     stopping = (f"early stopping after {args.early_stopping} epochs without a lower validation loss"
                 if args.early_stopping else "no early stopping")
-    _line("optimiser", f"{optimizer_text}; batch {args.batch_size}, up to {args.epochs} epochs; {stopping}")
+    _line("optimiser", f"{optimizer_text}; batch {args.batch_size}, up to {args.epochs} "
+          f"epoch{'' if args.epochs == 1 else 's'}; {stopping}")
     try:
         sys.stdout.flush()  # the header before fit's progress lines on stderr
     except BrokenPipeError:
@@ -576,7 +615,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise CommandError("interrupted before the first epoch finished; nothing to report")
     best = history.best_epoch
     best_text = "" if best is None else f"; lowest validation loss {history.val_loss[best]:.4f} in epoch {best + 1}"
-    _line("training", f"{history.epochs} epochs in {seconds:.2f} s{best_text}")
+    _line("training", f"{history.epochs} epoch{'' if history.epochs == 1 else 's'} in {seconds:.2f} s{best_text}")
     if history.interrupted:
         _line("interrupted", f"Ctrl-C after epoch {history.epochs}; the report is on the model as it is")
     if early is not None:
@@ -602,6 +641,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "data_description": ds.description,
             "data_seed": args.seed,
             "label_column": ds.label_name,
+            "label_column_is_name": ds.feature_names is not None,  # a header name, not an index
             "split_seed": args.seed,
             "val_size": args.val_size,
             "test_size": test_size,
@@ -673,6 +713,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     plot = _plot_module() if args.plot else None
     plot_dir = _plot_dir(args.plot) if args.plot else None
+    if Path(args.model).expanduser().is_dir():
+        raise CommandError(f"--model: {args.model!r} is a folder; give a model file saved by 'mlpcore train --out'")
     model, meta = load_with_metadata(args.model)
     if model.output == "identity" and not model.is_classifier:
         raise CommandError(f"{args.model} is a regression model (loss {model.loss!r}); evaluate judges classifiers")
@@ -698,10 +740,17 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise CommandError(f"--data is required: {args.model} does not record the data it was trained on")
         source = _scalar(meta, "data_source")
         spec = None if source == "spiral" else _scalar(meta, "data_path")
+        if spec is not None and not Path(spec).exists():
+            raise CommandError(f"the data {args.model} was trained on ({spec}) no longer exist; give them with --data")
     label_arg = args.label_column
+    label_column: str | int
     if label_arg is None and spec is not None and Path(spec).suffix.lower() in (".csv", ".tsv"):
-        label_arg = _scalar(meta, "label_column", "") or None  # as in training
-    label_column = _cli_data.parse_label_column(label_arg)
+        recorded = _scalar(meta, "label_column", "")  # as in training
+        # A header name that reads as a number ("0") is still a name, not an index.
+        label_column = recorded if _scalar(meta, "label_column_is_name", False) else \
+            _cli_data.parse_label_column(recorded or None)
+    else:
+        label_column = _cli_data.parse_label_column(label_arg)
     ds = _cli_data.load_dataset(spec, label_column=label_column, seed=int(_scalar(meta, "data_seed", 0)))
     names = meta.get("feature_names")
     if names is not None and ds.feature_names is not None and list(names) != ds.feature_names:
@@ -713,7 +762,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     if ds.X.shape[1] != model.n_inputs:
         raise CommandError(f"{ds.description}: {ds.X.shape[1]} features, but the model takes {model.n_inputs}")
 
-    if ds.test is not None:
+    notes: list[str] = []
+    if ds.test is not None and args.part == "all":
+        X_eval, y_eval, y_text = np.concatenate([ds.X, ds.test[0]]), np.concatenate([ds.y, ds.test[1]]), None
+        what = "MNIST training and test files"
+        part_text = "all rows: the MNIST training and test files"
+    elif ds.test is not None:
         X_eval, y_eval, y_text = ds.test[0], ds.test[1], None
         what = "MNIST test files"
         part_text = "the MNIST test files"
@@ -721,10 +775,18 @@ def _evaluate(args: argparse.Namespace) -> int:
         part = args.part
         # Hashing is a pass over all the data: only when the part to judge depends on it.
         same = part != "all" and from_cli and _scalar(meta, "data_sha256") == _cli_data.fingerprint(ds.X, ds.y)
+        separate = bool(_scalar(meta, "separate_test", False))
         if part == "auto":
-            part = "test" if same and not _scalar(meta, "separate_test", False) else "all"
+            part = "test" if same and not separate else "all"
+            if (from_cli and not same and args.data is None) or (same and separate):
+                notes.append("judging all rows, which include rows the model was trained on: "
+                             + ("these data have changed since training" if not same else
+                                "its test rows were separate files, not part of these data"))
         rows = np.arange(len(ds.y))
         if part == "test":
+            if same and separate:
+                raise CommandError(f"--part test: {args.model} was tested on separate test files, so these data "
+                                   "(its training files) have no test part; judge the test files, or use --part all")
             if not same:
                 reason = ("it does not record a training split" if not from_cli else
                           "these data are not the ones it was trained on")
@@ -747,6 +809,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if from_cli:
         _line("trained on", str(_scalar(meta, "data_description")))
     _line("data", ds.description)
+    for note in notes:
+        _line("note", note)
     _print()
     proba = clf.predict_proba(X_eval)
     if from_cli:

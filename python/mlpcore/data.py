@@ -485,6 +485,8 @@ def load_mnist(directory: str | os.PathLike[str], subset: str = "train") -> tupl
             f"{func}: {images_path.name} and {labels_path.name} hold different numbers of samples "
             f"({len(images)} and {len(labels)})"
         )
+    if len(images) == 0:
+        raise ValueError(f"{func}: {images_path} holds no images")
     X = images.reshape(len(images), -1).astype(np.float32)
     X /= np.float32(255.0)
     return X, labels.astype(np.int64)
