@@ -148,6 +148,23 @@ const std::int64_t* require_rows(const std::optional<py::array>& rows, std::int6
     return r;
 }
 
+// sample_weight (one finite weight >= 0 per row of X, X's dtype) into data's targets.
+template <class T>
+void attach_weights(Dataset<T>& data, const py::array& x, const std::optional<py::array>& weights,
+                    const char* fn) {
+    if (!weights) return;
+    require_same_dtype(x, "X", *weights, "sample_weight", fn);
+    require_ndim(*weights, 1, fn, "sample_weight");
+    require_c_contiguous(*weights, fn, "sample_weight");
+    require(weights->shape(0) == data.n_rows, fn, ": sample_weight must have one entry per row of X (",
+            data.n_rows, "), got ", weights->shape(0));
+    const auto* w = static_cast<const T*>(weights->data());
+    for (std::int64_t i = 0; i < data.n_rows; ++i)
+        require(std::isfinite(w[i]) && w[i] >= T(0), fn,
+                ": sample_weight must hold finite weights >= 0 (got ", w[i], " at index ", i, ")");
+    data.targets.weights = w;
+}
+
 py::array predict(const Network& net, const py::array& params, const py::array& x, bool float64) {
     const char* fn = "predict";
     const DType dtype = float_dtype(params, fn, "params");
@@ -313,9 +330,10 @@ py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py:
                         const std::optional<py::array>& labels,
                         const std::optional<py::array>& values,
                         const std::optional<py::array>& rows, const TrainInputIndex* nonzeros,
-                        const EpochArgs& e) {
+                        const std::optional<py::array>& sample_weight, const EpochArgs& e) {
     const char* fn = "train_epoch";
     Dataset<T> data = make_dataset<T>(net, x, labels, values, fn);
+    attach_weights(data, x, sample_weight, fn);
     if (nonzeros) data.nonzeros = nonzeros->get<T>();
     std::int64_t count = 0;
     const std::int64_t* r = require_rows(rows, data.n_rows, count, fn);
@@ -352,7 +370,7 @@ py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py:
         result = train_epoch(net.spec, p, state, data, r, count, s);
     }
     return py::make_tuple(result.loss_sum, result.batches, result.correct, result.rows,
-                          result.diverged);
+                          result.diverged, result.penalty_batches);
 }
 
 py::tuple train_epoch_entry(const Network& net, py::array params,
@@ -361,7 +379,8 @@ py::tuple train_epoch_entry(const Network& net, py::array params,
                             const std::optional<py::array>& labels,
                             const std::optional<py::array>& values,
                             const std::optional<py::array>& rows,
-                            const TrainInputIndex* nonzeros, std::int64_t batch_size,
+                            const TrainInputIndex* nonzeros,
+                            const std::optional<py::array>& sample_weight, std::int64_t batch_size,
                             bool shuffle, std::uint64_t seed, std::int64_t epoch,
                             const std::string& optimizer, double lr, double momentum,
                             double weight_decay, double l1, bool nesterov, double beta1,
@@ -384,9 +403,9 @@ py::tuple train_epoch_entry(const Network& net, py::array params,
                       decay_per_row, max_norm, dropout, input_noise};
     return dtype == DType::float32
                ? train_epoch_t<float>(net, params, velocity, second_moment, x, labels, values,
-                                      rows, nonzeros, e)
+                                      rows, nonzeros, sample_weight, e)
                : train_epoch_t<double>(net, params, velocity, second_moment, x, labels, values,
-                                       rows, nonzeros, e);
+                                       rows, nonzeros, sample_weight, e);
 }
 
 }  // namespace
@@ -431,13 +450,18 @@ void bind_trainer(py::module_& m) {
              "velocity"_a.noconvert().none(true), "second_moment"_a.noconvert().none(true),
              "x"_a.noconvert(), "labels"_a.noconvert().none(true),
              "values"_a.noconvert().none(true), "rows"_a.noconvert().none(true),
-             "nonzeros"_a.none(true) = py::none(), "batch_size"_a,
+             "nonzeros"_a.none(true) = py::none(),
+             "sample_weight"_a.noconvert().none(true) = py::none(), "batch_size"_a,
              "shuffle"_a, "seed"_a, "epoch"_a, "optimizer"_a = "sgd", "lr"_a, "momentum"_a = 0.0,
              "weight_decay"_a = 0.0, "l1"_a = 0.0, "nesterov"_a = false, "beta1"_a = 0.9,
              "beta2"_a = 0.999, "eps"_a = 1e-8, "steps"_a = 0, "decay_per_row"_a = false,
              "max_norm"_a = 0.0, "dropout"_a = 0.0, "input_noise"_a = 0.0,
              "One epoch of minibatch SGD or Adam in C++ (GIL released): "
-             "(sum of row losses, batches, rows correct, rows, diverged).");
+             "(sum of row losses, batches, rows correct, rows, diverged, penalty batches: the "
+             "sum over batches of rows / weight sum, or batches without weights). With sample_weight, "
+             "each batch descends its weighted mean loss (weight decay divided by the batch's "
+             "weight sum with decay_per_row), the loss sum adds each batch's weighted mean times "
+             "its rows, and a batch whose weights sum to 0 is skipped.");
 }
 
 }  // namespace mlpcore::bindings

@@ -11,7 +11,7 @@ namespace mlpcore {
 template <class T>
 BatchUpdate<T>::BatchUpdate(const MlpSpec& spec, T* params, const T* grads,
                             const OptimizerState<T>& state, const TrainSettings<T>& s,
-                            std::int64_t rows)
+                            double rows)
     : spec_(spec),
       params_(params),
       grads_(grads),
@@ -19,7 +19,7 @@ BatchUpdate<T>::BatchUpdate(const MlpSpec& spec, T* params, const T* grads,
       second_(state.second_moment),
       adam_(s.rule == UpdateRule::adam) {
     // scikit-learn's alpha / batch_size: the decay is divided by the batch's own rows.
-    const double rows_divisor = s.decay_per_row ? static_cast<double>(rows) : 1.0;
+    const double rows_divisor = s.decay_per_row ? rows : 1.0;
     if (!adam_) {
         sgd_weights_ = sgd_biases_ = s.sgd;
         sgd_weights_.weight_decay = s.sgd.weight_decay / static_cast<T>(rows_divisor);

@@ -20,10 +20,12 @@ namespace mlpcore {
 template <class T>
 class BatchUpdate {
 public:
-    // The step for a batch of `rows` rows, Adam's step number state.steps + 1 (the caller
-    // counts it once the step is applied); checks the hyper-parameters (invalid_argument).
+    // The step for a batch of `rows` rows (or, with sample weights, of rows whose weights sum
+    // to `rows`: what decay_per_row divides the weight decay by), Adam's step number
+    // state.steps + 1 (the caller counts it once the step is applied); checks the
+    // hyper-parameters (invalid_argument).
     BatchUpdate(const MlpSpec& spec, T* params, const T* grads, const OptimizerState<T>& state,
-                const TrainSettings<T>& settings, std::int64_t rows);
+                const TrainSettings<T>& settings, double rows);
 
     // Steps parameters [begin, end) of the layout; `threaded`: the work may be spread over the
     // pool (false when the caller is already one of its tasks).

@@ -246,27 +246,29 @@ LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBat
         const std::int64_t t = batch.target_row(r);
         const std::int32_t label = batch.targets.labels ? batch.targets.labels[t] : 0;
         const T* y = batch.targets.values ? batch.targets.values + t * k : nullptr;
+        const T weight = batch.targets.weights ? batch.targets.weights[t] : T(1);
+        const T scale = grad_scale * weight;
         double row_loss = 0;
         switch (loss) {
             case LossKind::cross_entropy:
                 row_loss = cross_entropy_row(z, exps + (r - exps_row0) * k,
                                              maxima[static_cast<std::size_t>(r - exps_row0)], k,
-                                             label, y, d, grad_scale);
+                                             label, y, d, scale);
                 break;
             case LossKind::binary_cross_entropy:
-                row_loss = bce_row(z, k, y, label, d, grad_scale);
+                row_loss = bce_row(z, k, y, label, d, scale);
                 break;
             case LossKind::mse:
             case LossKind::mae:
-                row_loss = regression_row(loss, ar, k, y, d, grad_scale);
+                row_loss = regression_row(loss, ar, k, y, d, scale);
                 if (d) output_backward_row(output, ar, d, k);
                 break;
             case LossKind::hinge:
-                row_loss = hinge_row(ar, k, label, d, grad_scale);
+                row_loss = hinge_row(ar, k, label, d, scale);
                 if (d) output_backward_row(output, ar, d, k);
                 break;
         }
-        totals.loss_sum += row_loss;
+        totals.loss_sum += static_cast<double>(weight) * row_loss;
         if (classify && row_correct(loss, z, ar, k, label, y)) ++totals.correct;
     }
     return totals;

@@ -33,11 +33,13 @@ bool is_classification(LossKind loss);
 bool loss_takes_labels(LossKind loss, std::int64_t n_out);
 
 // Targets of a data set: one class index per row (cross_entropy, hinge, and one-output
-// binary_cross_entropy / hinge with labels 0/1), or dense rows of n_out values.
+// binary_cross_entropy / hinge with labels 0/1), or dense rows of n_out values; optionally a
+// weight per row (scikit-learn's sample_weight), which multiplies the row's loss and gradient.
 template <class T>
 struct Targets {
     const std::int32_t* labels = nullptr;
     const T* values = nullptr;
+    const T* weights = nullptr;
 };
 
 // A batch of output pre-activations z (rows x k, C order). The targets of batch row r are
@@ -55,7 +57,8 @@ struct LossBatch {
 
 struct LossTotals {
     double loss_sum = 0;  // sum over rows of each row's loss (mean over its elements where the
-                          // reduction is over elements), so loss_sum / n_rows is the mean loss
+                          // reduction is over elements; times the row's weight when there are
+                          // weights), so loss_sum / n_rows is the mean loss
     std::int64_t correct = 0;  // rows classified correctly (classification losses)
 };
 
@@ -65,7 +68,8 @@ void output_forward(OutputKind output, const T* z, T* a, std::int64_t n_rows, st
 
 // Loss of the batch, with a = output_forward(z) already computed (a may be null for the fused
 // pairs, cross_entropy and binary_cross_entropy, which work from z). When dz is non-null it
-// receives d(loss_sum * grad_scale) / dz: pass grad_scale = 1 / n_rows for the batch mean.
+// receives d(loss_sum * grad_scale) / dz: pass grad_scale = 1 / n_rows for the batch mean (or
+// 1 / the sum of the rows' weights for the weighted mean).
 template <class T>
 LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBatch<T>& batch,
                                  const T* a, T* dz, T grad_scale);

@@ -207,6 +207,7 @@ public:
         const std::int64_t* rows;
         std::int64_t count;
         Regularizers<T> reg;
+        double weight = 0;  // the sum of its rows' sample weights (0: the data have none)
     };
 
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
@@ -363,7 +364,8 @@ private:
         c.index = index;
         // Rows in order and no noise: the caller's array is read in place.
         c.x = (!batch.rows && !mode.noise) ? data.x + lo * data.n_cols : ws_.input;
-        c.scale = T(1) / static_cast<T>(batch.count);
+        // The batch's mean loss: over its rows, or weighted by the rows' sample weights.
+        c.scale = T(1) / static_cast<T>(batch.weight > 0 ? batch.weight : static_cast<double>(batch.count));
         c.reg = batch.reg;
         return c;
     }
@@ -545,31 +547,56 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
     T* grads = place_apart(keep ? scratch<T>().grads : own_grads, spec.n_parameters(),
                            {params, state.velocity, state.second_moment});
 
+    using Batch = typename BatchRunner<T>::Batch;
+    // Batch b holds rows [b * batch_size, ...) of the order, with the sum of their sample weights
+    // when the data have weights. A batch whose weights sum to 0 has no weighted mean loss: it is
+    // skipped (no step), as if its rows were not there.
+    const T* weights = data.targets.weights;
+    const std::int64_t n_batches = (n_rows + batch_size - 1) / batch_size;
+    auto batch_at = [&](std::int64_t b) {
+        const std::int64_t begin = b * batch_size, count = std::min(batch_size, n_rows - begin);
+        double weight = 0;
+        if (weights)
+            for (std::int64_t i = begin; i < begin + count; ++i) weight += static_cast<double>(weights[order[i]]);
+        return Batch{order.data() + begin, count, {&s, b}, weight};
+    };
+    // The first batch from b on that is not skipped, into `out`; n_batches if none.
+    auto runnable_from = [&](std::int64_t b, Batch& out) {
+        for (; b < n_batches; ++b) {
+            out = batch_at(b);
+            if (!weights || out.weight > 0) break;
+        }
+        return b;
+    };
     EpochResult result;
-    for (std::int64_t begin = 0, batch = 0; begin < n_rows; begin += batch_size, ++batch) {
-        const std::int64_t count = std::min(batch_size, n_rows - begin);
-        const BatchUpdate<T> update(spec, params, grads, state, s, count);
-        const typename BatchRunner<T>::Batch current{order.data() + begin, count, {&s, batch}};
+    Batch current{};
+    for (std::int64_t b = runnable_from(0, current); b < n_batches;) {
+        const std::int64_t count = current.count;
+        // scikit-learn's alpha / batch_size (decay_per_row) becomes alpha / the weights' sum.
+        const BatchUpdate<T> update(spec, params, grads, state, s,
+                                    weights ? current.weight : static_cast<double>(count));
         // The next batch may start in this one's gradient run, unless the max-norm constraint
         // still has to change the weights after the step.
-        const std::int64_t next_begin = begin + batch_size;
-        const bool has_next = next_begin < n_rows && s.max_norm == T(0);
-        typename BatchRunner<T>::Batch next{};
-        if (has_next)
-            next = {order.data() + next_begin, std::min(batch_size, n_rows - next_begin), {&s, batch + 1}};
+        Batch next{};
+        const std::int64_t next_b = runnable_from(b + 1, next);
+        const bool has_next = next_b < n_batches && s.max_norm == T(0);
         const LossTotals totals = runner.run(params, data, current, grads, &update,
                                              has_next ? &next : nullptr);
-        const double mean = totals.loss_sum / static_cast<double>(count);
+        const double mean = totals.loss_sum / (weights ? current.weight : static_cast<double>(count));
         if (!std::isfinite(mean)) {  // the step was not applied
             result.diverged = true;
             break;
         }
         if (s.rule == UpdateRule::adam) ++state.steps;
         if (s.max_norm > T(0)) apply_max_norm(spec, params, s.max_norm);
-        result.loss_sum += totals.loss_sum;
+        // With weights, scikit-learn's epoch loss sums each batch's weighted mean times its rows.
+        result.loss_sum += weights ? mean * static_cast<double>(count) : totals.loss_sum;
         result.correct += totals.correct;
         result.rows += count;
         ++result.batches;
+        result.penalty_batches += weights ? static_cast<double>(count) / current.weight : 1.0;
+        b = next_b;
+        current = next;
     }
     return result;
 }

@@ -65,8 +65,13 @@ struct TrainSettings {
 
 struct EpochResult {
     double loss_sum = 0;       // sum of the rows' losses, each taken before its batch's step
-                               // (loss_sum / rows weighs each batch mean by its size)
+                               // (loss_sum / rows weighs each batch mean by its size; with
+                               // sample weights, each batch's weighted mean times its rows)
     std::int64_t batches = 0;  // batches applied
+    // Sum over the batches applied of rows / (sum of their sample weights): scikit-learn's
+    // alpha / (2 W_B) ||w||^2 penalty of batch B, times its rows, summed, is alpha / 2 ||w||^2
+    // times this. Equals batches without sample weights.
+    double penalty_batches = 0;
     std::int64_t correct = 0;  // rows classified correctly during training (before each step)
     std::int64_t rows = 0;     // rows trained on
     bool diverged = false;     // a batch loss was NaN or infinite; its step was not applied

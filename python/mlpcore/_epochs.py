@@ -19,10 +19,12 @@ from .optim import SGD, Adam, Optimizer
 
 @dataclass
 class EpochTotals:
-    loss_sum: float  # sum of the rows' losses (times loss_scale), each before its batch's step
+    loss_sum: float  # sum of the rows' losses (times loss_scale), each before its batch's step;
+    # with sample weights, each batch's weighted mean loss times its rows
     batches: int
     correct: int  # rows classified correctly as they were trained on
     rows: int
+    penalty_batches: float  # sum over batches of rows / weight sum (batches without weights)
 
 
 def _zeros_apart(like: np.ndarray, gap: int) -> np.ndarray:
@@ -116,6 +118,7 @@ class EpochRunner:
         rows: np.ndarray | None,
         *,
         nonzeros: _core.InputIndex | None = None,
+        sample_weight: np.ndarray | None = None,
         batch_size: int,
         shuffle: bool,
         seed: int,
@@ -123,7 +126,12 @@ class EpochRunner:
         lr: float,
     ) -> EpochTotals:
         """One epoch at learning rate ``lr``, with ``x``'s :meth:`input_index` when there is one;
-        raises :class:`EpochDiverged` on NaN or infinity."""
+        raises :class:`EpochDiverged` on NaN or infinity.
+
+        ``sample_weight`` (one weight >= 0 per row of ``x``, its dtype) makes each batch B
+        descend its weighted mean loss ``sum_i w_i l_i / W_B`` (``W_B = sum_i w_i``), with the
+        weight decay divided by ``W_B`` instead of ``|B|`` under ``decay_per_row``, as
+        scikit-learn's MLP; a batch with ``W_B = 0`` is skipped."""
         model, opt, c = self.model, self.optimizer, self.loss_scale
         params = model._params
         # The weights before the epoch, to restore if it diverges; one buffer for every epoch
@@ -133,7 +141,7 @@ class EpochRunner:
             snapshot = self._snapshot = np.empty_like(params)
         np.copyto(snapshot, params)
         common = {
-            "nonzeros": nonzeros, "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
+            "nonzeros": nonzeros, "sample_weight": sample_weight, "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
             "weight_decay": opt.weight_decay / c, "l1": opt.l1 / c, "decay_per_row": self.decay_per_row,
             "max_norm": opt.max_norm or 0.0, "dropout": model.dropout, "input_noise": model.input_noise,
         }
@@ -148,7 +156,7 @@ class EpochRunner:
                 params, self.first_moment, None, x, labels, values, rows, optimizer="sgd",
                 lr=lr * c, momentum=opt.momentum, nesterov=opt.nesterov, **common,
             )
-        loss_sum, batches, correct, n_rows, diverged = result
+        loss_sum, batches, correct, n_rows, diverged, penalty_batches = result
         if isinstance(opt, Adam):
             self.steps += batches
         weights_finite = _core.find_nonfinite(params) == 0
@@ -158,4 +166,4 @@ class EpochRunner:
             # The optimiser state may hold the non-finite values that caused the divergence.
             self.reset()
             raise EpochDiverged
-        return EpochTotals(loss_sum * c, batches, correct, n_rows)
+        return EpochTotals(loss_sum * c, batches, correct, n_rows, penalty_batches)

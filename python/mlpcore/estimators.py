@@ -33,7 +33,14 @@ scikit-learn, by design: the random streams differ (the same seed gives another 
 and split); the validation split is mlpcore's seeded stratified split;
 Adam follows ``torch.optim.Adam`` (``eps`` added to the bias-corrected root); ``loss_curve_``
 evaluates the weight penalty with each epoch's final weights; networks train in float32; there
-is no ``lbfgs`` solver and no ``sample_weight`` in ``fit`` (scores accept it).
+is no ``lbfgs`` solver.
+
+``sample_weight`` in ``fit`` and ``partial_fit`` follows scikit-learn: each minibatch B descends
+its weighted mean loss plus the L2 penalty over the batch's weight sum,
+``sum_{i in B} w_i l_i / W_B + alpha / (2 W_B) ||W||^2`` with ``W_B = sum_{i in B} w_i``;
+``loss_curve_`` sums each batch's weighted mean times its rows; early stopping scores the
+validation part with its weights. Weights must be >= 0, and a batch whose weights sum to 0 is
+skipped (scikit-learn fails on it).
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ try:
     from sklearn.utils import check_random_state
     from sklearn.utils._available_if import available_if
     from sklearn.utils.multiclass import type_of_target, unique_labels
-    from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
+    from sklearn.utils.validation import _check_sample_weight, assert_all_finite, check_is_fitted, validate_data
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "mlpcore's scikit-learn estimators need scikit-learn >= 1.6: pip install \"mlpcore[sklearn]\""
@@ -211,7 +218,7 @@ class _BaseMLP(BaseEstimator):
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         raise NotImplementedError
 
-    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
+    def _validation_score(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
         raise NotImplementedError
 
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
@@ -315,9 +322,11 @@ class _BaseMLP(BaseEstimator):
         """The training loss as scikit-learn reports it (``loss_curve_``, ``tol``)."""
         return mean_loss
 
-    def _penalty(self, n_batches: int, n_samples: int) -> float:
+    def _penalty(self, n_batches: float, n_samples: int) -> float:
         """The weight penalty per sample over an epoch, with the epoch's final weights:
-        scikit-learn's sum over batches of alpha/2 ||W||^2, per sample, plus l1 ||W||_1."""
+        scikit-learn's sum over batches B of alpha/(2 W_B) ||W||^2 |B| (W_B = |B| without sample
+        weights, so ``n_batches`` counts the batches; else the sum of |B| / W_B), per sample, plus
+        l1 ||W||_1."""
         total = 0.0
         for W, _ in self._model._views():
             # Sums in float64 in one C++ pass: 5 us for 78,400 weights, against 60 us for
@@ -340,7 +349,23 @@ class _BaseMLP(BaseEstimator):
             velocity *= np.float32(self._lr / lr)
         self._lr = lr
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, *, incremental: bool) -> _BaseMLP:
+    def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+        """sample_weight validated as scikit-learn does (None, a number or one weight >= 0 per
+        row), in the network's float32; the weights must not all be 0."""
+        if sample_weight is None:
+            return None
+        try:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(_error(self, f"sample_weight: {exc}")) from None
+        if not np.isfinite(weights).all() or weights.max(initial=0.0) > float(np.finfo(_DTYPE).max):
+            raise ValueError(_error(self, "sample_weight must hold finite weights within float32's range"))
+        if not weights.sum() > 0:
+            raise ValueError(_error(self, "sample_weight sums to 0: no sample would count"))
+        return np.ascontiguousarray(weights, dtype=_DTYPE)
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, incremental: bool,
+             sample_weight: np.ndarray | None = None) -> _BaseMLP:
         rng = check_random_state(self.random_state)
         first = not hasattr(self, "_model") or (not self.warm_start and not incremental)
         n_outputs = self._n_outputs(y)
@@ -375,6 +400,11 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             train_rows, val_rows = self._split(n, y, rng)
             x_val, y_val = x[val_rows], y[val_rows]
+            w_val = None if sample_weight is None else sample_weight[val_rows].astype(np.float64)
+            if w_val is not None and not w_val.sum() > 0:
+                raise ValueError(_error(
+                    self, "early_stopping: the validation part's samples (of every class in it) all have "
+                    "sample_weight 0, so its score is undefined; give them weight or set early_stopping=False"))
             n_train = len(train_rows)
         else:
             n_train = n
@@ -400,7 +430,8 @@ class _BaseMLP(BaseEstimator):
             for it in range(iterations):
                 start = time.perf_counter()
                 try:
-                    totals = self._runner.run(x, labels, values, train_rows, nonzeros=nonzeros, batch_size=batch,
+                    totals = self._runner.run(x, labels, values, train_rows, nonzeros=nonzeros,
+                                              sample_weight=sample_weight, batch_size=batch,
                                               shuffle=bool(self.shuffle), seed=fit_seed,
                                               epoch=self._epochs_trained, lr=self._lr)
                 except EpochDiverged:
@@ -412,12 +443,12 @@ class _BaseMLP(BaseEstimator):
                 self.n_iter_ += 1
                 self.t_ += totals.rows
                 mean_loss = self._reported_loss(totals.loss_sum / totals.rows)
-                self.loss_ = mean_loss + self._penalty(totals.batches, totals.rows)
+                self.loss_ = mean_loss + self._penalty(totals.penalty_batches, totals.rows)
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}  ({time.perf_counter() - start:.3f} s)")
                 if early_stopping:
-                    score = self._validation_score(x_val, y_val)
+                    score = self._validation_score(x_val, y_val, w_val)
                     self.validation_scores_.append(score)
                     worse = score < self.best_validation_score_ + self.tol
                     self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
@@ -712,14 +743,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
         return None if self._multilabel else self._encode(y)
 
-    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
-        # accuracy_score's input checks cost more than the epoch on small data: plain numpy.
+    def _validation_score(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
+        """Accuracy (subset accuracy for multilabel targets), weighted as accuracy_score weighs
+        it, sum_i w_i [hit_i] / sum_i w_i; in plain numpy, since accuracy_score's input checks
+        cost more than the epoch on small data."""
         hits = self._predict_array(X, exact=False) == y
-        return float(np.mean(hits.all(axis=1) if hits.ndim == 2 else hits))  # multilabel: subset accuracy
+        hits = hits.all(axis=1) if hits.ndim == 2 else hits
+        return float(np.average(hits, weights=sample_weight))
 
     # ----------------------------------------------------------------- fit
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) or a 0/1 indicator matrix."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) or a 0/1 indicator
+        matrix; ``sample_weight`` (n_samples,) weighs each sample's loss (see the class notes)."""
         self._validate_settings()
         with self._keep_state_on_error():
             first = not (self.warm_start and hasattr(self, "_model"))
@@ -730,14 +765,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self._set_classes(y)
             elif (self._label_kind(y) == "multilabel-indicator") != self._multilabel:
                 raise ValueError(_error(self, "warm_start: y must be of the same kind as in the previous fit"))
-            return self._fit(X, y, incremental=False)
+            return self._fit(X, y, incremental=False, sample_weight=self._sample_weight(sample_weight, X))
 
     @available_if(lambda self: self.solver in _SOLVERS)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
         """One epoch over ``(X, y)``, continuing the weights and optimiser state of earlier calls.
 
-        ``classes`` (all labels that will ever appear) is required on the first call. Early
-        stopping does not apply (as in scikit-learn, each call is one epoch on the data given).
+        ``classes`` (all labels that will ever appear) is required on the first call (the
+        arguments are in scikit-learn's order: pass it by name). Early stopping does not apply
+        (as in scikit-learn, each call is one epoch on the data given).
         """
         self._validate_settings()
         with self._keep_state_on_error():
@@ -754,7 +790,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             elif classes is not None and not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):
                 raise ValueError(_error(
                     self, f"classes={list(classes)!r} is not the same as on the first call, {self.classes_.tolist()}"))
-            return self._fit(X, y, incremental=True)
+            return self._fit(X, y, incremental=True, sample_weight=self._sample_weight(sample_weight, X))
 
     # ------------------------------------------------------------- predict
     def _predict_array(self, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
@@ -920,14 +956,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         return None, np.ascontiguousarray(y.reshape(len(y), -1), dtype=_DTYPE)
 
-    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """R^2 averaged over outputs (r2_score's 'uniform_average'), in plain numpy: its input
-        checks cost more than an epoch on small data. A constant target scores 1 if predicted
-        exactly, else 0, as in r2_score."""
+    def _validation_score(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
+        """R^2 averaged over outputs (r2_score's 'uniform_average'), weighted as r2_score weighs
+        it: 1 - sum_i w_i (y_i - p_i)^2 / sum_i w_i (y_i - ybar_w)^2 with ybar_w the weighted
+        mean. In plain numpy: r2_score's input checks cost more than an epoch on small data. A
+        constant target scores 1 if predicted exactly, else 0, as in r2_score."""
         pred = self._predict_array(X, exact=False).reshape(len(y), -1)
         target = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        residual = ((target - pred) ** 2).sum(axis=0)
-        total = ((target - target.mean(axis=0)) ** 2).sum(axis=0)
+        w = np.ones(len(target)) if sample_weight is None else sample_weight
+        residual = (w[:, None] * (target - pred) ** 2).sum(axis=0)
+        total = (w[:, None] * (target - np.average(target, axis=0, weights=w)) ** 2).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = np.where(total > 0, 1.0 - residual / total, np.where(residual == 0, 1.0, 0.0))
         return float(r2.mean())
@@ -936,8 +974,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         out = self._forward(x, exact=exact).astype(np.float64)
         return out[:, 0] if self._y_1d else out
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train on ``X`` (n_samples, n_features) and real targets ``y`` (n_samples,) or (n_samples, n_targets)."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Train on ``X`` (n_samples, n_features) and real targets ``y`` (n_samples,) or (n_samples,
+        n_targets); ``sample_weight`` (n_samples,) weighs each sample's loss (see the class notes)."""
         self._validate_settings()
         with self._keep_state_on_error():
             first = not (self.warm_start and hasattr(self, "_model"))
@@ -945,10 +984,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
             y = self._check_y(y)
             self._check_targets(y, first)
-            return self._fit(X, y, incremental=False)
+            return self._fit(X, y, incremental=False, sample_weight=self._sample_weight(sample_weight, X))
 
     @available_if(lambda self: self.solver in _SOLVERS)
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``(X, y)``, continuing the weights and optimiser state of earlier calls.
 
         Early stopping does not apply (each call is one epoch on the data given).
@@ -960,7 +999,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
             y = self._check_y(y)
             self._check_targets(y, first)
-            return self._fit(X, y, incremental=True)
+            return self._fit(X, y, incremental=True, sample_weight=self._sample_weight(sample_weight, X))
 
     def _check_targets(self, y: np.ndarray, first: bool) -> None:
         y_1d = y.ndim == 1
