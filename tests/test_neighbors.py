@@ -13,6 +13,7 @@ predictions when tied points share their label).
 
 from __future__ import annotations
 
+import re
 
 import numpy as np
 import pytest
@@ -129,7 +130,8 @@ def test_exports_and_fitted_attributes(rng):
     X = rng.standard_normal((12, 3))
     y = np.array(list("abc") * 4)
     clf = KNeighborsClassifier(n_neighbors=4).fit(X, y)
-    assert clf.get_params() == {"n_neighbors": 4, "weights": "uniform", "batch_size": None}
+    assert clf.get_params() == {"n_neighbors": 4, "weights": "uniform", "algorithm": "auto", "leaf_size": 30, "p": 2,
+                                "metric": "minkowski", "metric_params": None, "n_jobs": None, "batch_size": None}
     assert_array_equal(clf.classes_, ["a", "b", "c"])
     assert (clf.n_features_in_, clf.n_samples_fit_, clf.effective_metric_) == (3, 12, "euclidean")
     assert clf.effective_metric_params_ == {} and clf.outputs_2d_ is False
@@ -566,7 +568,7 @@ def test_bad_hyper_parameters(small, Estimator):
         Estimator(0).fit(X, y)
     with pytest.raises(TypeError, match=rf"{name}\.fit: n_neighbors must be an integer \(got float 2.5\)"):
         Estimator(2.5).fit(X, y)
-    with pytest.raises(ValueError, match=rf"{name}\.fit: weights must be 'uniform', 'distance' or a callable"):
+    with pytest.raises(ValueError, match=rf"{name}\.fit: weights must be 'uniform', 'distance', None \(uniform\) or a callable"):
         Estimator(weights="gaussian").fit(X, y)
     with pytest.raises(ValueError, match=rf"{name}\.fit: batch_size must be >= 1 \(got 0\)"):
         Estimator(batch_size=0).fit(X, y)
@@ -685,3 +687,32 @@ def test_a_failed_fit_leaves_the_fitted_model_as_it_was(rng, Estimator):
         assert vars(model).keys() == attributes.keys()
         assert all(vars(model)[k] is v for k, v in attributes.items())
         np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_sklearn_parameters_are_accepted_and_the_graph_matches(rng):
+    """scikit-learn's constructor arguments run unchanged (every algorithm finds the same exact
+    neighbours; the distance must be Euclidean), and kneighbors_graph equals scikit-learn's."""
+    X = rng.standard_normal((40, 3))
+    y = rng.integers(0, 3, 40)
+    for kw in [dict(algorithm="brute", n_jobs=-1), dict(algorithm="kd_tree", leaf_size=5), dict(metric="euclidean"),
+               dict(metric="minkowski", p=2.0, metric_params=None), dict(weights=None)]:
+        ours = KNeighborsClassifier(4, **kw).fit(X, y)
+        theirs = skn.KNeighborsClassifier(4, **kw).fit(X, y)
+        np.testing.assert_array_equal(ours.predict_proba(X), theirs.predict_proba(X))
+    ours = KNeighborsRegressor(3).fit(X, X[:, 0])
+    theirs = skn.KNeighborsRegressor(3).fit(X, X[:, 0])
+    for mode in ("connectivity", "distance"):
+        for queries in (None, X[:7] + 0.1):
+            got, want = ours.kneighbors_graph(queries, mode=mode), theirs.kneighbors_graph(queries, mode=mode)
+            assert scipy.sparse.issparse(got) and got.shape == want.shape
+            np.testing.assert_allclose(got.toarray(), want.toarray(), rtol=1e-12, atol=1e-12)
+    for kw, message in [(dict(metric="manhattan"), "only the Euclidean distance is supported"),
+                        (dict(p=1), "only the Euclidean distance is supported"),
+                        (dict(algorithm="nope"), "algorithm must be one of 'auto', 'ball_tree', 'kd_tree', 'brute'"),
+                        (dict(n_jobs=0), "n_jobs must be None, -1 or a positive integer"),
+                        (dict(leaf_size=0), "leaf_size"),
+                        (dict(metric_params={"w": 1}), "metric_params must be None")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            KNeighborsClassifier(**kw).fit(X, y)
+    with pytest.raises(ValueError, match="mode must be 'connectivity' or 'distance'"):
+        ours.kneighbors_graph(X, mode="weights")

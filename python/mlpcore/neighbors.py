@@ -87,6 +87,7 @@ __all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
 WeightsType = Union[str, Callable[[np.ndarray], Any]]
 
 _WEIGHTS = ("uniform", "distance")
+_ALGORITHMS = ("auto", "ball_tree", "kd_tree", "brute")
 # Default budget for one query block's temporaries: the float64 distance block, its partitioned
 # copy and the bool candidate mask, 17 bytes per (query, training point) pair.
 _WORKING_BYTES = 64 * 2**20
@@ -210,10 +211,26 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
     """Shared fitting and neighbour search of the k-NN estimators (not public)."""
 
     def __init__(
-        self, n_neighbors: int = 5, *, weights: WeightsType = "uniform", batch_size: int | None = None
+        self,
+        n_neighbors: int = 5,
+        *,
+        weights: WeightsType = "uniform",
+        algorithm: str = "auto",
+        leaf_size: int = 30,
+        p: float = 2,
+        metric: str = "minkowski",
+        metric_params: dict | None = None,
+        n_jobs: int | None = None,
+        batch_size: int | None = None,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.weights = weights
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.metric = metric
+        self.metric_params = metric_params
+        self.n_jobs = n_jobs
         self.batch_size = batch_size
 
     # ------------------------------------------------------------------ helpers
@@ -232,12 +249,33 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
     def _check_params(self, where: str) -> None:
         check_int(self.n_neighbors, "n_neighbors", where, minimum=1)
-        if not callable(self.weights) and not (isinstance(self.weights, str) and self.weights in _WEIGHTS):
+        if (self.weights is not None and not callable(self.weights)
+                and not (isinstance(self.weights, str) and self.weights in _WEIGHTS)):
             raise ValueError(
-                f"{where}: weights must be 'uniform', 'distance' or a callable (got {describe(self.weights)})"
+                f"{where}: weights must be 'uniform', 'distance', None (uniform) or a callable "
+                f"(got {describe(self.weights)})"
             )
         if self.batch_size is not None:
             check_int(self.batch_size, "batch_size", where, minimum=1)
+        # scikit-learn's other parameters, so that its code runs unchanged. Every algorithm finds
+        # the exact neighbours, so all of them mean this brute-force search; only the Euclidean
+        # distance is computed.
+        if not (isinstance(self.algorithm, str) and self.algorithm in _ALGORITHMS):
+            raise ValueError(f"{where}: algorithm must be one of {', '.join(map(repr, _ALGORITHMS))} "
+                             f"(got {describe(self.algorithm)}); all find the same neighbours here")
+        check_int(self.leaf_size, "leaf_size", where, minimum=1)
+        euclidean = self.metric in ("euclidean", "l2") or (
+            self.metric == "minkowski" and isinstance(self.p, (int, float, np.integer, np.floating))
+            and not isinstance(self.p, bool) and self.p == 2)
+        if not isinstance(self.metric, str) or not euclidean:
+            raise ValueError(f"{where}: only the Euclidean distance is supported: metric 'minkowski' with p=2, "
+                             f"'euclidean' or 'l2' (got metric={describe(self.metric)}, p={describe(self.p)})")
+        if self.metric_params not in (None, {}) and self.metric_params != {"p": 2}:
+            raise ValueError(f"{where}: metric_params must be None (got {describe(self.metric_params)})")
+        if self.n_jobs is not None:
+            check_int(self.n_jobs, "n_jobs", where, minimum=-(2**31))
+            if self.n_jobs == 0:
+                raise ValueError(f"{where}: n_jobs must be None, -1 or a positive integer (got 0)")
 
     def _fit_X_y(self, X: Any, y: Any, where: str) -> np.ndarray:
         """Validate the hyper-parameters and X, y; store the training points; return y."""
@@ -367,13 +405,29 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         self._check_k(k, queries is None, where)
         return self._search(queries, k, bool(return_distance))
 
+    def kneighbors_graph(self, X: Any = None, n_neighbors: int | None = None, mode: str = "connectivity") -> Any:
+        """The k-neighbours graph as a ``scipy.sparse.csr_matrix`` of shape (n_queries,
+        n_samples_fit_): row i holds, in the columns of its k neighbours, 1 (``mode=
+        "connectivity"``) or the distance (``mode="distance"``), as scikit-learn's. X None: the
+        training points, each not its own neighbour."""
+        import scipy.sparse
+
+        where = self._where("kneighbors_graph")
+        if mode not in ("connectivity", "distance"):
+            raise ValueError(f"{where}: mode must be 'connectivity' or 'distance' (got {describe(mode)})")
+        dist, ind = self.kneighbors(X, n_neighbors, return_distance=True)
+        n_queries, k = ind.shape
+        data = np.ones(n_queries * k) if mode == "connectivity" else dist.ravel()
+        return scipy.sparse.csr_matrix((data, ind.ravel(), np.arange(0, n_queries * k + 1, k)),
+                                       shape=(n_queries, self.n_samples_fit_))
+
     def _neighbours_and_weights(self, X: Any, where: str) -> tuple[np.ndarray, np.ndarray | None]:
         """Neighbour indices of each query and their weights (None for uniform)."""
         queries = self._queries(X, where)
         self._check_params(where)  # set_params may have changed them since fit
         k = int(self.n_neighbors)
         self._check_k(k, queries is None, where)
-        if isinstance(self.weights, str) and self.weights == "uniform":
+        if self.weights is None or (isinstance(self.weights, str) and self.weights == "uniform"):
             return self._search(queries, k, False), None
         dist, ind = self._search(queries, k, True)
         if isinstance(self.weights, str):  # "distance"
@@ -402,9 +456,16 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
     ----------
     n_neighbors : int, default 5
         Number of neighbours k (>= 1; at most the number of training samples at prediction).
-    weights : {"uniform", "distance"} or callable, default "uniform"
-        Vote weights: 1 each, 1/distance (neighbours at distance 0 take all the weight), or
-        ``weights(dist)`` returning finite non-negative weights of the shape of ``dist``.
+    weights : {"uniform", "distance"}, None or callable, default "uniform"
+        Vote weights: 1 each ("uniform" or None), 1/distance (neighbours at distance 0 take all
+        the weight), or ``weights(dist)`` returning finite non-negative weights of the shape of
+        ``dist``.
+    algorithm, leaf_size, p, metric, metric_params, n_jobs
+        scikit-learn's, accepted so that its code runs unchanged: every ``algorithm`` finds the
+        same exact neighbours (by this brute-force search); the distance must be Euclidean
+        (``metric="minkowski"`` with ``p=2``, the default, ``"euclidean"`` or ``"l2"``);
+        ``leaf_size`` only shapes trees; the kernels' threads follow
+        :func:`mlpcore.set_num_threads`, not ``n_jobs``.
     batch_size : int or None, default None
         Query rows per distance block; None picks the largest block whose temporaries fit in
         64 MiB. Results do not depend on it.
