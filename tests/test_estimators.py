@@ -966,7 +966,7 @@ BAD_PARAMS = [
     ("tol", -1e-4, ValueError),
     ("momentum", 1.0, ValueError),
     ("momentum", -0.1, ValueError),
-    ("validation_fraction", 0.0, ValueError),
+    ("validation_fraction", -0.1, ValueError),
     ("validation_fraction", 1.0, ValueError),
     ("beta_1", 1.0, ValueError),
     ("beta_2", -0.1, ValueError),
@@ -993,7 +993,7 @@ def test_bad_hyper_parameters_raise_and_leave_the_fitted_model_alone(Est, kind):
     est = Est(hidden_layer_sizes=(6,), max_iter=3, random_state=0)
     with expect_convergence_warning(3):
         est.fit(X, y)
-    before = (est.predict(X), est.coefs_, est.n_iter_, list(est.loss_curve_))
+    before = (est.predict(X), [W.copy() for W in est.coefs_], est.n_iter_, list(est.loss_curve_))
     good = est.get_params()
     for name, value, exc in BAD_PARAMS:
         for method in ("fit", "partial_fit"):
@@ -1011,6 +1011,11 @@ def test_bad_hyper_parameters_raise_and_leave_the_fitted_model_alone(Est, kind):
 
 
 def test_bad_hyper_parameter_on_unfitted_estimator_leaves_it_unfitted():
+    # validation_fraction 0 is fine without early stopping, which alone reads it (scikit-learn's rule).
+    with expect_convergence_warning(2):
+        MLPClassifier((4,), max_iter=2, validation_fraction=0.0).fit(X, TARGETS["binary"])
+    with pytest.raises(ValueError, match=r"MLPClassifier: validation_fraction must be > 0"):
+        MLPClassifier((4,), max_iter=2, validation_fraction=0.0, early_stopping=True).fit(X, TARGETS["binary"])
     est = MLPClassifier(alpha=-1)
     with pytest.raises(ValueError, match=r"MLPClassifier: alpha must be >= 0 \(got -1.0\)"):
         est.fit(X, TARGETS["binary"])
@@ -1538,3 +1543,11 @@ def test_early_stopping_scores_the_validation_part_with_its_weights():
         got = est._validation_score(X, TARGETS[kind], w)
         want = score(TARGETS[kind], est._predict_array(X, exact=False), sample_weight=w)
         assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_verbose_prints_the_validation_score_as_sklearn(capsys):
+    est = MLPClassifier((4,), max_iter=3, early_stopping=True, n_iter_no_change=50, random_state=0, verbose=True)
+    with expect_convergence_warning(3):
+        est.fit(X, TARGETS["binary"])
+    scores = [float(v) for v in re.findall(r"^Validation score: ([0-9.]+)$", capsys.readouterr().out, re.M)]
+    assert scores == pytest.approx(est.validation_scores_, abs=1e-6) and len(scores) == 3

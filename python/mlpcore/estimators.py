@@ -164,8 +164,9 @@ class _BaseMLP(BaseEstimator):
         check_int(self.max_iter, "max_iter", func, minimum=1)
         check_float(self.tol, "tol", func, minimum=0)
         check_float(self.momentum, "momentum", func, minimum=0, maximum=1, max_inclusive=False)
+        # 0 is allowed when there is no early stopping, which alone reads it (as scikit-learn).
         check_float(self.validation_fraction, "validation_fraction", func, minimum=0, maximum=1,
-                    min_inclusive=False, max_inclusive=False)
+                    min_inclusive=not self.early_stopping, max_inclusive=False)
         check_float(self.beta_1, "beta_1", func, minimum=0, maximum=1, max_inclusive=False)
         check_float(self.beta_2, "beta_2", func, minimum=0, maximum=1, max_inclusive=False)
         check_float(self.epsilon, "epsilon", func, minimum=0, min_inclusive=False)
@@ -450,6 +451,8 @@ class _BaseMLP(BaseEstimator):
                 if early_stopping:
                     score = self._validation_score(x_val, y_val, w_val)
                     self.validation_scores_.append(score)
+                    if self.verbose:
+                        print(f"Validation score: {score:f}")
                     worse = score < self.best_validation_score_ + self.tol
                     self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
                     if score > self.best_validation_score_:
