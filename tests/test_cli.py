@@ -218,7 +218,8 @@ def test_subcommand_help_documents_every_option(command):
     ("0", "--size must be a positive integer (got 0)"),
     ("-5", "--size must be a positive integer (got -5)"),
     ("big", "argument --size: invalid int value: 'big'"),
-], ids=["zero", "negative", "not-an-int"])
+    ("1000000", "--size 1000000: not enough memory for the three 1000000x1000000 float32 matrices (11175.9 GiB)"),
+], ids=["zero", "negative", "not-an-int", "too-big"])
 def test_bad_size_is_a_one_line_usage_error(size, message):
     result = run_python("mlpcore", {}, "--size", size, module=True)
     assert result.returncode == 2

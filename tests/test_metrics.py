@@ -257,6 +257,9 @@ def test_zero_division_default_is_nan_with_warning():
             "recall: average='binary' needs at most 2 classes (got 3: [0, 1, 2])",
         ),
         (lambda: f1([0, 2], [2, 0]), ValueError, "f1: pos_label=1 is not one of the labels [0, 2]"),
+        # One class of strings: the default pos_label 1 could never be a label (was NaN and a warning).
+        (lambda: f1(["a", "a"], ["a", "a"]), ValueError, "f1: pos_label=1 is not one of the labels ['a']"),
+        (lambda: precision([b"a"], [b"a"], pos_label="a"), ValueError, "precision: pos_label='a' is not one of the labels [b'a']"),
         (
             lambda: f1([0, 1], [1, 0], average="mean"),
             ValueError,
@@ -680,3 +683,14 @@ def test_mutual_information_bad_input(call, exc, message):
 def test_public_names():
     for name in metrics.__all__:
         assert callable(getattr(metrics, name))
+
+
+def test_python_integers_beyond_float64_are_named():
+    """They used to escape as a bare OverflowError naming neither function nor argument."""
+    from mlpcore import stats
+
+    for call, message in [(lambda: accuracy([10**400, 1], [1, 2]), "accuracy: y_true holds a number beyond float64's range"),
+                          (lambda: mse([1, 2], [10**400, 1]), "mse: y_pred holds a number beyond float64's range"),
+                          (lambda: stats.bonferroni([10**400]), "bonferroni: pvalues holds a number beyond float64's range")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            call()

@@ -197,6 +197,8 @@ def as_float_array(
         if arr.dtype.kind == "O":
             try:
                 arr = arr.astype(np.float64)
+            except OverflowError:  # Python integers beyond float64
+                raise ValueError(f"{func}: {name} holds a number beyond float64's range") from None
             except (TypeError, ValueError):
                 raise TypeError(f"{func}: {name} must be numeric (got {describe(arr)})") from None
         else:
@@ -227,6 +229,8 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
         else:
             try:
                 arr = arr.astype(np.float64)
+            except OverflowError:  # Python integers beyond float64
+                raise ValueError(f"{func}: {name} holds a number beyond float64's range") from None
             except (TypeError, ValueError):
                 raise TypeError(
                     f"{func}: {name} must hold numbers or strings, not a mix (got {describe(arr)})"

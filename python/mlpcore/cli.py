@@ -903,7 +903,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         size = 1024 if args.size is None else args.size
         if size < 1:
             parser.error(f"--size must be a positive integer (got {size})")
-        _info(size)
+        try:
+            _info(size)
+        except MemoryError:
+            parser.error(f"--size {size}: not enough memory for the three {size}x{size} float32 matrices "
+                         f"({3 * 4 * size * size / 2**30:.1f} GiB)")
         return 0
     if args.size is not None:
         parser.error("--size applies to the bare 'mlpcore' only")

@@ -70,6 +70,13 @@ def _is_str(a: np.ndarray) -> bool:
     return a.dtype.kind in "US"
 
 
+def _foreign_label(value: Any, labels: np.ndarray) -> bool:
+    """Whether ``value`` (a pos_label) is of another kind than ``labels`` (a number among
+    strings, a str among bytes...), so that it can never equal one of them."""
+    kind = "strings" if isinstance(value, (str, np.str_)) else "bytes" if isinstance(value, (bytes, np.bytes_)) else "numbers"
+    return kind != label_kind(labels)
+
+
 def _label_pair(func: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     yt = as_label_array(y_true, "y_true", func)
     yp = as_label_array(y_pred, "y_pred", func)
@@ -161,7 +168,9 @@ def _counts(
                 f"{func}: average='binary' needs at most 2 classes (got {len(present)}: {present}); "
                 "use average='macro', 'micro', 'weighted' or None"
             )
-        if pos_label not in present and len(present) == 2:
+        # With one class, a pos_label absent from the data is fine (that class is the negative
+        # one), unless it is of another kind and so could never be a label at all.
+        if pos_label not in present and (len(present) == 2 or _foreign_label(pos_label, lab)):
             raise ValueError(f"{func}: pos_label={show(pos_label)} is not one of the labels {present}")
         t, p = yt == pos_label, yp == pos_label
         tp = np.array([np.sum(t & p)])
@@ -342,7 +351,7 @@ def _binary_scores(func: str, y_true: Any, scores: Any, pos_label: Any) -> tuple
         if _is_str(classes) or not (set(values) <= {0, 1} or set(values) <= {-1, 1}):
             raise ValueError(f"{func}: y_true has labels {values}, so pos_label must be given")
         pos_label = 1
-    elif classes.size == 2 and pos_label not in values:
+    elif pos_label not in values and (classes.size == 2 or _foreign_label(pos_label, classes)):
         raise ValueError(f"{func}: pos_label={show(pos_label)} is not one of the labels {values}")
     return yt == pos_label, s
 
