@@ -601,9 +601,10 @@ TRAIN_ERRORS = [
     (["--epochs", "3", "surplus"], "unrecognized arguments: surplus"),
     (["--data", "{d}/quote.csv"], "{d}/quote.csv, line 4: a quoted field runs on to line 16 (an unmatched quote"),
     (["--data", "{d}/twice.csv"], "{d}/twice.csv: the header names several columns 'a'; give every column its own name"),
-    (["--data", "{d}/numbered.csv"], "{d}/numbered.csv, line 1: its label 'target' occurs on no other line"),
+    (["--data", "{d}/numbered.csv"], "{d}/numbered.csv, line 1: it numbers the columns (0, 1, target) and its label "
+                                     "'target' occurs on no other line"),
     (["--data", "{d}/wide_label.csv"], "{d}/wide_label.csv, line 2: the label 99999999999999999999 is beyond int64's range"),
-    (["--data", "{d}/float_labels.npz"], "{d}/float_labels.npz: whole-number labels beyond 2^53 (e.g. 2e+20)"),
+    (["--data", "{d}/float_labels.npz"], "{d}/float_labels.npz: labels beyond int64's range (e.g. 2e+20)"),
     (["--data", "{d}/uint_labels.npz"], "{d}/uint_labels.npz: labels above 9223372036854775807 (int64's range)"),
     (["--data", "{d}/huge.npz"], "feature 0 is too large to standardise"),
     (["--data", "{d}/no_features.npz"], "{d}/no_features.npz: X has no features (shape (60, 0))"),
@@ -616,6 +617,7 @@ TRAIN_ERRORS = [
     (["--hidden", "none", "--dropout", "0.5"], "--dropout applies to hidden units; --hidden none trains softmax"),
     (["--hidden", "none", "--activation", "tanh"], "--activation applies to hidden units"),
     (["--lr", "1e-50"], "--lr 1e-50 is out of float32's range"),
+    (["--lr", "1e39"], "--lr 1e+39 is out of float32's range"),  # one line: no overflow warning first
     (["--batch-size", "100000000000000000000"], "argument --batch-size: must be below 2^63"),
     (["--seed", "18446744073709551616"], "argument --seed: must be below 2^64"),
     (["--val-size", "1e-9"], "--val-size 1e-09 of 2,000 rows rounds to no rows"),
@@ -676,6 +678,23 @@ def test_evaluate_part_test_needs_the_training_data(three_feature_model, tmp_pat
     auto = cli_run("evaluate", "--model", str(three_feature_model), "--data", str(other))
     assert_ok(auto)
     assert auto.value("samples") == "50 (all rows)"
+
+
+def test_headerless_files_with_a_rare_first_label_still_load(tmp_path):
+    """Only a first line that numbers the columns is taken for a header (a rare class on the
+    first line, or a label written 1.0, is data)."""
+    rows = "".join(f"{i / 10},{(i * 7 % 10) / 10},{i % 2}\n" for i in range(40))
+    for first in ("0.9,0.9,2\n", "0.5,0.5,1.0\n", "0,1,7\n0,1,7\n"):
+        ds = _cli_data.load_dataset(str(_write(tmp_path / "rare.csv", first + rows)))
+        assert ds.feature_names is None and len(ds.y) == 40 + first.count("\n")
+    big = _cli_data.load_dataset(str(_write(tmp_path / "big.csv", "a,y\n" + "".join(
+        f"{i},{9007199254740992 + i % 2}\n" for i in range(20)))))  # beyond 2^53: read exactly
+    assert sorted(set(big.y.tolist())) == [9007199254740992, 9007199254740993]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
 
 
 def test_evaluate_round_trips_a_label_column_whose_name_reads_as_a_number(tmp_path):

@@ -762,6 +762,8 @@ def test_coefs_and_intercepts_are_the_models_weights_as_in_sklearn():
     ours.coefs_[-1][...] = 0
     ours.intercepts_[-1][...] = [1.5, -2.0]
     np.testing.assert_array_equal(ours.predict(X), np.tile([1.5, -2.0], (len(X), 1)))
+    ours.intercepts_[-1] = np.array([0.5, 0.25])  # replacing an item replaces the layer's
+    np.testing.assert_array_equal(ours.predict(X), np.tile([0.5, 0.25], (len(X), 1)))
 
     rng = np.random.default_rng(3)
     coefs = [rng.normal(size=W.shape) for W in ours.coefs_]
@@ -1522,15 +1524,21 @@ def test_sample_weight_zero_batches_are_skipped_and_bad_weights_named():
     for bad, error, message in [(np.full(len(X), -1.0), ValueError, "sample_weight: Negative values"),
                                 (np.zeros(len(X)), ValueError, "sample_weight: Sample weights must contain at least one non-zero"),
                                 (np.full(len(X), np.nan), ValueError, "sample_weight"),
-                                (np.ones(3), ValueError, "sample_weight: sample_weight.shape == (3,)"),
-                                (np.full(len(X), 1e39), ValueError, "within float32's range")]:
+                                (np.ones(3), ValueError, "sample_weight: sample_weight.shape == (3,)")]:
         with pytest.raises(error, match=re.escape(message)):
             est.fit(X, y, sample_weight=bad)
-    # Weight on one sample only (seeded split: a training sample): the validation part weighs 0.
-    one = np.zeros(len(X))
-    one[0] = 1.0
-    with pytest.raises(ValueError, match="validation part's samples .* all have sample_weight 0"):
-        MLPClassifier(early_stopping=True, random_state=0).fit(X, y, sample_weight=one)
+    # Weight on one sample only: the part it is not in weighs 0 (which part is the seeded split's).
+    parts = set()
+    for row in range(len(X)):
+        one = np.zeros(len(X))
+        one[row] = 1.0
+        with pytest.raises(ValueError, match="early_stopping: the (validation|training) part's samples .* all have "
+                                             "sample_weight 0") as info:
+            MLPClassifier(early_stopping=True, random_state=0).fit(X, y, sample_weight=one)
+        parts.add("validation" if "validation part" in str(info.value) else "training")
+        if len(parts) == 2:
+            break
+    assert parts == {"validation", "training"}
 
 
 def test_early_stopping_scores_the_validation_part_with_its_weights():
@@ -1551,3 +1559,51 @@ def test_verbose_prints_the_validation_score_as_sklearn(capsys):
         est.fit(X, TARGETS["binary"])
     scores = [float(v) for v in re.findall(r"^Validation score: ([0-9.]+)$", capsys.readouterr().out, re.M)]
     assert scores == pytest.approx(est.validation_scores_, abs=1e-6) and len(scores) == 3
+
+
+def test_sample_weight_scale_does_not_matter_and_big_batches_weigh_per_batch():
+    """Without alpha only weights relative to their batch's sum matter: weights of 1e38 or 1e-46
+    (beyond float32 as sums, or below it) train as weights of 1, bit for bit for powers of two
+    (rescaled exactly to 1), to rounding otherwise. With alpha, weights c make the penalty
+    alpha / (2 c |B|): weights 2^10 with alpha 2^10 a equal weights 1 with alpha a. A batch of 600
+    rows (three C++ chunks) is weighted as one."""
+    y = TARGETS["multiclass"]
+    params = {"hidden_layer_sizes": (6,), "solver": "sgd", "alpha": 0.0, "max_iter": 3, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = MLPClassifier(**params).fit(X, y, sample_weight=np.ones(len(X)))
+        for w in (2.0 ** 140, 2.0 ** -160, 1e38, 1e-46):
+            est = MLPClassifier(**params).fit(X, y, sample_weight=np.full(len(X), w))
+            exact = np.log2(w) == np.round(np.log2(w))
+            for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
+                np.testing.assert_allclose(a, b, rtol=0 if exact else 1e-5, atol=0 if exact else 1e-6)
+            assert est.loss_curve_ == pytest.approx(ref.loss_curve_, rel=1e-12 if exact else 1e-5)
+        decayed = MLPClassifier(**{**params, "alpha": 0.01}).fit(X, y)
+        heavy = MLPClassifier(**{**params, "alpha": 0.01 * 2**10}).fit(X, y, sample_weight=np.full(len(X), 2.0**10))
+        for a, b in zip(heavy.coefs_ + heavy.intercepts_, decayed.coefs_ + decayed.intercepts_):
+            np.testing.assert_array_equal(a, b)
+        rng = np.random.default_rng(4)
+        Xb = rng.standard_normal((600, 5))
+        yb = rng.integers(0, 3, 600)
+        counts = rng.integers(1, 3, 600)
+        big = {**params, "batch_size": 600, "shuffle": False}
+        weighted = MLPClassifier(**big).fit(Xb, yb, sample_weight=counts)
+        repeated = MLPClassifier(**{**big, "batch_size": int(counts.sum())}).fit(
+            np.repeat(Xb, counts, axis=0), np.repeat(yb, counts))
+    np.testing.assert_allclose(weighted.predict_proba(Xb), repeated.predict_proba(Xb), rtol=1e-4, atol=1e-6)
+
+
+def test_fit_scores_early_stopping_with_the_validation_weights(monkeypatch):
+    seen = []
+    original = MLPClassifier._validation_score
+
+    def spy(self, X_val, y_val, sample_weight):
+        seen.append(sample_weight)
+        return original(self, X_val, y_val, sample_weight)
+
+    monkeypatch.setattr(MLPClassifier, "_validation_score", spy)
+    w = np.arange(1.0, len(X) + 1)
+    with expect_convergence_warning(2):
+        MLPClassifier((4,), early_stopping=True, max_iter=2, random_state=0).fit(X, TARGETS["binary"], sample_weight=w)
+    assert len(seen) == 2 and seen[0] is not None and len(seen[0]) < len(X)
+    assert set(seen[0].tolist()) <= set((w / 2.0 ** np.round(np.log2(w.mean()))).tolist())

@@ -58,7 +58,8 @@ struct LossBatch {
 struct LossTotals {
     double loss_sum = 0;  // sum over rows of each row's loss (mean over its elements where the
                           // reduction is over elements; times the row's weight when there are
-                          // weights), so loss_sum / n_rows is the mean loss
+                          // weights), so loss_sum / n_rows is the mean loss (loss_sum / the
+                          // weights' sum the weighted mean)
     std::int64_t correct = 0;  // rows classified correctly (classification losses)
 };
 

@@ -208,6 +208,9 @@ public:
         std::int64_t count;
         Regularizers<T> reg;
         double weight = 0;  // the sum of its rows' sample weights (0: the data have none)
+
+        // What the batch's loss is averaged over: its rows, or their sample weights' sum.
+        double divisor() const { return weight > 0 ? weight : static_cast<double>(count); }
     };
 
     BatchRunner(const MlpSpec& spec, std::int64_t max_batch, bool gather, bool dropout)
@@ -290,7 +293,7 @@ private:
         std::int64_t lo, n, blocks;    // first row in the batch, rows, blocks
         std::int64_t index;            // chunk number in the batch
         const T* x;                    // its input rows: in place, or gathered in ws_.input
-        T scale;                       // 1 / the batch's rows
+        T scale;                       // 1 / the batch's rows (or its sample weights' sum)
         Regularizers<T> reg;
         bool by_parts = false;         // first layer summed by parts (run_blocks_by_parts)
         LossTotals parts[kMaxBlocks];
@@ -365,7 +368,9 @@ private:
         // Rows in order and no noise: the caller's array is read in place.
         c.x = (!batch.rows && !mode.noise) ? data.x + lo * data.n_cols : ws_.input;
         // The batch's mean loss: over its rows, or weighted by the rows' sample weights.
-        c.scale = T(1) / static_cast<T>(batch.weight > 0 ? batch.weight : static_cast<double>(batch.count));
+        // (in double for a weight sum, which may lie beyond T's range; T's own division for the
+        // rows, the bits of every earlier release)
+        c.scale = batch.weight > 0 ? static_cast<T>(1.0 / batch.weight) : T(1) / static_cast<T>(batch.count);
         c.reg = batch.reg;
         return c;
     }
@@ -573,8 +578,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
     for (std::int64_t b = runnable_from(0, current); b < n_batches;) {
         const std::int64_t count = current.count;
         // scikit-learn's alpha / batch_size (decay_per_row) becomes alpha / the weights' sum.
-        const BatchUpdate<T> update(spec, params, grads, state, s,
-                                    weights ? current.weight : static_cast<double>(count));
+        const BatchUpdate<T> update(spec, params, grads, state, s, current.divisor());
         // The next batch may start in this one's gradient run, unless the max-norm constraint
         // still has to change the weights after the step.
         Batch next{};
@@ -582,7 +586,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
         const bool has_next = next_b < n_batches && s.max_norm == T(0);
         const LossTotals totals = runner.run(params, data, current, grads, &update,
                                              has_next ? &next : nullptr);
-        const double mean = totals.loss_sum / (weights ? current.weight : static_cast<double>(count));
+        const double mean = totals.loss_sum / current.divisor();
         if (!std::isfinite(mean)) {  // the step was not applied
             result.diverged = true;
             break;
@@ -594,7 +598,7 @@ EpochResult train_epoch(const MlpSpec& spec, T* params, OptimizerState<T>& state
         result.correct += totals.correct;
         result.rows += count;
         ++result.batches;
-        result.penalty_batches += weights ? static_cast<double>(count) / current.weight : 1.0;
+        result.penalty_batches += static_cast<double>(count) / current.divisor();
         b = next_b;
         current = next;
     }

@@ -28,8 +28,8 @@ __all__ = ["SPIRAL", "Dataset", "encode_labels", "fingerprint", "load_dataset", 
 SPIRAL = {"n_samples": 2000, "n_classes": 3, "turns": 1.75, "noise": 0.03}
 
 _MNIST_SUBSETS = ("train", "test")
-# Whole numbers up to 2^53 are exact in float64; beyond it neighbouring labels can merge.
-_EXACT_FLOAT_INTEGER = 2.0**53
+# Float labels must convert to int64 (CSV text integers are read exactly, not through floats).
+_INT64_LIMIT = 2.0**63
 _CSV_DELIMITERS = {".csv": ",", ".tsv": "\t"}
 
 
@@ -217,10 +217,10 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
             raise ValueError(f"{where}: the labels contain NaN or infinite values")
-        if y.size and float(np.abs(y).max()) > _EXACT_FLOAT_INTEGER:
+        if y.size and float(np.abs(y).max()) >= _INT64_LIMIT:
             raise ValueError(
-                f"{where}: whole-number labels beyond 2^53 (e.g. {float(np.abs(y).max()):g}) are not exact as "
-                "floating-point numbers, so distinct labels could merge; store them as integers or strings"
+                f"{where}: labels beyond int64's range (e.g. {float(np.abs(y).max()):g}) are not supported; "
+                "store them as integers or strings"
             )
         if not np.all(y == np.round(y)):
             example = y[np.flatnonzero(y != np.round(y))[0]]
@@ -307,22 +307,23 @@ def _has_header(rows: list[list[str]]) -> bool:
 
 
 def _refuse_numeric_header(body: list[list[str]], lines: list[int], col: int, path: Path) -> None:
-    """A header whose names all look like numbers (0,1,target over yes/no labels; 0,1,2 over
-    integer labels) cannot be told from data by its cells, but its label cell is a class that
-    occurs nowhere else while every other class recurs. Reading it as data would add a bogus
-    class; refuse, and say how to make the header recognisable."""
-    labels = [row[col] for row in body]
-    if len(labels) < 3:
+    """A header that numbers its columns (0,1,target over yes/no labels; 0,1,2 over integer
+    labels) cannot be told from data by the cells' types. It is recognised by its feature
+    cells, the column numbers 0, 1, ... (or 1, 2, ...) in order, together with a label that
+    occurs on no other line; reading it as data would add a bogus class, so it is refused with
+    how to make the header recognisable. (A real first sample of that shape is unlikely, and
+    the message says how to keep it.)"""
+    first = body[0]
+    features = [cell for j, cell in enumerate(first) if j != col]
+    numbered = any(features == [str(j + start) for j in range(len(features))] for start in (0, 1))
+    if not numbered or len(body) < 3:
         return
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    first = labels[0]
-    if counts[first] == 1 and all(n >= 2 for label, n in counts.items() if label != first):
+    label = first[col]
+    if sum(row[col] == label for row in body) == 1:
         raise ValueError(
-            f"{path}, line {lines[0]}: its label {first!r} occurs on no other line, while every other label "
-            "recurs: this looks like a header whose column names read as numbers. Give the columns names "
-            "that are not numbers (such as x0, x1, label), or remove the line if it is a sample"
+            f"{path}, line {lines[0]}: it numbers the columns ({', '.join(first)}) and its label {label!r} "
+            "occurs on no other line: it looks like a header whose names read as numbers. Give the columns "
+            "names that are not numbers (such as x0, x1, label), or move the line if it is a sample"
         )
 
 

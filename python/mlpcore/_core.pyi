@@ -116,4 +116,5 @@ class Network:
         dropout: float = 0.0,
         input_noise: float = 0.0,
         nonzeros: Optional[InputIndex] = None,
-    ) -> tuple[float, int, int, int, bool]: ...
+        sample_weight: Optional[_Float] = None,
+    ) -> tuple[float, int, int, int, bool, float]: ...

@@ -119,6 +119,7 @@ class EpochRunner:
         *,
         nonzeros: _core.InputIndex | None = None,
         sample_weight: np.ndarray | None = None,
+        sample_weight_scale: float = 1.0,
         batch_size: int,
         shuffle: bool,
         seed: int,
@@ -131,7 +132,9 @@ class EpochRunner:
         ``sample_weight`` (one weight >= 0 per row of ``x``, its dtype) makes each batch B
         descend its weighted mean loss ``sum_i w_i l_i / W_B`` (``W_B = sum_i w_i``), with the
         weight decay divided by ``W_B`` instead of ``|B|`` under ``decay_per_row``, as
-        scikit-learn's MLP; a batch with ``W_B = 0`` is skipped."""
+        scikit-learn's MLP; a batch with ``W_B = 0`` is skipped. ``sample_weight_scale = s``
+        says the weights were divided by s: the decay is divided by s too, which gives the step
+        of the original weights exactly, and ``penalty_batches`` is reported for them."""
         model, opt, c = self.model, self.optimizer, self.loss_scale
         params = model._params
         # The weights before the epoch, to restore if it diverges; one buffer for every epoch
@@ -140,9 +143,12 @@ class EpochRunner:
         if snapshot is None or snapshot.shape != params.shape or snapshot.dtype != params.dtype:
             snapshot = self._snapshot = np.empty_like(params)
         np.copyto(snapshot, params)
+        # Only the per-batch decay (decay_per_row) divides by the weights' sum.
+        rescale = sample_weight_scale if sample_weight is not None and self.decay_per_row else 1.0
         common = {
             "nonzeros": nonzeros, "sample_weight": sample_weight, "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
-            "weight_decay": opt.weight_decay / c, "l1": opt.l1 / c, "decay_per_row": self.decay_per_row,
+            "weight_decay": opt.weight_decay / c / rescale,
+            "l1": opt.l1 / c, "decay_per_row": self.decay_per_row,
             "max_norm": opt.max_norm or 0.0, "dropout": model.dropout, "input_noise": model.input_noise,
         }
         if isinstance(opt, Adam):
@@ -166,4 +172,4 @@ class EpochRunner:
             # The optimiser state may hold the non-finite values that caused the divergence.
             self.reset()
             raise EpochDiverged
-        return EpochTotals(loss_sum * c, batches, correct, n_rows, penalty_batches)
+        return EpochTotals(loss_sum * c, batches, correct, n_rows, penalty_batches / rescale)

@@ -179,6 +179,17 @@ def _check_ndim(arr: np.ndarray, name: str, func: str, ndim: int | tuple[int, ..
         raise ValueError(f"{func}: {name} must be {want} (got {arr.ndim}-D with shape {arr.shape})")
 
 
+def _objects_as_float64(arr: np.ndarray, name: str, func: str, expected: str) -> np.ndarray:
+    """An object array of numbers as float64: TypeError ``{func}: {name} {expected}`` for other
+    objects, ValueError for Python integers beyond float64's range."""
+    try:
+        return arr.astype(np.float64)
+    except OverflowError:
+        raise ValueError(f"{func}: {name} holds a number beyond float64's range") from None
+    except (TypeError, ValueError):
+        raise TypeError(f"{func}: {name} {expected} (got {describe(arr)})") from None
+
+
 def as_float_array(
     x: Any,
     name: str,
@@ -195,12 +206,7 @@ def as_float_array(
         raise ValueError(f"{func}: {name} could not be converted to an array ({exc})") from None
     if arr.dtype.kind not in "biuf":
         if arr.dtype.kind == "O":
-            try:
-                arr = arr.astype(np.float64)
-            except OverflowError:  # Python integers beyond float64
-                raise ValueError(f"{func}: {name} holds a number beyond float64's range") from None
-            except (TypeError, ValueError):
-                raise TypeError(f"{func}: {name} must be numeric (got {describe(arr)})") from None
+            arr = _objects_as_float64(arr, name, func, "must be numeric")
         else:
             raise TypeError(f"{func}: {name} must be numeric (got {describe(arr)})")
     arr = arr.astype(np.float64, copy=False)
@@ -227,14 +233,7 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
         if all(isinstance(v, str) for v in arr):
             arr = arr.astype(str)
         else:
-            try:
-                arr = arr.astype(np.float64)
-            except OverflowError:  # Python integers beyond float64
-                raise ValueError(f"{func}: {name} holds a number beyond float64's range") from None
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"{func}: {name} must hold numbers or strings, not a mix (got {describe(arr)})"
-                ) from None
+            arr = _objects_as_float64(arr, name, func, "must hold numbers or strings, not a mix")
     if arr.dtype.kind not in "biufUS":
         raise TypeError(f"{func}: {name} must hold class labels (got {describe(arr)})")
     if not allow_empty and arr.size == 0:

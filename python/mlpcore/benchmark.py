@@ -2200,9 +2200,12 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         parser.error(f"--json: {args.json!r} is a folder; give a file name such as results.json")
     if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
         parser.error(f"--json: the folder of {args.json!r} does not exist")
-    # An explicit folder must hold the digits; only the default one may be absent.
-    if args.mnist is not None and not any((args.mnist / f"t10k-images-idx3-ubyte{gz}").is_file() for gz in ("", ".gz")):
-        parser.error(f"--mnist: {str(args.mnist)!r} holds no t10k-images-idx3-ubyte[.gz]")
+    # An explicit folder must hold the digits, for the families that read them; only the
+    # default one may be absent.
+    if args.mnist is not None and {"train", "estimators"} & set(args.only):
+        for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+            if not any((args.mnist / f"{name}{gz}").is_file() for gz in ("", ".gz")):
+                parser.error(f"--mnist: {str(args.mnist)!r} holds no {name}[.gz]")
     torch = load_torch(not args.no_torch)
     info = environment_info(torch)
     info["torch_left_out"] = args.no_torch

@@ -352,6 +352,10 @@ def _line(key: str, value: str) -> None:
     _print(f"{key + ':':<{_KEY_WIDTH}}{value}")
 
 
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
 def _p_text(p: float) -> str:
     # The exact binomial tail underflows to 0 below the smallest double; say so instead of "0".
     return "p < 1e-300" if p == 0 else f"p = {p:.2g}"
@@ -512,7 +516,9 @@ def _optimizer(args: argparse.Namespace) -> tuple[Any, str]:
     import mlpcore
 
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
-    if np.float32(lr) == 0 or not np.isfinite(np.float32(lr)):
+    with np.errstate(over="ignore"):
+        lr32 = np.float32(lr)
+    if lr32 == 0 or not np.isfinite(lr32):
         raise CommandError(f"--lr {lr:g} is out of float32's range (the model's weights): no step could be taken")
     if args.optimizer == "adam":
         if args.momentum is not None:
@@ -597,7 +603,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     stopping = (f"early stopping after {args.early_stopping} epochs without a lower validation loss"
                 if args.early_stopping else "no early stopping")
     _line("optimiser", f"{optimizer_text}; batch {args.batch_size}, up to {args.epochs} "
-          f"epoch{'' if args.epochs == 1 else 's'}; {stopping}")
+          f"{_plural(args.epochs, 'epoch')}; {stopping}")
     try:
         sys.stdout.flush()  # the header before fit's progress lines on stderr
     except BrokenPipeError:
@@ -615,7 +621,7 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise CommandError("interrupted before the first epoch finished; nothing to report")
     best = history.best_epoch
     best_text = "" if best is None else f"; lowest validation loss {history.val_loss[best]:.4f} in epoch {best + 1}"
-    _line("training", f"{history.epochs} epoch{'' if history.epochs == 1 else 's'} in {seconds:.2f} s{best_text}")
+    _line("training", f"{history.epochs} {_plural(history.epochs, 'epoch')} in {seconds:.2f} s{best_text}")
     if history.interrupted:
         _line("interrupted", f"Ctrl-C after epoch {history.epochs}; the report is on the model as it is")
     if early is not None:

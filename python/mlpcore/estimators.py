@@ -98,6 +98,21 @@ def _error(estimator: Any, message: str) -> str:
     return f"{type(estimator).__name__}: {message}"
 
 
+class _Layers(list):
+    """``coefs_`` / ``intercepts_``: views of the model's arrays, one per layer. Assigning an item
+    (``est.coefs_[0] = W``) writes it into the model, as replacing an item of scikit-learn's
+    plain lists replaces that layer."""
+
+    def __init__(self, arrays: list[np.ndarray], assign: Any) -> None:
+        super().__init__(arrays)
+        self._assign = assign  # takes the full list of arrays, checks and writes them all
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        arrays = list(self)
+        arrays[index] = value  # an IndexError or a slice's length change surfaces here or below
+        self._assign(arrays)  # the items are views: they now hold the new values
+
+
 def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray, estimator: Any) -> np.ndarray:
     """``net``'s outputs for the rows of ``x`` (float32 or float64), computed in float64.
 
@@ -274,6 +289,7 @@ class _BaseMLP(BaseEstimator):
         }
         for name, (old, new) in fitted.items():
             if old != new:
+                old = {"sigmoid": "logistic"}.get(old, old) if name == "activation" else old
                 raise ValueError(_error(
                     self, f"{name}={getattr(self, name)!r} differs from the fitted network's ({name} was "
                     f"{old!r} when it was built); warm_start and partial_fit train the same network further: "
@@ -350,23 +366,27 @@ class _BaseMLP(BaseEstimator):
             velocity *= np.float32(self._lr / lr)
         self._lr = lr
 
-    def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
-        """sample_weight validated as scikit-learn does (None, a number or one weight >= 0 per
-        row), in the network's float32; the weights must not all be 0."""
+    def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """sample_weight validated as scikit-learn does (None, a number or one finite weight >= 0
+        per row), as ``(w / s, s)``: the weights in the network's float32, divided by the power
+        of two s nearest their mean, so that batch sums stay far inside float32's range whatever
+        the weights' scale. Exact: the loss term depends only on weights relative to their
+        batch's sum, and the penalty alpha / (2 W_B) is kept by dividing alpha by s alongside
+        (EpochRunner.run)."""
         if sample_weight is None:
             return None
         try:
             weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         except (ValueError, TypeError) as exc:
             raise type(exc)(_error(self, f"sample_weight: {exc}")) from None
-        if not np.isfinite(weights).all() or weights.max(initial=0.0) > float(np.finfo(_DTYPE).max):
-            raise ValueError(_error(self, "sample_weight must hold finite weights within float32's range"))
-        if not weights.sum() > 0:
-            raise ValueError(_error(self, "sample_weight sums to 0: no sample would count"))
-        return np.ascontiguousarray(weights, dtype=_DTYPE)
+        if not np.isfinite(weights).all():
+            raise ValueError(_error(self, "sample_weight must hold finite weights"))
+        # The largest weight is at most n times the mean: within float32 once divided by it.
+        scale = 2.0 ** float(np.round(np.log2(weights[weights > 0].mean())))
+        return np.ascontiguousarray(weights / scale, dtype=_DTYPE), scale
 
     def _fit(self, X: np.ndarray, y: np.ndarray, *, incremental: bool,
-             sample_weight: np.ndarray | None = None) -> _BaseMLP:
+             sample_weight: tuple[np.ndarray, float] | None = None) -> _BaseMLP:
         rng = check_random_state(self.random_state)
         first = not hasattr(self, "_model") or (not self.warm_start and not incremental)
         n_outputs = self._n_outputs(y)
@@ -401,11 +421,13 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             train_rows, val_rows = self._split(n, y, rng)
             x_val, y_val = x[val_rows], y[val_rows]
-            w_val = None if sample_weight is None else sample_weight[val_rows].astype(np.float64)
-            if w_val is not None and not w_val.sum() > 0:
-                raise ValueError(_error(
-                    self, "early_stopping: the validation part's samples (of every class in it) all have "
-                    "sample_weight 0, so its score is undefined; give them weight or set early_stopping=False"))
+            w_val = None if sample_weight is None else sample_weight[0][val_rows].astype(np.float64)
+            for part, w in (("validation", w_val), ("training", None if sample_weight is None else
+                                                    sample_weight[0][train_rows])):
+                if w is not None and not w.sum() > 0:
+                    raise ValueError(_error(
+                        self, f"early_stopping: the {part} part's samples (of every class in it) all have "
+                        "sample_weight 0, so it would count for nothing; give them weight or set early_stopping=False"))
             n_train = len(train_rows)
         else:
             n_train = n
@@ -432,7 +454,9 @@ class _BaseMLP(BaseEstimator):
                 start = time.perf_counter()
                 try:
                     totals = self._runner.run(x, labels, values, train_rows, nonzeros=nonzeros,
-                                              sample_weight=sample_weight, batch_size=batch,
+                                              sample_weight=None if sample_weight is None else sample_weight[0],
+                                              sample_weight_scale=1.0 if sample_weight is None else sample_weight[1],
+                                              batch_size=batch,
                                               shuffle=bool(self.shuffle), seed=fit_seed,
                                               epoch=self._epochs_trained, lr=self._lr)
                 except EpochDiverged:
@@ -442,7 +466,7 @@ class _BaseMLP(BaseEstimator):
                         "rate")) from None
                 self._epochs_trained += 1
                 self.n_iter_ += 1
-                self.t_ += totals.rows
+                self.t_ += n_train  # as scikit-learn, batches skipped for zero weight included
                 mean_loss = self._reported_loss(totals.loss_sum / totals.rows)
                 self.loss_ = mean_loss + self._penalty(totals.penalty_batches, totals.rows)
                 self.loss_curve_.append(self.loss_)
@@ -536,7 +560,7 @@ class _BaseMLP(BaseEstimator):
         (for example to start a ``warm_start`` fit from given weights).
         """
         check_is_fitted(self, "_model")
-        return [W for W, _ in self._model._views()]
+        return _Layers([W for W, _ in self._model._views()], lambda arrays: self._set_weights(arrays, "coefs_", 0))
 
     @coefs_.setter
     def coefs_(self, coefs: Any) -> None:
@@ -547,7 +571,8 @@ class _BaseMLP(BaseEstimator):
         """Bias vectors, ``intercepts_[l]`` of shape (units in layer l + 1,): the model's own,
         writable and assignable as :attr:`coefs_`."""
         check_is_fitted(self, "_model")
-        return [b for _, b in self._model._views()]
+        return _Layers([b for _, b in self._model._views()],
+                       lambda arrays: self._set_weights(arrays, "intercepts_", 1))
 
     @intercepts_.setter
     def intercepts_(self, intercepts: Any) -> None:

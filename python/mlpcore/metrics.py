@@ -73,8 +73,7 @@ def _is_str(a: np.ndarray) -> bool:
 def _foreign_label(value: Any, labels: np.ndarray) -> bool:
     """Whether ``value`` (a pos_label) is of another kind than ``labels`` (a number among
     strings, a str among bytes...), so that it can never equal one of them."""
-    kind = "strings" if isinstance(value, (str, np.str_)) else "bytes" if isinstance(value, (bytes, np.bytes_)) else "numbers"
-    return kind != label_kind(labels)
+    return label_kind(np.asarray([value])) != label_kind(labels)
 
 
 def _label_pair(func: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:

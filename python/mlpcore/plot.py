@@ -781,7 +781,7 @@ def sweep(
         scores, ``"loss"`` the losses.
     log_x:
         Logarithmic parameter axis. Default: when the values are ≥ 0 and the positive ones span
-        a factor of 100 or more (three decades such as 1e-4, 1e-3, 1e-2); a symmetric-log axis
+        a factor of 100 or more (such as 1e-4, 1e-3, 1e-2); a symmetric-log axis
         (linear around 0) when 0 is among them.
     ax, path, title:
         See the module documentation.
