@@ -733,3 +733,18 @@ def test_make_regression_targets():
 def test_synthetic_bad_input(call, exc, message):
     with pytest.raises(exc, match=re.escape(message)):
         call()
+
+
+def test_one_hot_and_make_blobs_name_out_of_range_arguments():
+    """Labels beyond int64 wrapped to negative numbers in the cast; a center_box that is not a
+    pair, or spans beyond float64, escaped as a bare TypeError / OverflowError."""
+    from mlpcore.data import make_blobs, one_hot
+
+    for call, error, message in [
+        (lambda: one_hot([1e19], n_classes=3), ValueError, "one_hot: y contains label 1e+19, which is not < n_classes=3"),
+        (lambda: one_hot(np.array([2**63 + 5], dtype=np.uint64)), ValueError, "one_hot needs labels below 2^31"),
+        (lambda: make_blobs(10, 2, center_box=5), TypeError, "make_blobs: center_box must be a pair (low, high)"),
+        (lambda: make_blobs(10, 2, center_box=(-1e308, 1e308)), ValueError, "center_box spans more than float64's"),
+    ]:
+        with pytest.raises(error, match=re.escape(message)):
+            call()

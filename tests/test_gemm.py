@@ -661,3 +661,15 @@ def test_kernels_accept_arrays_whose_dtype_is_an_equal_but_distinct_object():
     w, g = a.copy(), pickle.loads(pickle.dumps(np.ones_like(a)))
     ops.sgd_update(w, g, None, lr=0.5)
     np.testing.assert_array_equal(w, a - np.float32(0.5))
+
+
+def test_flags_must_be_bools():
+    """bool("no") is True: a string or number flag used to transpose silently."""
+    a = np.ones((2, 3), dtype=np.float32)
+    with pytest.raises(TypeError, match=r"matmul: trans_a must be True or False \(got str 'no'\)"):
+        ops.matmul(a, a.T, trans_a="no")
+    with pytest.raises(TypeError, match=r"matmul: trans_b must be True or False \(got int 1\)"):
+        ops.matmul(a, a, trans_b=1)
+    with pytest.raises(TypeError, match=r"sgd_update: nesterov must be True or False"):
+        w = np.zeros(3, np.float32)
+        ops.sgd_update(w, w.copy(), w.copy(), lr=0.1, momentum=0.9, nesterov="no")

@@ -897,6 +897,10 @@ def test_save_overwrites_and_leaves_no_stray_files(tmp_path, rng):
         (dict(layer_sizes=[4, 5, 3], input_noise=float("inf")), ValueError, "input_noise"),
         (dict(layer_sizes=[4, 5, 3], dtype="float16"), (TypeError, ValueError), "dtype"),
         (dict(layer_sizes=[4, 5, 3], dtype="int32"), (TypeError, ValueError), "dtype"),
+        # the C++ core reads native floats only; None would be numpy's float64
+        (dict(layer_sizes=[4, 5, 3], dtype=">f4" if np.little_endian else "<f4"), ValueError, "native byte order"),
+        (dict(layer_sizes=[4, 5, 3], dtype=None), TypeError, "dtype"),
+        (dict(layer_sizes=[4, 3], activation="gelu"), ValueError, "activation"),  # no hidden layer to use it
         (dict(layer_sizes=[4, 5, 3], seed=-1), (TypeError, ValueError), "seed"),
         (dict(layer_sizes=[4, 5, 3], seed="abc"), (TypeError, ValueError), "seed"),
     ],
@@ -1013,3 +1017,27 @@ def test_parameters_start_on_a_64_byte_boundary(tmp_path, dtype):
         assert m._params.ctypes.data % 64 == 0
         assert m._params.flags.c_contiguous and m._params.flags.writeable and m._params.dtype == dtype
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model))._params, model._params)
+
+
+def test_load_refuses_corrupt_compression_and_oversized_layers_cleanly(saved, tmp_path):
+    """An unsupported compression method in a zip entry escaped as NotImplementedError; a tiny
+    file naming layers of 2^24 units made the constructor try to allocate a PiB first."""
+    import struct
+
+    data = bytearray(saved.read_bytes())
+    entry = data.find(b"PK\x01\x02")  # the central directory's first entry
+    data[entry + 10:entry + 12] = struct.pack("<H", 99)  # its compression method
+    patched = tmp_path / "method.npz"
+    patched.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="is not a valid mlpcore model file"):
+        mlpcore.load(patched)
+    huge = tmp_path / "huge.npz"
+    _rewrite(saved, huge, lambda a: a.__setitem__("layer_sizes", np.array([2**24, 2**24])))
+    with pytest.raises(ValueError, match=r"params of shape .* expected \(281474993487872,\)"):
+        mlpcore.load(huge)
+
+
+def test_save_refuses_a_bytes_path(tmp_path):
+    with pytest.raises(TypeError, match=r"MLP.save: path must be a str or os.PathLike of str"):
+        mlpcore.MLP([3, 2], seed=0).save(bytes(tmp_path / "m.npz"))
+    assert not list(tmp_path.iterdir())

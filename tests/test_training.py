@@ -1075,3 +1075,58 @@ def test_training_diverged_error_pickles_with_its_history():
     assert type(copy) is mlpcore.TrainingDivergedError
     assert str(copy) == "fit: the training loss became NaN"
     assert copy.history == history
+
+
+def test_divergence_leaves_the_weights_from_before_the_diverging_epoch(rng):
+    """The last finite batch's weights can be finite but huge (3e29 after lr=1e30), every loss
+    after them NaN: the model went back to its weights from before the epoch, so it predicts
+    and trains again; with EarlyStopping(restore_best=True) it holds the best epoch's."""
+    X = rng.standard_normal((60, 4))
+    y = rng.integers(0, 3, 60)
+    model = mlpcore.MLP([4, 8, 3], seed=0)
+    before = model._params.copy()
+    with pytest.raises(mlpcore.TrainingDivergedError):
+        quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=1e30), epochs=1, seed=0)
+    np.testing.assert_array_equal(model._params, before)
+    assert np.isfinite(model.loss_and_grads(X, y)[0])
+    quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=1e-3), epochs=1, seed=0)  # trains again
+
+    rule = mlpcore.EarlyStopping(patience=100, restore_best=True)
+    best = {}
+
+    def grow_then_explode(epoch, history):
+        best.setdefault(history.best_epoch, model._params.copy())
+        if epoch == 2:
+            model._params[...] *= 1e30  # the next epoch diverges
+
+    with pytest.raises(mlpcore.TrainingDivergedError) as info:
+        quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=10, seed=0, validation_data=(X, y),
+                  early_stopping=rule, callbacks=[grow_then_explode])
+    np.testing.assert_array_equal(model._params, best[info.value.history.best_epoch])
+
+
+def test_hinge_accuracy_in_history_agrees_with_predict_for_a_sigmoid_output(rng):
+    """History's accuracy took the sign of the sigmoid output (always positive): every row
+    counted as class 1, while predict thresholds the output at 1/2."""
+    X = rng.standard_normal((200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    for output in ("sigmoid", "identity"):
+        model = mlpcore.MLP([2, 1], output=output, loss="hinge", seed=0)
+        history = quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.5), epochs=20, seed=0, validation_data=(X, y))
+        assert history.val_accuracy[-1] == pytest.approx(np.mean(model.predict(X) == y), abs=1e-12)
+        assert history.val_accuracy[-1] > 0.9
+
+
+def test_float32_ranges_of_every_setting_are_named():
+    """max_norm that rounds to 0 switched the constraint off silently; dropout that rounds to 1,
+    input noise and max_norm beyond float32, and a batch size beyond int64 gave messages
+    naming the internal train_epoch (or a pybind11 dump)."""
+    X, y = np.ones((4, 2)), [0, 1, 0, 1]
+    for model_kw, opt, message in [({}, mlpcore.SGD(max_norm=1e-50), "fit: SGD(max_norm=1e-50) is out of range"),
+                                   ({}, mlpcore.Adam(max_norm=1e39), "fit: Adam(max_norm=1e+39) is out of range"),
+                                   ({"dropout": 0.99999999}, mlpcore.SGD(), "fit: MLP(dropout=0.99999999) rounds to 1"),
+                                   ({"input_noise": 1e39}, mlpcore.SGD(), "fit: MLP(input_noise=1e+39) is out of range")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            quiet_fit(mlpcore.MLP([2, 3, 2], **model_kw), X, y, optimizer=opt)
+    with pytest.raises(ValueError, match=r"fit: batch_size must be <= 9223372036854775807"):
+        quiet_fit(mlpcore.MLP([2, 3, 2]), X, y, optimizer=mlpcore.SGD(), batch_size=2**63)

@@ -197,18 +197,17 @@ void output_backward_row(OutputKind output, const T* a, T* d, std::int64_t k) {
 }
 
 template <class T>
-bool row_correct(LossKind loss, const T* z, const T* a, std::int64_t k,
-                 std::int32_t label, const T* y) {
-    // Scores whose sign or argmax gives the class: z for the fused pairs, a otherwise.
-    const T* s = (loss == LossKind::hinge) ? a : z;
+bool row_correct(LossKind loss, const T* z, std::int64_t k, std::int32_t label, const T* y) {
+    // The class from the pre-activation z, as MLP.predict decides it from the output for every
+    // output/loss pair: the argmax (softmax, identity and sigmoid are increasing), or for one
+    // output, or sigmoid outputs, the sign (sigmoid(z) > 1/2 exactly when z > 0).
     if (loss == LossKind::binary_cross_entropy || (loss == LossKind::hinge && k == 1)) {
-        // sigmoid(z) > 1/2 exactly when z > 0; a hinge score's class is its sign.
-        if (!y) return (s[0] > T(0)) == (label != 0);
+        if (!y) return (z[0] > T(0)) == (label != 0);
         for (std::int64_t j = 0; j < k; ++j)
-            if ((s[j] > T(0)) != (y[j] > T(0.5))) return false;
+            if ((z[j] > T(0)) != (y[j] > T(0.5))) return false;
         return true;
     }
-    const std::int64_t predicted = argmax(s, k);
+    const std::int64_t predicted = argmax(z, k);
     return y ? predicted == argmax(y, k) : predicted == label;
 }
 
@@ -269,7 +268,7 @@ LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBat
                 break;
         }
         totals.loss_sum += static_cast<double>(weight) * row_loss;
-        if (classify && row_correct(loss, z, ar, k, label, y)) ++totals.correct;
+        if (classify && row_correct(loss, z, k, label, y)) ++totals.correct;
     }
     return totals;
 }

@@ -3,7 +3,7 @@
 :func:`mlpcore.fit` and the scikit-learn-style estimators both train through :class:`EpochRunner`:
 it owns the optimiser buffers (SGD's velocity, Adam's moments and step count), so a run can
 continue over several calls (``partial_fit``, ``warm_start``), and it turns a diverged epoch
-into :class:`EpochDiverged` with the weights of the last finite state restored.
+into :class:`EpochDiverged` with the weights from before that epoch restored.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def _zeros_apart(like: np.ndarray, gap: int) -> np.ndarray:
 
 
 class EpochDiverged(Exception):
-    """A batch loss or a weight became NaN or infinite; the model keeps its last finite weights."""
+    """A batch loss or a weight became NaN or infinite; the model is back at its weights from
+    before the epoch."""
 
 
 class EpochRunner:
@@ -76,15 +77,23 @@ class EpochRunner:
                   "l1": opt.l1 / c}
         if isinstance(opt, Adam):
             scaled["eps"] = opt.eps / c
+        if opt.max_norm:
+            scaled["max_norm"] = opt.max_norm  # 0 would switch the constraint off
         for key, value in scaled.items():
             too_big = abs(value) > float(np.finfo(np.float32).max)
-            if too_big or (key == "eps" and np.float32(value) == 0):
+            if too_big or (key in ("eps", "max_norm") and np.float32(value) == 0):
                 raise ValueError(f"{caller}: {name}({key}={getattr(opt, key)!r}) is out of range for the "
                                  "model's float32 weights")
         for key in ("momentum", "beta1", "beta2"):
             if hasattr(opt, key) and np.float32(getattr(opt, key)) >= 1:
                 raise ValueError(f"{caller}: {name}({key}={getattr(opt, key)!r}) rounds to 1 in float32, the "
                                  "model's dtype")
+        # The model's own regularisers, named as the MLP's arguments.
+        if np.float32(self.model.dropout) >= 1:
+            raise ValueError(f"{caller}: MLP(dropout={self.model.dropout!r}) rounds to 1 in float32, the model's dtype")
+        if self.model.input_noise > float(np.finfo(np.float32).max):
+            raise ValueError(f"{caller}: MLP(input_noise={self.model.input_noise!r}) is out of range for the "
+                             "model's float32 weights")
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -167,8 +176,9 @@ class EpochRunner:
             self.steps += batches
         weights_finite = _core.find_nonfinite(params) == 0
         if diverged or not weights_finite:
-            if not weights_finite:
-                params[...] = snapshot
+            # Back to the weights before the epoch: the last finite batch's may be finite but
+            # huge (3e29 after lr=1e30), every later loss NaN, so the model would stay unusable.
+            params[...] = snapshot
             # The optimiser state may hold the non-finite values that caused the divergence.
             self.reset()
             raise EpochDiverged

@@ -272,9 +272,13 @@ def one_hot(y: Any, n_classes: int | None = None, *, dtype: Any = np.float64) ->
             raise ValueError(f"{func}: y contains NaN or infinite values")
         if not np.all(arr == np.round(arr)):
             raise ValueError(f"{func}: y must hold integer class labels (got non-integer values)")
+    if arr.min() < 0:
+        raise ValueError(f"{func}: y must hold labels >= 0 (got {arr.min()})")
+    if n_classes is not None and arr.max() >= check_int(n_classes, "n_classes", func, minimum=1):
+        raise ValueError(f"{func}: y contains label {arr.max()}, which is not < n_classes={n_classes}")
+    if arr.max() >= 2**31:  # checked before the cast, which would wrap larger labels around
+        raise ValueError(f"{func}: y contains label {arr.max()}; one_hot needs labels below 2^31")
     labels = arr.astype(np.int64)
-    if labels.min() < 0:
-        raise ValueError(f"{func}: y must hold labels >= 0 (got {labels.min()})")
     if n_classes is None:
         n_classes = int(labels.max()) + 1
     else:
@@ -618,12 +622,14 @@ def make_blobs(
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, (bool, np.bool_)):
         k = check_int(centers, "centers", func, minimum=1)
         d = check_int(n_features, "n_features", func, minimum=1)
-        if len(center_box) != 2:
-            raise ValueError(f"{func}: center_box must be a pair (low, high) (got {center_box!r})")
+        if not isinstance(center_box, (tuple, list, np.ndarray)) or len(center_box) != 2:
+            raise TypeError(f"{func}: center_box must be a pair (low, high) (got {describe(center_box)})")
         low = check_float(center_box[0], "center_box[0]", func)
         high = check_float(center_box[1], "center_box[1]", func)
         if not low < high:
             raise ValueError(f"{func}: center_box must have low < high (got {center_box!r})")
+        if not np.isfinite(high - low):
+            raise ValueError(f"{func}: center_box spans more than float64's range (got {center_box!r})")
         mu = rng.uniform(low, high, size=(k, d))
     else:
         mu = as_float_array(centers, "centers", func, ndim=2)

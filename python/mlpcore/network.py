@@ -17,6 +17,7 @@ import math
 import os
 import uuid
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -59,13 +60,18 @@ def _aligned_params(values: np.ndarray) -> np.ndarray:
 
 
 def _as_dtype(dtype: Any, func: str = "MLP") -> np.dtype:
-    """``dtype`` as float32 or float64; TypeError/ValueError naming ``func`` otherwise."""
+    """``dtype`` as float32 or float64 in the machine's byte order (what the C++ core reads);
+    TypeError/ValueError naming ``func`` otherwise. None is refused (numpy reads it as float64)."""
+    if dtype is None:
+        raise TypeError(f"{func}: dtype must be 'float32' or 'float64' (got None)")
     try:
         resolved = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"{func}: dtype must be 'float32' or 'float64' (got {describe(dtype)})") from None
     if resolved.name not in _DTYPES:
         raise ValueError(f"{func}: dtype must be 'float32' or 'float64' (got {resolved.name!r})")
+    if not resolved.isnative:
+        raise ValueError(f"{func}: dtype must be 'float32' or 'float64' in native byte order (got {resolved.str!r})")
     return resolved
 
 
@@ -123,6 +129,7 @@ class MLP:
             raise ValueError(f"{func}: layer_sizes needs at least 2 entries, [n_in, n_out] (got {list(sizes)})")
         n_hidden = len(sizes) - 2
         if isinstance(activation, str):
+            check_choice(activation, "activation", func, ACTIVATIONS)  # even without hidden layers
             hidden = (activation,) * n_hidden
         elif isinstance(activation, Sequence):
             hidden = tuple(activation)
@@ -387,6 +394,8 @@ class MLP:
         half-written model behind.
         """
         func = "MLP.save"
+        if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+            raise TypeError(f"{func}: path must be a str or os.PathLike of str (got {describe(path)})")
         extra: dict[str, np.ndarray] = {}
         if metadata is not None:
             if not isinstance(metadata, Mapping):
@@ -497,6 +506,12 @@ def load_with_metadata(path: str | os.PathLike[str]) -> tuple[MLP, dict[str, np.
             params = data["params"]
             if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or activation.ndim != 1 or activation.dtype.kind != "U":
                 raise ValueError("bad architecture fields")
+            # The weights' count first: a tiny file naming huge layers must not make the
+            # constructor allocate (and initialise) them.
+            widths = [int(s) for s in sizes]
+            expected = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+            if params.ndim != 1 or params.size != expected:
+                raise ValueError(f"params of shape {params.shape}, expected ({expected},) for layers {widths}")
             model = MLP(
                 [int(s) for s in sizes],
                 activation=[str(a) for a in activation],
@@ -522,7 +537,8 @@ def load_with_metadata(path: str | os.PathLike[str]) -> tuple[MLP, dict[str, np.
             return model, metadata
     except FileNotFoundError:
         raise
-    except (ValueError, TypeError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+    except (ValueError, TypeError, OSError, EOFError, KeyError, zipfile.BadZipFile, NotImplementedError,
+            zlib.error) as exc:  # NotImplementedError, zlib.error: corrupt compression fields
         message = str(exc)
         if message.startswith("load: "):
             raise ValueError(message) from None

@@ -123,7 +123,14 @@ def matmul(
         a = np.array(a)
     if not b.flags.aligned:
         b = np.array(b)
-    return _core.gemm(a, b, out, bool(trans_a), bool(trans_b), alpha, beta)
+    return _core.gemm(a, b, out, _flag(fn, "trans_a", trans_a), _flag(fn, "trans_b", trans_b), alpha, beta)
+
+
+def _flag(fn: str, name: str, value: object) -> bool:
+    """A bool argument: "no" or 0.5 would be true for bool(), so anything else is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be True or False (got {type(value).__name__} {value!r})")
+    return bool(value)
 
 
 def _activation_name(fn: str, name: object) -> str:
@@ -297,7 +304,7 @@ def sgd_update(
         raise ValueError(f"{fn}: nesterov momentum requires momentum > 0 (got momentum={momentum})")
     if velocity is None and momentum > 0:
         raise ValueError(f"{fn}: velocity is required when momentum > 0 (got None)")
-    _core.sgd_update(param, grad, velocity, lr, momentum, weight_decay, l1, bool(nesterov))
+    _core.sgd_update(param, grad, velocity, lr, momentum, weight_decay, l1, _flag(fn, "nesterov", nesterov))
 
 
 def adam_update(

@@ -214,7 +214,8 @@ def fit(
     history for any thread count.
 
     Raises :class:`TrainingDivergedError` when the loss becomes NaN or infinite; the model then
-    keeps its last finite weights.
+    holds the weights it had before the diverging epoch, or with ``EarlyStopping(restore_best=
+    True)`` the best epoch's.
     """
     func = "fit"
     if not isinstance(model, MLP):
@@ -223,7 +224,7 @@ def fit(
         raise TypeError(f"{func}: optimizer must be an mlpcore.SGD or mlpcore.Adam (got {describe(optimizer)})")
     epochs = check_int(epochs, "epochs", func, minimum=0)
     if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size", func, minimum=1)
+        batch_size = check_int(batch_size, "batch_size", func, minimum=1, maximum=2**63 - 1)  # C++ int64
     if not isinstance(shuffle, bool):
         raise TypeError(f"{func}: shuffle must be a bool (got {describe(shuffle)})")
     validation_split = check_float(validation_split, "validation_split", func, minimum=0.0, maximum=1.0, max_inclusive=False)
@@ -277,6 +278,8 @@ def fit(
                     batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
                 )
             except EpochDiverged:
+                if best_params is not None:
+                    params[...] = best_params
                 raise TrainingDivergedError(
                     f"{func}: the training loss became NaN or infinite in epoch {epoch + 1} of {epochs} "
                     f"(lr={lr:g}); try a lower learning rate",
