@@ -748,3 +748,18 @@ def test_one_hot_and_make_blobs_name_out_of_range_arguments():
     ]:
         with pytest.raises(error, match=re.escape(message)):
             call()
+
+
+def test_standard_scaler_columns_near_float64s_limit():
+    """The variance of a column of +-1e300 overflowed: scale_ became inf and the column mapped to
+    0. Now its statistics come from the column divided by a power of two (sklearn's values)."""
+    from sklearn.preprocessing import StandardScaler as SkScaler
+
+    from mlpcore.data import StandardScaler
+
+    X = np.array([[1e300, 1.0], [-1e300, 2.0], [5e299, 3.0]])
+    ours = StandardScaler().fit(X)
+    reference = SkScaler().fit(X / [1e299, 1])  # the same data, in range
+    np.testing.assert_allclose(ours.mean_, [5e299 / 3, 2.0], rtol=1e-12)
+    np.testing.assert_allclose(ours.scale_, reference.scale_ * [1e299, 1], rtol=1e-12)
+    np.testing.assert_allclose(ours.transform(X), reference.transform(X / [1e299, 1]), rtol=1e-12)

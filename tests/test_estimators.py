@@ -949,6 +949,7 @@ BAD_PARAMS = [
     ("hidden_layer_sizes", 0, ValueError),
     ("hidden_layer_sizes", (4, -1), ValueError),
     ("hidden_layer_sizes", (4, 2.5), ValueError),
+    ("hidden_layer_sizes", (2**25,), ValueError),  # was the C++ message, naming layer_sizes[1]
     ("hidden_layer_sizes", "abc", TypeError),
     ("activation", "swish", ValueError),
     ("solver", "rmsprop", ValueError),

@@ -251,8 +251,9 @@ def test_default_thread_count_follows_cpu_affinity():
     assert int(result.stdout) == 1
 
 
-@pytest.mark.parametrize("value", ["1", "3", "7"])
+@pytest.mark.parametrize("value", ["1", "3", "7", " 3", "2 ", "\t4\n"])
 def test_mlpcore_num_threads_environment_variable(value):
+    """White space around the number is allowed on both sides (it was only before it)."""
     result = run_python("import mlpcore; print(mlpcore.get_num_threads())", {"MLPCORE_NUM_THREADS": value})
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) == int(value)

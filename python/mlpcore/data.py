@@ -310,11 +310,23 @@ class StandardScaler:
     def fit(self, X: Any) -> StandardScaler:
         """Estimate per-column mean and scale from ``X`` (n_samples, n_features)."""
         X64 = as_float_array(X, "X", "StandardScaler.fit", ndim=2)
-        mean = X64.mean(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = X64.mean(axis=0)
+            var = X64.var(axis=0)
+        std = np.sqrt(var)
+        overflowed = ~(np.isfinite(mean) & np.isfinite(std))
+        if overflowed.any():
+            # Columns near float64's limit (|x| ~ 1e300): their sums or squares overflow. The
+            # same statistics of the column divided by a power of two near its largest value
+            # (exact), scaled back; the variance itself may stay beyond float64.
+            cols = X64[:, overflowed]
+            unit = 2.0 ** np.floor(np.log2(np.abs(cols).max(axis=0)))
+            with np.errstate(over="ignore"):
+                mean[overflowed] = (cols / unit).mean(axis=0) * unit
+                std[overflowed] = (cols / unit).std(axis=0) * unit
+                var[overflowed] = std[overflowed] ** 2
         exact = np.all(X64 == X64[:1], axis=0)
         mean[exact] = X64[0, exact]  # a constant column maps to exactly 0
-        var = X64.var(axis=0)
-        std = np.sqrt(var)
         constant = std <= 10 * np.finfo(np.float64).eps * np.abs(mean)
         self.mean_ = mean
         self.var_ = np.where(constant, 0.0, var)

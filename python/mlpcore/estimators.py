@@ -90,6 +90,7 @@ _FITTED_LOSSES = {"cross_entropy": "log_loss", "binary_cross_entropy": "log_loss
 _SOLVERS = ("sgd", "adam")
 _LEARNING_RATES = ("constant", "invscaling", "adaptive")
 _DTYPE = np.float32
+_MAX_LAYER = 2**24  # the widest layer mlpcore.MLP builds
 # scikit-learn's adaptive schedule stops once the learning rate would fall below this.
 _MIN_ADAPTIVE_LR = 1e-6
 
@@ -148,8 +149,9 @@ class _BaseMLP(BaseEstimator):
             raise TypeError(_error(self, f"hidden_layer_sizes must be an integer or a list of integers (got {sizes!r})"))
         out = []
         for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1:
-                raise ValueError(_error(self, f"hidden_layer_sizes must hold positive integers (got {self.hidden_layer_sizes!r})"))
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 1 <= s <= _MAX_LAYER:
+                raise ValueError(_error(self, f"hidden_layer_sizes must hold integers from 1 to {_MAX_LAYER} (got "
+                                              f"{self.hidden_layer_sizes!r})"))
             out.append(int(s))
         return tuple(out)
 
