@@ -317,10 +317,11 @@ KNOWN_CHECK_FAILURES: list[tuple[str, tuple[str, ...], str]] = []  # (estimator 
 # test_sample_weight_equals_repeated_rows checks the equivalence at float32's precision.
 # (reason, markers of the estimators that pass anyway: the adaptive-rate regressor's small steps
 # keep the two fits within the check's tolerance).
+_WEIGHT_EQUIVALENCE = ("float32 training (equivalent to its rounding), and random streams (dropout, the early-stopping "
+                       "split) that follow the number of rows", ("learning_rate='adaptive'",))
 BY_DESIGN_CHECK_FAILURES = {
-    "check_sample_weight_equivalence_on_dense_data": ("float32 training (equivalent to its rounding), and random streams (dropout, the "
-                                                      "early-stopping split) that follow the number of rows",
-                                                      ("learning_rate='adaptive'",)),
+    "check_sample_weight_equivalence_on_dense_data": _WEIGHT_EQUIVALENCE,
+    "check_sample_weight_equivalence_on_sparse_data": _WEIGHT_EQUIVALENCE,  # sparse X is made dense
 }
 
 
@@ -1608,3 +1609,23 @@ def test_fit_scores_early_stopping_with_the_validation_weights(monkeypatch):
         MLPClassifier((4,), early_stopping=True, max_iter=2, random_state=0).fit(X, TARGETS["binary"], sample_weight=w)
     assert len(seen) == 2 and seen[0] is not None and len(seen[0]) < len(X)
     assert set(seen[0].tolist()) <= set((w / 2.0 ** np.round(np.log2(w.mean()))).tolist())
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_scipy_sparse_X_trains_and_predicts_as_its_dense_copy(fmt):
+    """As scikit-learn's MLP, sparse X is accepted; it is made dense (the C++ first layer finds
+    the non-zeros itself), so the weights and outputs are those of the dense array, bit for bit."""
+    import scipy.sparse
+
+    rng = np.random.default_rng(8)
+    Xs = rng.standard_normal((60, 12)) * (rng.random((60, 12)) < 0.2)
+    y = rng.integers(0, 3, 60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = MLPClassifier((5,), max_iter=3, random_state=0).fit(Xs, y)
+        sparse = MLPClassifier((5,), max_iter=3, random_state=0).fit(getattr(scipy.sparse, f"{fmt}_matrix")(Xs), y)
+        reg = MLPRegressor((5,), max_iter=3, random_state=0).partial_fit(getattr(scipy.sparse, f"{fmt}_matrix")(Xs), Xs[:, 0])
+    for a, b in zip(dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sparse.predict_proba(scipy.sparse.csr_matrix(Xs)), dense.predict_proba(Xs))
+    assert reg.predict(scipy.sparse.csr_matrix(Xs)).shape == (60,)

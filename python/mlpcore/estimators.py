@@ -114,6 +114,15 @@ class _Layers(list):
         self._assign(arrays)  # the items are views: they now hold the new values
 
 
+# scipy.sparse X is accepted, as scikit-learn's MLP does, and made dense: the C++ loop reads
+# dense rows (its first layer finds and lists the non-zeros of sparse data such as MNIST itself).
+_SPARSE = ("csr", "csc", "coo")
+
+
+def _dense(X: Any) -> Any:
+    return X.toarray() if hasattr(X, "toarray") else X
+
+
 def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray, estimator: Any) -> np.ndarray:
     """``net``'s outputs for the rows of ``x`` (float32 or float64), computed in float64.
 
@@ -615,7 +624,8 @@ class _BaseMLP(BaseEstimator):
         """X checked for prediction: fitted, array-like of the fitted width, float32 or float64.
         Its finiteness is checked by the C++ predict, which reads every value anyway."""
         check_is_fitted(self, "_model")
-        return validate_data(self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False)
+        return _dense(validate_data(self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False,
+                                    accept_sparse=_SPARSE))
 
     def _outputs(self, X: Any) -> np.ndarray:
         return self._forward(self._input(X))
@@ -623,6 +633,7 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True  # made dense (_dense)
         tags.non_deterministic = self.random_state is None
         return tags
 
@@ -788,8 +799,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._validate_settings()
         with self._keep_state_on_error():
             first = not (self.warm_start and hasattr(self, "_model"))
-            X, y = validate_data(self, X, y, reset=first, multi_output=True, dtype=(np.float64, np.float32),
+            X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
+            X = _dense(X)
             y = self._check_y(y)
             if first:
                 self._set_classes(y)
@@ -808,8 +820,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._validate_settings()
         with self._keep_state_on_error():
             first = not hasattr(self, "classes_")
-            X, y = validate_data(self, X, y, reset=first, multi_output=True, dtype=(np.float64, np.float32),
+            X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
+            X = _dense(X)
             y = self._check_y(y)
             if first:
                 if classes is None:
@@ -1010,8 +1023,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self._validate_settings()
         with self._keep_state_on_error():
             first = not (self.warm_start and hasattr(self, "_model"))
-            X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True,
+            X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
+            X = _dense(X)
             y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=False, sample_weight=self._sample_weight(sample_weight, X))
@@ -1025,8 +1039,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self._validate_settings()
         with self._keep_state_on_error():
             first = not hasattr(self, "_model")
-            X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True,
+            X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
+            X = _dense(X)
             y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=True, sample_weight=self._sample_weight(sample_weight, X))
