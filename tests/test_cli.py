@@ -562,6 +562,7 @@ def bad_files(tmp_path: Path) -> Path:
     # An unmatched quote on line 4 used to swallow the rest of the file into one bogus label.
     (tmp_path / "quote.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,\"0\n" + rows)
     (tmp_path / "twice.csv").write_text("a,a,label\n" + rows)
+    (tmp_path / "ids.csv").write_text("a,b,label\n" + "".join(f"{i},{i % 5},id{i}\n" for i in range(20)))
     # A header whose names read as numbers used to become a data row with a class of its own.
     (tmp_path / "numbered.csv").write_text("0,1,target\n" + rows.replace(",0\n", ",no\n").replace(",1\n", ",yes\n"))
     (tmp_path / "wide_label.csv").write_text("a,y\n1,99999999999999999999\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
@@ -620,6 +621,7 @@ TRAIN_ERRORS = [
     (["--batch-size", "100000000000000000000"], "argument --batch-size: must be below 2^63"),
     (["--seed", "18446744073709551616"], "argument --seed: must be below 2^64"),
     (["--val-size", "1e-9"], "--val-size 1e-09 of 2,000 rows rounds to no rows"),
+    (["--data", "{d}/ids.csv"], "every label occurs once (id0, id1, id10, id11 and 16 more): these look like identifiers"),
 ]
 
 

@@ -763,3 +763,10 @@ def test_standard_scaler_columns_near_float64s_limit():
     np.testing.assert_allclose(ours.mean_, [5e299 / 3, 2.0], rtol=1e-12)
     np.testing.assert_allclose(ours.scale_, reference.scale_ * [1e299, 1], rtol=1e-12)
     np.testing.assert_allclose(ours.transform(X), reference.transform(X / [1e299, 1]), rtol=1e-12)
+
+
+def test_the_too_small_classes_warning_names_at_most_eight():
+    """With many singleton classes the warning listed all of them (1.6 KB lines)."""
+    y = np.repeat(np.arange(40), [1] * 30 + [10] * 10)
+    with pytest.warns(UserWarning, match=r"class\(es\) \[\d+(, \d+){7}\] and \d+ more too small to appear in the test part"):
+        train_val_test_split(np.zeros((len(y), 1)), y, val_size=0, test_size=0.2, seed=0)

@@ -554,6 +554,9 @@ def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     k = len(classes)
     if k < 2:
         raise CommandError(f"{ds.description}: the labels hold a single class ({_names(classes)}); a classifier needs two or more")
+    if k == len(codes) >= 10:
+        raise CommandError(f"{ds.description}: every label occurs once ({_names(classes, 4)}): these look like "
+                           "identifiers, not classes; choose the label column with --label-column")
     test_size = 0 if ds.test is not None else args.test_size
     if args.val_size + test_size >= 1:
         raise CommandError(f"--val-size ({args.val_size}) and --test-size ({args.test_size}) leave no training data")

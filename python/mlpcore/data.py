@@ -152,8 +152,10 @@ def _three_way(
         for part_name, counts, total in (("validation", v, n_val), ("test", t, n_test)):
             missing = classes[counts == 0]
             if total > 0 and missing.size:
+                shown = missing[:8].tolist()  # a long list of classes would flood the terminal
+                more = f" and {missing.size - 8} more" if missing.size > 8 else ""
                 warnings.warn(
-                    f"{func}: class(es) {missing.tolist()} too small to appear in the {part_name} part",
+                    f"{func}: class(es) {shown}{more} too small to appear in the {part_name} part",
                     UserWarning,
                     stacklevel=3,
                 )
