@@ -627,3 +627,23 @@ def test_sweep_refuses_to_average_over_a_second_grid_key(rng):
 def test_sweep_axis_is_logarithmic_from_a_factor_of_100(values, scale):
     rows = [{"weight_decay": v, "train_loss": 1.0, "val_loss": 1.0 + i} for i, v in enumerate(values)]
     assert plot.sweep(rows, "weight_decay", metric="loss").axes[0].get_xscale() == scale
+
+
+def test_learning_curves_take_learning_curve_rows(tmp_path):
+    """experiments.learning_curve rows draw as the mean over seeds per epoch, with the epoch of
+    the lowest mean validation loss marked and the scores in the second panel."""
+    from mlpcore import experiments
+    from mlpcore.data import make_spiral
+
+    X, y = make_spiral(300, 3, seed=0)
+    rows = experiments.learning_curve(X, y, hidden=8, epochs=6, seeds=2, lr=0.1)
+    fig = plot.learning_curves(rows, path=tmp_path / "rows.png")
+    assert_png(tmp_path / "rows.png", fig)
+    loss_ax, score_ax = fig.axes
+    mean_val = [np.mean([r["val_loss"] for r in rows if r["epoch"] == e]) for e in range(1, 7)]
+    np.testing.assert_allclose(line(loss_ax, "validation").get_ydata(), mean_val)
+    assert score_ax.get_title() == "score"
+    best = int(np.argmin(mean_val)) + 1
+    assert any(np.allclose(ln.get_xdata(), best) for ln in loss_ax.get_lines() if ln.get_linestyle() == "--")
+    with pytest.raises(TypeError, match="history rows must be dicts from experiments.learning_curve"):
+        plot.learning_curves([{"seed": 0}])

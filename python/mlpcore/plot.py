@@ -148,9 +148,42 @@ def _class_colours(k: int) -> np.ndarray:
 _HISTORY_SERIES = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
 
 
+def _rows_history(rows: Sequence[Mapping[str, Any]], func: str) -> dict[str, Any]:
+    """Rows of :func:`mlpcore.experiments.learning_curve` as a history: per epoch, the mean over
+    the seeds of the epochs every seed reached (one seed: its own curve); the best epoch is the
+    lowest mean validation loss. Scores (accuracy or R^2) go where a History's accuracies go."""
+    by_seed: dict[Any, dict[int, Mapping[str, Any]]] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping) or "epoch" not in row or "train_loss" not in row:
+            raise TypeError(f"{func}: history rows must be dicts from experiments.learning_curve, with 'epoch' and "
+                            f"'train_loss' (row {i}: {describe(row)})")
+        by_seed.setdefault(row.get("seed"), {})[check_int(row["epoch"], f"history[{i}]['epoch']", func, minimum=1)] = row
+    reached = min(max(epochs) for epochs in by_seed.values())
+    if any(sorted(epochs)[:reached] != list(range(1, reached + 1)) for epochs in by_seed.values()):
+        raise ValueError(f"{func}: every seed's rows must number its epochs 1, 2, ... without gaps")
+
+    def mean(key: str) -> list[float]:
+        values = [[by_seed[s][e].get(key) for s in by_seed] for e in range(1, reached + 1)]
+        if any(v is None for column in values for v in column):
+            return []
+        return [float(np.mean(column)) for column in values]
+
+    raw: dict[str, Any] = {"train_loss": mean("train_loss"), "val_loss": mean("val_loss"),
+                           "train_accuracy": mean("train_score"), "val_accuracy": mean("val_score"),
+                           "stopped_early": False, "score_label": "score"}
+    raw["best_epoch"] = int(np.argmin(raw["val_loss"])) if raw["val_loss"] else None
+    return raw
+
+
 def _history_fields(history: Any, func: str) -> dict[str, Any]:
-    """The per-epoch lists and the best epoch of a History or of a dict with the same keys."""
-    if isinstance(history, Mapping):
+    """The per-epoch lists and the best epoch of a History, of a dict with the same keys, or of
+    experiments.learning_curve rows (see _rows_history)."""
+    score_label = "accuracy"
+    if isinstance(history, Sequence) and not isinstance(history, (str, bytes)) and history \
+            and isinstance(history[0], Mapping):
+        raw = _rows_history(history, func)
+        score_label = raw.pop("score_label")
+    elif isinstance(history, Mapping):
         if "train_loss" not in history:
             raise ValueError(f"{func}: history has no 'train_loss' (got keys {sorted(map(str, history))})")
         raw = {key: history.get(key, []) for key in _HISTORY_SERIES}
@@ -184,6 +217,7 @@ def _history_fields(history: Any, func: str) -> dict[str, Any]:
     if not isinstance(stopped, (bool, np.bool_)):
         raise TypeError(f"{func}: history.stopped_early must be a bool (got {describe(stopped)})")
     fields["stopped_early"] = bool(stopped)
+    fields["score_label"] = score_label
     return fields
 
 
@@ -219,7 +253,10 @@ def learning_curves(history: Any, *, ax: Any = None, path: Any = None, title: st
         An :class:`mlpcore.History` (as returned by :func:`mlpcore.fit`) or a dict with the
         same keys: ``train_loss`` (required, one value per epoch), ``val_loss``,
         ``train_accuracy``, ``val_accuracy`` (each empty or one value per epoch),
-        ``best_epoch`` (0-based, or None) and ``stopped_early``.
+        ``best_epoch`` (0-based, or None) and ``stopped_early``. Or the rows of
+        :func:`mlpcore.experiments.learning_curve`: per epoch the mean over seeds (of the epochs
+        every seed reached), the best epoch that of the lowest mean validation loss, the scores
+        (accuracy or R²) in the second panel.
     ax, path, title:
         See the module documentation. With ``ax`` only the loss panel is drawn.
 
@@ -239,8 +276,9 @@ def learning_curves(history: Any, *, ax: Any = None, path: Any = None, title: st
     if ax is None and has_accuracy:
         fig = Figure(figsize=(11, 4), layout="constrained")
         loss_ax, acc_ax = fig.subplots(1, 2)
-        _curve_panel(acc_ax, h["train_accuracy"], h["val_accuracy"], h["best_epoch"], h["stopped_early"], "accuracy")
-        acc_ax.set_title("accuracy")
+        _curve_panel(acc_ax, h["train_accuracy"], h["val_accuracy"], h["best_epoch"], h["stopped_early"],
+                     h["score_label"])
+        acc_ax.set_title(h["score_label"])
         loss_ax.set_title("loss")
         if title is not None:
             fig.suptitle(title)
