@@ -957,7 +957,7 @@ def test_save_metadata_round_trip(tmp_path):
     path = tmp_path / "m.npz"
     meta = {"mean": np.array([1.5, -2.0, 0.25]), "classes": np.array(["cat", "dog"]), "scale": 255}
     model.save(path, metadata=meta)
-    got = mlpcore.network.load_metadata(path)
+    got = mlpcore.load_metadata(path)  # exported beside mlpcore.load, which save's docstring names
     assert set(got) == set(meta)
     np.testing.assert_array_equal(got["mean"], meta["mean"])
     np.testing.assert_array_equal(got["classes"], meta["classes"])

@@ -15,7 +15,7 @@ from ._runtime import (
     simd_level,
     supported_simd_levels,
 )
-from .network import MLP, load
+from .network import MLP, load, load_metadata
 from .optim import SGD, Adam
 from .training import EarlyStopping, History, TrainingDivergedError, fit
 
@@ -43,6 +43,7 @@ __all__ = [
     "fit",
     "get_num_threads",
     "load",
+    "load_metadata",
     "metrics",
     "neighbors",
     "ops",
