@@ -880,6 +880,7 @@ def test_save_overwrites_and_leaves_no_stray_files(tmp_path, rng):
         (dict(layer_sizes=[]), ValueError, "layer_sizes"),
         (dict(layer_sizes=[784, 0, 10]), ValueError, "layer_sizes"),
         (dict(layer_sizes=[784, -5, 10]), ValueError, "layer_sizes"),
+        (dict(layer_sizes=[784, 2**24 + 1, 10]), ValueError, r"layer_sizes\[1\] must be <= 16777216"),
         (dict(layer_sizes=[784, 10.5]), (TypeError, ValueError), "layer_sizes"),
         (dict(layer_sizes="784,10"), (TypeError, ValueError), "layer_sizes"),
         (dict(layer_sizes=[4, 5, 3], activation="gelu"), ValueError, "activation"),

@@ -204,7 +204,7 @@ void init_threads_from_environment() {
     if (env == nullptr || *env == '\0') return;
     char* end = nullptr;
     const long value = std::strtol(env, &end, 10);  // skips leading white space
-    while (end != nullptr && (*end == ' ' || *end == '\t' || *end == '\n')) ++end;  // and trailing
+    while (*end == ' ' || *end == '\t' || *end == '\n') ++end;  // and trailing
     require(end != env && *end == '\0' && value >= 1 && value <= kMaxThreads,
             "MLPCORE_NUM_THREADS must be an integer in [1, ", kMaxThreads, "] (got '", env, "')");
     set_num_threads(static_cast<int>(value));

@@ -38,6 +38,7 @@ import numpy as np
 
 from . import __version__, ops
 from ._runtime import get_num_threads, set_num_threads, simd_level, supported_simd_levels
+from .network import MAX_LAYER_WIDTH
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -83,10 +84,6 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------- #
 
 
-# Layer widths the network accepts (mlpcore.MLP's limit).
-_MAX_LAYER = 2**24
-
-
 def _hidden(text: str) -> tuple[int, ...]:
     """``256,128`` -> (256, 128); ``none`` -> () (softmax regression)."""
     if text.strip().lower() == "none":
@@ -95,9 +92,9 @@ def _hidden(text: str) -> tuple[int, ...]:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         sizes = ()
-    if not sizes or any(not 1 <= s <= _MAX_LAYER for s in sizes):
+    if not sizes or any(not 1 <= s <= MAX_LAYER_WIDTH for s in sizes):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer sizes from 1 to {_MAX_LAYER} such as 256,128, or 'none' for no "
+            f"expected comma-separated layer sizes from 1 to {MAX_LAYER_WIDTH} such as 256,128, or 'none' for no "
             f"hidden layer (got {text!r})"
         )
     return sizes

@@ -70,7 +70,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from . import _core
 from ._epochs import EpochDiverged, EpochRunner
 from ._validation import attributes_kept_on_error, check_choice, check_float, check_int
-from .network import _NEGATIVE_SLOPE, MLP
+from .network import _NEGATIVE_SLOPE, MAX_LAYER_WIDTH, MLP
 from .optim import SGD, Adam
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SoftmaxRegression"]
@@ -90,7 +90,6 @@ _FITTED_LOSSES = {"cross_entropy": "log_loss", "binary_cross_entropy": "log_loss
 _SOLVERS = ("sgd", "adam")
 _LEARNING_RATES = ("constant", "invscaling", "adaptive")
 _DTYPE = np.float32
-_MAX_LAYER = 2**24  # the widest layer mlpcore.MLP builds
 # scikit-learn's adaptive schedule stops once the learning rate would fall below this.
 _MIN_ADAPTIVE_LR = 1e-6
 
@@ -158,8 +157,8 @@ class _BaseMLP(BaseEstimator):
             raise TypeError(_error(self, f"hidden_layer_sizes must be an integer or a list of integers (got {sizes!r})"))
         out = []
         for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 1 <= s <= _MAX_LAYER:
-                raise ValueError(_error(self, f"hidden_layer_sizes must hold integers from 1 to {_MAX_LAYER} (got "
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or not 1 <= s <= MAX_LAYER_WIDTH:
+                raise ValueError(_error(self, f"hidden_layer_sizes must hold integers from 1 to {MAX_LAYER_WIDTH} (got "
                                               f"{self.hidden_layer_sizes!r})"))
             out.append(int(s))
         return tuple(out)

@@ -37,6 +37,9 @@ _CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy", "hinge")
 _HE_ACTIVATIONS = ("relu", "leaky_relu")
 _NEGATIVE_SLOPE = 0.01  # leaky_relu, as torch.nn.LeakyReLU
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+# The widest layer the C++ core builds (mlp.cpp checks the same); the estimators and the
+# command line check their layer sizes against it too.
+MAX_LAYER_WIDTH = 2**24
 _FILE_FORMAT = "mlpcore.MLP"
 _FILE_VERSION = 1
 _METADATA_PREFIX = "meta."
@@ -124,7 +127,8 @@ class MLP:
         func = "MLP"
         if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
             raise TypeError(f"{func}: layer_sizes must be a list of integers (got {describe(layer_sizes)})")
-        sizes = tuple(check_int(s, f"layer_sizes[{i}]", func, minimum=1) for i, s in enumerate(layer_sizes))
+        sizes = tuple(check_int(s, f"layer_sizes[{i}]", func, minimum=1, maximum=MAX_LAYER_WIDTH)
+                      for i, s in enumerate(layer_sizes))
         if len(sizes) < 2:
             raise ValueError(f"{func}: layer_sizes needs at least 2 entries, [n_in, n_out] (got {list(sizes)})")
         n_hidden = len(sizes) - 2
