@@ -1,6 +1,7 @@
 """The losses of mlpcore.MLP (value and output gradient) against float64 numpy formulas and
 PyTorch (when installed): CrossEntropyLoss, BCELoss / BCEWithLogitsLoss, MSELoss, L1Loss,
-MultiMarginLoss and the one-output hinge.
+MultiMarginLoss, the one-output hinge and PoissonNLLLoss (log input, plus the constant
+y log y - y of the half deviance).
 
 The trick that isolates a loss from the network: a single layer ``[n, k]`` fed with the n x n
 identity matrix has logits ``S = I @ W + b = W`` (b = 0), and its weight gradient is
@@ -60,6 +61,8 @@ def output_of(S: np.ndarray, output: str) -> np.ndarray:
         return scipy.special.expit(S)
     if output == "softmax":
         return scipy.special.softmax(S, axis=1)
+    if output == "exp":
+        return np.exp(S)
     raise AssertionError(output)
 
 
@@ -72,6 +75,8 @@ def output_vjp(S: np.ndarray, output: str, dA: np.ndarray) -> np.ndarray:
     if output == "softmax":
         P = scipy.special.softmax(S, axis=1)
         return P * (dA - np.sum(dA * P, axis=1, keepdims=True))
+    if output == "exp":
+        return dA * np.exp(S)
     raise AssertionError(output)
 
 
@@ -118,6 +123,11 @@ def reference(S: np.ndarray, Y, *, output: str, loss: str) -> tuple[float, np.nd
             dA = active / (n * k)
             dA[np.arange(n), labels] = -active.sum(axis=1) / (n * k)
         return float(value), output_vjp(S, output, dA)
+    if loss == "poisson":
+        # half deviance y log(y / a) - y + a with a = exp(s): scikit-learn's poisson_loss
+        T = Y.reshape(n, k).astype(np.float64)
+        value = np.mean(scipy.special.xlogy(T, T) - T * S - T + np.exp(S))
+        return float(value), (np.exp(S) - T) / (n * k)
     raise AssertionError(loss)
 
 
@@ -135,6 +145,9 @@ def random_targets(rng, n: int, k: int, loss: str, y_form: str):
         if y_form == "vector":
             return T[:, 0].astype(np.int64)
         return T
+    if loss == "poisson":
+        T = rng.poisson(2.0, (n, k)).astype(np.float64)  # counts, zeros included
+        return T[:, 0] if y_form == "vector" else T
     T = rng.standard_normal((n, k))
     return T[:, 0] if y_form == "vector" else T
 
@@ -162,6 +175,9 @@ CASES = [
     ("identity", "hinge", 2, "labels"),
     ("identity", "hinge", 7, "labels"),
     ("softmax", "hinge", 4, "labels"),
+    ("exp", "poisson", 1, "vector"),
+    ("exp", "poisson", 3, "matrix"),
+    ("exp", "mse", 2, "matrix"),
 ]
 
 
@@ -202,7 +218,8 @@ def test_value_and_gradient_match_torch(case, n, dtype):
 
     s = torch.tensor(S.astype(np.float64), requires_grad=True)
     Yt = torch.from_numpy(np.asarray(Y))
-    act = {"identity": lambda z: z, "sigmoid": torch.sigmoid, "softmax": lambda z: torch.softmax(z, 1)}[output]
+    act = {"identity": lambda z: z, "sigmoid": torch.sigmoid, "softmax": lambda z: torch.softmax(z, 1),
+           "exp": torch.exp}[output]
     if loss == "cross_entropy":
         target = Yt if Yt.ndim == 1 else Yt.double()
         t_loss = torch.nn.CrossEntropyLoss()(s, target)
@@ -215,6 +232,10 @@ def test_value_and_gradient_match_torch(case, n, dtype):
         t_loss = torch.nn.MSELoss()(act(s), Yt.double().reshape(n, k))
     elif loss == "mae":
         t_loss = torch.nn.L1Loss()(act(s), Yt.double().reshape(n, k))
+    elif loss == "poisson":
+        target = Yt.double().reshape(n, k)
+        constant = (torch.special.xlogy(target, target) - target).mean()  # no gradient
+        t_loss = torch.nn.PoissonNLLLoss(log_input=True, full=False)(s, target) + constant
     elif k == 1:
         t = 2.0 * Yt.double() - 1.0
         t_loss = torch.clamp(1.0 - t * act(s)[:, 0], min=0.0).mean()
@@ -393,6 +414,22 @@ def test_saturated_losses_are_finite(big, dtype):
     np.testing.assert_allclose(v, float(np.float64(dtype(big))) / 2, rtol=1e-6)  # (0 + big + big + 0) / 4
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_poisson_at_extreme_logits(dtype):
+    """Rates that underflow to 0 give the deviance's limit (y = 0: 0; y > 0: y (log y - s) - y),
+    and a zero count a zero y log y; a rate beyond the dtype's range makes the loss infinite,
+    which training reports as divergence."""
+    S = np.array([[-1e4, -1e4], [0.0, -60.0]], dtype)
+    Y = np.array([[0.0, 2.0], [0.0, 3.0]])
+    value, dS, _ = loss_at_logits(S, Y, output="exp", loss="poisson", dtype=dtype)
+    want = (0.0 + (2 * (np.log(2) + 1e4) - 2) + 1.0 + (3 * (np.log(3) + 60) - 3 + np.exp(-60))) / 4
+    np.testing.assert_allclose(value, want, rtol=1e-12)
+    np.testing.assert_allclose(dS, (np.exp(S.astype(np.float64)) - Y) / 4, rtol=1e-6, atol=1e-30)
+    value, _, _ = loss_at_logits(np.array([[1e3]], dtype), np.array([1.0]), output="exp", loss="poisson",
+                                 dtype=dtype)
+    assert value == np.inf
+
+
 # --------------------------------------------------------------------------- #
 # Bad targets
 # --------------------------------------------------------------------------- #
@@ -410,9 +447,10 @@ def test_saturated_losses_are_finite(big, dtype):
         ("identity", "mse", 2, np.zeros((3, 1)), r"\bY\b|\by\b"),
         ("identity", "mse", 2, np.array([[0.0, np.nan]] * 3), r"\bY\b|\by\b"),
         ("identity", "hinge", 3, np.array([0, 1, 5]), r"\bY\b|\by\b|label"),
+        ("exp", "poisson", 1, np.array([0.0, 2.0, -1.0]), r"Y holds negative values, but the poisson loss"),
     ],
     ids=["label-too-big", "label-negative", "onehot-width", "length", "bce-label-2", "bce-width", "mse-width",
-         "mse-nan", "hinge-label"],
+         "mse-nan", "hinge-label", "poisson-negative"],
 )
 def test_bad_targets_raise_value_error(output, loss, k, Y, pattern):
     model = mlpcore.MLP([4, k], output=output, loss=loss, seed=0)

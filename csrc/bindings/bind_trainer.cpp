@@ -23,14 +23,15 @@ OutputKind parse_output(const std::string& name) {
     if (name == "identity") return OutputKind::identity;
     if (name == "sigmoid") return OutputKind::sigmoid;
     if (name == "softmax") return OutputKind::softmax;
-    fail("mlp: output must be one of identity, sigmoid, softmax (got '", name, "')");
+    if (name == "exp") return OutputKind::exp;
+    fail("mlp: output must be one of identity, sigmoid, softmax, exp (got '", name, "')");
 }
 
 LossKind parse_loss(const std::string& name) {
     for (LossKind kind : {LossKind::cross_entropy, LossKind::binary_cross_entropy, LossKind::mse,
-                          LossKind::mae, LossKind::hinge})
+                          LossKind::mae, LossKind::hinge, LossKind::poisson})
         if (name == loss_name(kind)) return kind;
-    fail("mlp: loss must be one of cross_entropy, binary_cross_entropy, mse, mae, hinge (got '",
+    fail("mlp: loss must be one of cross_entropy, binary_cross_entropy, mse, mae, hinge, poisson (got '",
          name, "')");
 }
 

@@ -14,6 +14,7 @@ const char* output_name(OutputKind kind) {
         case OutputKind::identity: return "identity";
         case OutputKind::sigmoid: return "sigmoid";
         case OutputKind::softmax: return "softmax";
+        case OutputKind::exp: return "exp";
     }
     return "?";
 }
@@ -25,6 +26,7 @@ const char* loss_name(LossKind kind) {
         case LossKind::mse: return "mse";
         case LossKind::mae: return "mae";
         case LossKind::hinge: return "hinge";
+        case LossKind::poisson: return "poisson";
     }
     return "?";
 }
@@ -36,6 +38,8 @@ void check_output_loss(OutputKind output, LossKind loss, std::int64_t n_out) {
     require(loss != LossKind::binary_cross_entropy || output == OutputKind::sigmoid,
             "mlp: loss 'binary_cross_entropy' needs output 'sigmoid' (got '", output_name(output),
             "')");
+    require(loss != LossKind::poisson || output == OutputKind::exp,
+            "mlp: loss 'poisson' needs output 'exp' (got '", output_name(output), "')");
     require(output != OutputKind::softmax || n_out >= 2,
             "mlp: output 'softmax' needs at least 2 output units (got ", n_out, ")");
 }
@@ -58,6 +62,11 @@ void output_forward(OutputKind output, const T* z, T* a, std::int64_t n_rows, st
         case OutputKind::sigmoid: activation_forward(Activation::sigmoid, z, a, n, T(0)); break;
         case OutputKind::softmax:
             softmax(z, a, static_cast<std::size_t>(n_rows), static_cast<std::size_t>(k), false);
+            break;
+        case OutputKind::exp:
+            // Regression outputs are few (rows x targets): libm's exp, correctly rounded enough
+            // for predictions checked against float64.
+            for (std::size_t i = 0; i < n; ++i) a[i] = std::exp(z[i]);
             break;
     }
 }
@@ -142,6 +151,22 @@ double bce_row(const T* z, std::int64_t k, const T* y, std::int32_t label, T* dz
     return sum / static_cast<double>(k);
 }
 
+// Half the Poisson deviance with the log link, y log(y / a) - y + a for a = exp(z), averaged over
+// the row's k outputs; dz = (a - y) * scale / k. The loss is summed in double: y log y - y z and
+// exp(z) nearly cancel near a good fit, which float32 would leave as rounding noise.
+template <class T>
+double poisson_row(const T* z, std::int64_t k, const T* y, T* dz, T scale) {
+    double sum = 0;
+    const T per = scale / static_cast<T>(k);
+    for (std::int64_t j = 0; j < k; ++j) {
+        const double zj = static_cast<double>(z[j]), yj = static_cast<double>(y[j]);
+        const double a = std::exp(zj);
+        sum += (yj > 0 ? yj * (std::log(yj) - zj) : 0.0) - yj + a;
+        if (dz) dz[j] = (static_cast<T>(a) - y[j]) * per;
+    }
+    return sum / static_cast<double>(k);
+}
+
 template <class T>
 double regression_row(LossKind loss, const T* a, std::int64_t k, const T* y, T* da, T scale) {
     double sum = 0;
@@ -189,6 +214,8 @@ template <class T>
 void output_backward_row(OutputKind output, const T* a, T* d, std::int64_t k) {
     if (output == OutputKind::sigmoid) {
         for (std::int64_t j = 0; j < k; ++j) d[j] *= a[j] * (T(1) - a[j]);
+    } else if (output == OutputKind::exp) {
+        for (std::int64_t j = 0; j < k; ++j) d[j] *= a[j];
     } else if (output == OutputKind::softmax) {
         T dot = 0;
         for (std::int64_t j = 0; j < k; ++j) dot += d[j] * a[j];
@@ -256,6 +283,9 @@ LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBat
                 break;
             case LossKind::binary_cross_entropy:
                 row_loss = bce_row(z, k, y, label, d, scale);
+                break;
+            case LossKind::poisson:
+                row_loss = poisson_row(z, k, y, d, scale);
                 break;
             case LossKind::mse:
             case LossKind::mae:

@@ -10,8 +10,13 @@
 //   mse / mae              mean over all elements of (a - y)^2 / |a - y| (MSELoss, L1Loss)
 //   hinge                  k >= 2 outputs: mean over samples of sum_{j != y} max(0, 1 - a_y + a_j) / k
 //                          (MultiMarginLoss); one output: mean of max(0, 1 - t a), t = 2y - 1
-// where a is the output activation. Softmax + cross-entropy and sigmoid + BCE are fused
-// (dZ = (a - y) / scale); the other pairs go through dA and the output activation's derivative.
+//   poisson                exp outputs (a = exp(z), the log link), mean over all elements of the
+//                          half Poisson deviance y log(y / a) - y + a (PoissonNLLLoss with
+//                          log_input and full=False, plus the constant y log y - y that makes a
+//                          perfect fit 0, as scikit-learn's poisson_loss)
+// where a is the output activation. Softmax + cross-entropy, sigmoid + BCE and exp + Poisson are
+// fused (dZ = (a - y) / scale); the other pairs go through dA and the output activation's
+// derivative.
 #pragma once
 
 #include <cstddef>
@@ -19,13 +24,13 @@
 
 namespace mlpcore {
 
-enum class OutputKind { identity, sigmoid, softmax };
-enum class LossKind { cross_entropy, binary_cross_entropy, mse, mae, hinge };
+enum class OutputKind { identity, sigmoid, softmax, exp };
+enum class LossKind { cross_entropy, binary_cross_entropy, mse, mae, hinge, poisson };
 
 const char* output_name(OutputKind kind);
 const char* loss_name(LossKind kind);
-// cross_entropy needs softmax outputs and binary_cross_entropy sigmoid outputs; throws
-// invalid_argument otherwise.
+// cross_entropy needs softmax outputs, binary_cross_entropy sigmoid outputs and poisson exp
+// outputs; throws invalid_argument otherwise.
 void check_output_loss(OutputKind output, LossKind loss, std::int64_t n_out);
 // Losses whose targets are classes (accuracy is defined for them).
 bool is_classification(LossKind loss);
@@ -68,7 +73,7 @@ template <class T>
 void output_forward(OutputKind output, const T* z, T* a, std::int64_t n_rows, std::int64_t k);
 
 // Loss of the batch, with a = output_forward(z) already computed (a may be null for the fused
-// pairs, cross_entropy and binary_cross_entropy, which work from z). When dz is non-null it
+// pairs, cross_entropy, binary_cross_entropy and poisson, which work from z). When dz is non-null it
 // receives d(loss_sum * grad_scale) / dz: pass grad_scale = 1 / n_rows for the batch mean (or
 // 1 / the sum of the rows' weights for the weighted mean).
 template <class T>

@@ -41,7 +41,8 @@ struct Regularizers {
 };
 
 bool needs_output_activations(LossKind loss) {
-    return loss != LossKind::cross_entropy && loss != LossKind::binary_cross_entropy;
+    return loss != LossKind::cross_entropy && loss != LossKind::binary_cross_entropy &&
+           loss != LossKind::poisson;
 }
 
 // Copies rows[begin .. end) of the data (rows begin .. end when rows is null) to dest, adding

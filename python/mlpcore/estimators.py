@@ -17,7 +17,10 @@ with ``L`` the mean over the batch's rows of
   (one output and ``max(0, 1 - t s)`` with ``t = +-1`` for two classes);
 * ``squared_error`` (regressor): half the squared error summed over outputs,
   ``sum_j (y_j - f_j)^2 / 2``;
-* ``absolute_error`` (regressor): the absolute error summed over outputs, ``sum_j |y_j - f_j|``.
+* ``absolute_error`` (regressor): the absolute error summed over outputs, ``sum_j |y_j - f_j|``;
+* ``poisson`` (regressor, scikit-learn 1.9's): half the Poisson deviance summed over outputs,
+  ``sum_j y_j log(y_j / f_j) - y_j + f_j`` with the exp output ``f_j = exp(z_j)`` (targets
+  ``y >= 0``: counts or rates).
 
 plus, beyond scikit-learn, ``l1 * sum_l |W_l|_1`` (elastic net with ``alpha``), dropout on
 hidden units, Gaussian input noise and a max-norm cap on each unit's incoming weights.
@@ -86,7 +89,7 @@ _ACTIVATIONS = {
 }
 # The estimators' loss parameter for each mlpcore loss a fitted network trains.
 _FITTED_LOSSES = {"cross_entropy": "log_loss", "binary_cross_entropy": "log_loss", "hinge": "hinge",
-                  "mse": "squared_error", "mae": "absolute_error"}
+                  "mse": "squared_error", "mae": "absolute_error", "poisson": "poisson"}
 _SOLVERS = ("sgd", "adam")
 _LEARNING_RATES = ("constant", "invscaling", "adaptive")
 _DTYPE = np.float32
@@ -331,7 +334,7 @@ class _BaseMLP(BaseEstimator):
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self.n_layers_ = len(sizes)
         self.n_outputs_ = n_outputs
-        self.out_activation_ = {"sigmoid": "logistic", "softmax": "softmax"}.get(output, "identity")
+        self.out_activation_ = {"sigmoid": "logistic", "softmax": "softmax", "exp": "exp"}.get(output, "identity")
 
     def _initial_weights(self, sizes: list[int], rng: np.random.RandomState) -> list[tuple[np.ndarray, np.ndarray]]:
         """scikit-learn's initialisation: weights and biases of layer l uniform in +-b with
@@ -909,14 +912,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """A multilayer perceptron regressor (identity output), trained by minibatch SGD or Adam in C++.
+    """A multilayer perceptron regressor, trained by minibatch SGD or Adam in C++.
 
-    ``loss`` is 'squared_error' (half the squared error, as scikit-learn) or 'absolute_error'.
+    ``loss`` is 'squared_error' (half the squared error, as scikit-learn; identity output),
+    'absolute_error' (identity output) or 'poisson' (half the Poisson deviance with an exp
+    output, as scikit-learn 1.9: for counts and rates, ``y >= 0``; predictions are positive).
     Multi-output targets ``y`` of shape (n_samples, n_targets) are supported.
     """
 
     __doc__ = (__doc__ or "") + _COMMON_DOC
-    _LOSSES = ("squared_error", "absolute_error")
+    _LOSSES = ("squared_error", "absolute_error", "poisson")
     _MIN_VALIDATION = 2
 
     def __init__(
@@ -993,6 +998,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         # sum over outputs, and the absolute error here sums over outputs likewise.
         if self.loss == "squared_error":
             return "identity", "mse", n_outputs / 2.0
+        if self.loss == "poisson":
+            return "exp", "poisson", float(n_outputs)
         return "identity", "mae", float(n_outputs)
 
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -1046,6 +1053,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             return self._fit(X, y, incremental=True, sample_weight=self._sample_weight(sample_weight, X))
 
     def _check_targets(self, y: np.ndarray, first: bool) -> None:
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(_error(self, "loss='poisson' needs targets y >= 0 (counts or rates); y holds "
+                                    f"negative values (the least is {float(np.min(y)):g})"))
         y_1d = y.ndim == 1
         if first:
             self._y_1d = y_1d
@@ -1060,6 +1070,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"  # counts: scikit-learn's checks make y >= 0
         tags.regressor_tags.poor_score = False
         return tags
 

@@ -29,9 +29,11 @@ from .ops import ACTIVATIONS
 
 __all__ = ["LOSSES", "MLP", "OUTPUTS", "load", "load_metadata", "load_with_metadata"]
 
-OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity")
-LOSSES: tuple[str, ...] = ("cross_entropy", "binary_cross_entropy", "mse", "mae", "hinge")
-_DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy", "identity": "mse"}
+OUTPUTS: tuple[str, ...] = ("softmax", "sigmoid", "identity", "exp")
+LOSSES: tuple[str, ...] = ("cross_entropy", "binary_cross_entropy", "mse", "mae", "hinge", "poisson")
+_DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy", "identity": "mse", "exp": "poisson"}
+# Each loss that fixes its output activation (the fused output/loss pairs of the core).
+_LOSS_OUTPUT = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid", "poisson": "exp"}
 _CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy", "hinge")
 # He initialisation suits units followed by these (they zero or shrink half their inputs).
 _HE_ACTIVATIONS = ("relu", "leaky_relu")
@@ -89,16 +91,20 @@ class MLP:
         Hidden activation, one name or one per hidden layer: identity, sigmoid, tanh, relu,
         leaky_relu (slope 0.01 below zero) or softplus.
     output:
-        ``"softmax"`` (multiclass), ``"sigmoid"`` (binary and multilabel) or ``"identity"``
-        (regression, or raw scores for the hinge loss).
+        ``"softmax"`` (multiclass), ``"sigmoid"`` (binary and multilabel), ``"identity"``
+        (regression, or raw scores for the hinge loss) or ``"exp"`` (counts and rates: the
+        output is ``exp(z)``, the log link of Poisson regression).
     loss:
-        ``cross_entropy`` (softmax), ``binary_cross_entropy`` (sigmoid), ``mse``, ``mae`` or
-        ``hinge``; by default cross_entropy for softmax, binary_cross_entropy for sigmoid and
-        mse for identity. Reductions follow PyTorch: cross-entropy is the mean over samples
-        of ``-log p_y`` (CrossEntropyLoss); BCE, MSE and MAE the mean over all elements
-        (BCELoss, MSELoss, L1Loss); hinge the multiclass margin loss
+        ``cross_entropy`` (softmax), ``binary_cross_entropy`` (sigmoid), ``mse``, ``mae``,
+        ``hinge`` or ``poisson`` (exp); by default cross_entropy for softmax,
+        binary_cross_entropy for sigmoid, mse for identity and poisson for exp. Reductions
+        follow PyTorch: cross-entropy is the mean over samples of ``-log p_y``
+        (CrossEntropyLoss); BCE, MSE and MAE the mean over all elements (BCELoss, MSELoss,
+        L1Loss); hinge the multiclass margin loss
         ``mean_i sum_{j != y_i} max(0, 1 - s_{i,y_i} + s_{ij}) / k`` (MultiMarginLoss), and with
-        one output ``mean_i max(0, 1 - t_i s_i)`` for labels ``t_i = 2 y_i - 1``.
+        one output ``mean_i max(0, 1 - t_i s_i)`` for labels ``t_i = 2 y_i - 1``; poisson the
+        half Poisson deviance ``y log(y / a) - y + a`` (``a = exp(z)``, ``0 log 0 = 0``) averaged
+        over all elements, which needs targets ``y >= 0`` and has gradient ``a - y`` in ``z``.
     dropout:
         Probability of dropping each hidden unit during training (inverted dropout: kept
         units are scaled by ``1 / (1 - dropout)``, so prediction needs no rescaling).
@@ -150,10 +156,9 @@ class MLP:
         if loss is None:
             loss = _DEFAULT_LOSS[output]
         check_choice(loss, "loss", func, LOSSES)
-        if loss == "cross_entropy" and output != "softmax":
-            raise ValueError(f"{func}: loss 'cross_entropy' needs output 'softmax' (got {output!r})")
-        if loss == "binary_cross_entropy" and output != "sigmoid":
-            raise ValueError(f"{func}: loss 'binary_cross_entropy' needs output 'sigmoid' (got {output!r})")
+        needed = _LOSS_OUTPUT.get(loss, output)
+        if output != needed:
+            raise ValueError(f"{func}: loss {loss!r} needs output {needed!r} (got {output!r})")
         if output == "softmax" and sizes[-1] < 2:
             raise ValueError(f"{func}: output 'softmax' needs at least 2 output units (got {sizes[-1]})")
         self.layer_sizes: tuple[int, ...] = sizes
@@ -294,13 +299,15 @@ class MLP:
             if np.any((values < 0) | (values > 1)):
                 raise ValueError(f"{func}: {name} must hold 0/1 labels (or probabilities) in [0, 1]")
             return None, np.ascontiguousarray(values, dtype=self.dtype)
-        # mse / mae: real targets.
+        # mse / mae / poisson: real targets.
         values = arr.reshape(-1, 1) if arr.ndim == 1 else arr
         if values.shape[1] != k:
             raise ValueError(f"{func}: {name} must have shape (n, {k}) to match the {k} outputs (got {arr.shape})")
         with np.errstate(over="ignore"):
             values = np.ascontiguousarray(values, dtype=self.dtype)
         check_finite(values, name, func)
+        if self.loss == "poisson" and np.any(values < 0):
+            raise ValueError(f"{func}: {name} holds negative values, but the poisson loss needs counts or rates >= 0")
         return None, values
 
     def _labels(self, arr: np.ndarray, func: str, name: str) -> np.ndarray:
@@ -342,8 +349,8 @@ class MLP:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (softmax rows, or per-output sigmoid probabilities)."""
-        if self.output == "identity":
-            raise ValueError("predict_proba: needs a softmax or sigmoid output (this model's output is 'identity')")
+        if self.output not in ("softmax", "sigmoid"):
+            raise ValueError(f"predict_proba: needs a softmax or sigmoid output (this model's output is {self.output!r})")
         return self._outputs(X, "predict_proba")
 
     def predict(self, X: Any) -> np.ndarray:
