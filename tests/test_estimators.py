@@ -1036,6 +1036,23 @@ def test_bad_hyper_parameter_on_unfitted_estimator_leaves_it_unfitted():
         est.predict(X)
 
 
+def test_early_stopping_needs_a_validation_score():
+    """R^2 needs two validation samples (as scikit-learn); accuracy one, so that check_estimator's
+    10-sample fits pass with early stopping (scikit-learn's classifier asks two)."""
+    one, two = 0.5 / 90, 1.5 / 90  # of 90 samples: ceil(0.5) = 1 and ceil(1.5) = 2 for validation
+    reg = MLPRegressor((4,), max_iter=2, early_stopping=True, validation_fraction=one, random_state=0)
+    with pytest.raises(ValueError, match=r"MLPRegressor: validation_fraction=.* of 90 samples leaves 1 for validation "
+                                         r"and 89 for training; early stopping needs at least 2 and 1"):
+        reg.fit(X, TARGETS["regression"])
+    assert not hasattr(reg, "coefs_")
+    for est, y in ((reg.set_params(validation_fraction=two), TARGETS["regression"]),
+                   (MLPClassifier((4,), max_iter=2, early_stopping=True, validation_fraction=one, random_state=0),
+                    TARGETS["binary"])):
+        with expect_convergence_warning(2):
+            est.fit(X, y)
+        assert len(est.validation_scores_) == 2
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_inputs_raise(bad):
     Xb = X.copy()
