@@ -6,10 +6,14 @@ on ``sys.path`` because the test files there are not in a package).
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Optional
@@ -27,6 +31,46 @@ def mnist_dir() -> Path:
     beside the project (tests using them skip with a reason when they are absent)."""
     env = os.environ.get("MLPCORE_MNIST_DIR")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+@contextlib.contextmanager
+def ctrl_c_during_an_epoch(epoch: int = 1) -> Iterator[list[bool]]:
+    """Press Ctrl-C (``_thread.interrupt_main``, what SIGINT does) while the main thread is inside
+    ``EpochRunner.run(..., epoch=epoch)``, which runs that epoch in C++: a watcher thread looks at
+    the main thread's frames, so the timing does not depend on the machine's speed. Yields a
+    list that holds True once the interrupt was sent. Python's own SIGINT handler is installed
+    meanwhile (a background job may have SIGINT ignored)."""
+    from mlpcore import _epochs
+
+    main = threading.main_thread().ident
+    sent: list[bool] = []
+    done = threading.Event()
+
+    def in_the_epoch() -> bool:
+        frame = sys._current_frames().get(main)
+        while frame is not None:
+            if frame.f_code is _epochs.EpochRunner.run.__code__:
+                return frame.f_locals.get("epoch") == epoch
+            frame = frame.f_back
+        return False
+
+    def watch() -> None:
+        while not done.is_set():
+            if in_the_epoch():
+                _thread.interrupt_main()
+                sent.append(True)
+                return
+            time.sleep(0.0002)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield sent
+    finally:
+        done.set()
+        watcher.join()
+        signal.signal(signal.SIGINT, previous)
+
 
 #: Memory layouts a GEMM operand may come in; see :func:`operand`.
 LAYOUTS = ("C", "F", "strided", "negative", "transposed")

@@ -38,6 +38,7 @@ import contextlib
 import functools
 import pickle
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -46,7 +47,7 @@ import pytest
 pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'mlpcore[sklearn]'")
 
 import mlpcore
-from _helpers import assert_bitwise_equal, mnist_dir, num_threads
+from _helpers import assert_bitwise_equal, ctrl_c_during_an_epoch, mnist_dir, num_threads
 from mlpcore import MLPClassifier, MLPRegressor, SoftmaxRegression
 from mlpcore import _core
 from scipy.special import expit, softmax
@@ -1556,6 +1557,74 @@ def test_poisson_refuses_negative_targets_and_scores_r2():
     with expect_convergence_warning(3):
         est.fit(X, COUNTS["counts"])
     assert len(est.validation_scores_) == 3 and all(np.isfinite(est.validation_scores_))
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_ctrl_c_inside_an_epoch_keeps_the_estimator_consistent(method):
+    """The interrupted epoch finishes in C++ and is recorded: n_iter_, t_, loss_curve_, Adam's step
+    count and the shuffle's epoch counter all agree with the weights, so the estimator equals
+    one trained exactly that many epochs, and goes on as it would."""
+    rng = np.random.default_rng(3)
+    Xl, yl = rng.random((30000, 64), dtype=np.float32), rng.integers(0, 10, 30000)
+    params = {"hidden_layer_sizes": (96,), "batch_size": 16, "random_state": 0}
+
+    def trained(epochs):
+        est = MLPClassifier(max_iter=epochs, **params)
+        if method == "fit":
+            with expect_convergence_warning(epochs):
+                return est.fit(Xl, yl)
+        for _ in range(epochs):
+            est.partial_fit(Xl, yl, classes=np.arange(10))
+        return est
+
+    if method == "fit":
+        est = MLPClassifier(max_iter=5, **params)
+        with ctrl_c_during_an_epoch(1) as sent, pytest.warns(UserWarning, match="Training interrupted by user"):
+            est.fit(Xl, yl)
+    else:
+        est = trained(1)
+        with ctrl_c_during_an_epoch(1) as sent, pytest.warns(UserWarning, match="Training interrupted by user"):
+            est.partial_fit(Xl, yl)
+    assert sent
+    ref = trained(2)
+    assert len(est.loss_curve_) == 2 and est.loss_curve_ == ref.loss_curve_ and est.t_ == ref.t_
+    assert est._runner.steps == ref._runner.steps and est._epochs_trained == ref._epochs_trained == 2
+    for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    est.partial_fit(Xl[:1000], yl[:1000])
+    ref.partial_fit(Xl[:1000], yl[:1000])
+    np.testing.assert_array_equal(est.coefs_[0], ref.coefs_[0])
+
+
+def test_an_estimator_is_fitted_by_one_thread_at_a_time():
+    """A fit started while another thread fits the same estimator is refused before it touches
+    anything (before, their attributes mixed: n_features_in_ of one fit, the network of the
+    other); the running fit is unaffected."""
+    errors: list[BaseException] = []
+    y = TARGETS["multiclass"]
+
+    class Probe(MLPClassifier):
+        def _reported_loss(self, mean_loss):  # runs inside the fit, once per epoch
+            if not errors:
+                def attempt():
+                    try:
+                        self.fit(X[:, :3], y)
+                    except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                        errors.append(exc)
+                worker = threading.Thread(target=attempt)
+                worker.start()
+                worker.join()
+            return super()._reported_loss(mean_loss)
+
+    params = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+    est = Probe(**params)
+    with expect_convergence_warning(3):
+        est.fit(X, y)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    assert "Probe.fit: this Probe is being trained by another thread" in str(errors[0])
+    with expect_convergence_warning(3):
+        ref = MLPClassifier(**params).fit(X, y)
+    assert est.n_features_in_ == 5 and est.loss_curve_ == ref.loss_curve_
 
 
 def test_sample_weight_equals_repeated_rows():

@@ -14,6 +14,7 @@ predictions when tied points share their label).
 from __future__ import annotations
 
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -716,3 +717,28 @@ def test_sklearn_parameters_are_accepted_and_the_graph_matches(rng):
             KNeighborsClassifier(**kw).fit(X, y)
     with pytest.raises(ValueError, match="mode must be 'connectivity' or 'distance'"):
         ours.kneighbors_graph(X, mode="weights")
+
+
+def test_a_neighbours_estimator_is_fitted_by_one_thread_at_a_time():
+    """A second thread's fit of the same estimator is refused while a fit runs (before, the two
+    fits' attributes mixed and predictions used one fit's points with the other's labels)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), rng.integers(0, 3, 40)
+    errors: list[BaseException] = []
+
+    class Probe(KNeighborsClassifier):
+        def _fit_classes(self, y, where):  # runs inside fit
+            def attempt():
+                try:
+                    self.fit(X[:10], y[:10])
+                except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                    errors.append(exc)
+            worker = threading.Thread(target=attempt)
+            worker.start()
+            worker.join()
+            return super()._fit_classes(y, where)
+
+    est = Probe(n_neighbors=3).fit(X, y)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    assert "Probe.fit: this Probe is being trained by another thread" in str(errors[0])
+    assert_array_equal(est.predict(X), KNeighborsClassifier(n_neighbors=3).fit(X, y).predict(X))

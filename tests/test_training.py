@@ -26,7 +26,13 @@ import time
 
 import numpy as np
 import pytest
-from _helpers import assert_bitwise_equal, assert_same_weights, assert_weights_close, num_threads
+from _helpers import (
+    assert_bitwise_equal,
+    assert_same_weights,
+    assert_weights_close,
+    ctrl_c_during_an_epoch,
+    num_threads,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1037,6 +1043,75 @@ def test_fit_rejects_wrong_objects(rng):
         mlpcore.fit("model", X, y, optimizer=mlpcore.SGD(), verbose=False)
     with pytest.raises(TypeError, match="callbacks"):
         mlpcore.fit(model, X, y, optimizer=mlpcore.SGD(), callbacks=[1], verbose=False)
+
+
+def _long_epochs_problem():
+    rng = np.random.default_rng(3)
+    return rng.random((30000, 64), dtype=np.float32), rng.integers(0, 10, 30000)
+
+
+def test_ctrl_c_inside_an_epoch_counts_that_epoch():
+    """The epoch in C++ finishes, and its records with it: the history and weights are those of
+    a run of exactly that many epochs (before, the interrupt skipped the records, so the weights
+    held one epoch more than the history said)."""
+    X, y = _long_epochs_problem()
+
+    def train(epochs):
+        model = mlpcore.MLP([64, 96, 10], seed=0)
+        return model, quiet_fit(model, X, y, optimizer=mlpcore.Adam(), epochs=epochs, batch_size=16, seed=0)
+
+    with ctrl_c_during_an_epoch(1) as sent:
+        model, history = train(6)
+    assert sent and history.interrupted and history.epochs == 2
+    assert len(history.train_accuracy) == len(history.epoch_time) == len(history.lr) == 2
+    ref_model, ref_history = train(2)
+    assert history.train_loss == ref_history.train_loss
+    assert_same_weights(model.get_weights(), ref_model.get_weights(), "weights after Ctrl-C in epoch 2")
+
+
+def test_ctrl_c_inside_a_diverging_epoch_still_restores_the_weights():
+    """The divergence check runs before the held Ctrl-C: TrainingDivergedError and the weights
+    from before the epoch, not NaN weights returned as an interrupted history."""
+    n = 100_000
+    X = np.zeros((n, 20), np.float32)
+    X[-1] = 1e18
+    y = np.zeros(n, np.int64)
+    y[-1] = 1
+    model = mlpcore.MLP([20, 10], seed=0)
+    before = model._params.copy()
+    with ctrl_c_during_an_epoch(0) as sent, pytest.raises(mlpcore.TrainingDivergedError):
+        quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=1e25), epochs=1, batch_size=1, shuffle=False, seed=0)
+    assert sent
+    np.testing.assert_array_equal(model._params, before)
+
+
+def test_one_model_is_trained_by_one_thread_at_a_time():
+    """The epoch releases the GIL and writes the weights in place: a second thread training the
+    same model is refused (before, both ran and their steps interleaved silently). The training
+    thread itself may train it again from a callback."""
+    X, y = classification_data(np.random.default_rng(0), dtype=np.float32)
+    model = mlpcore.MLP([4, 5, 3], seed=0)
+    errors: list[BaseException] = []
+
+    def other_thread_trains(epoch, history):
+        def attempt():
+            try:
+                quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1)
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+        worker = threading.Thread(target=attempt)
+        worker.start()
+        worker.join()
+        quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1)  # the same thread: allowed
+
+    history = quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=2, callbacks=[other_thread_trains])
+    assert history.epochs == 2
+    assert len(errors) == 2 and all(isinstance(e, RuntimeError) for e in errors)
+    assert "fit: this MLP is being trained by another thread" in str(errors[0])
+    # once the fit has returned, any thread may train it
+    worker = threading.Thread(target=lambda: quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1))
+    worker.start()
+    worker.join()
 
 
 def test_concurrent_fits_from_python_threads_match_sequential_ones():

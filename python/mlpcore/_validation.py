@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import signal
+import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,6 +25,8 @@ __all__ = [
     "as_label_array",
     "as_rng",
     "attributes_kept_on_error",
+    "interrupts_deferred",
+    "one_fit_at_a_time",
     "check_choice",
     "check_finite",
     "check_float",
@@ -46,6 +51,60 @@ def attributes_kept_on_error(obj: Any) -> Iterator[None]:
         obj.__dict__.clear()
         obj.__dict__.update(saved)
         raise
+
+
+# Objects being trained, each with (thread ident, nesting depth) of the thread training it.
+_TRAINING: weakref.WeakKeyDictionary[Any, tuple[int, int]] = weakref.WeakKeyDictionary()
+_TRAINING_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_fit_at_a_time(obj: Any, func: str) -> Iterator[None]:
+    """Refuse to train ``obj`` while another thread trains it. The C++ epoch releases the GIL and
+    updates the weights in place, so two threads training one model would silently interleave
+    their steps (and an estimator's attributes their fits). The thread already training it may
+    enter again (a callback that trains the same model)."""
+    me = threading.get_ident()
+    with _TRAINING_GUARD:
+        owner, depth = _TRAINING.get(obj, (me, 0))
+        if owner != me:
+            raise RuntimeError(
+                f"{func}: this {type(obj).__name__} is being trained by another thread; train a model from one "
+                "thread at a time (copy.deepcopy or sklearn.base.clone it to train copies in parallel)")
+        _TRAINING[obj] = (me, depth + 1)
+    try:
+        yield
+    finally:
+        with _TRAINING_GUARD:
+            if depth == 0:
+                del _TRAINING[obj]
+            else:
+                _TRAINING[obj] = (me, depth)
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt there.
+
+    An epoch runs in C++ without the GIL, so Python sees a Ctrl-C only when the call returns:
+    raised at that instant it would skip the bookkeeping that must follow every epoch (the
+    divergence check and weight restore, the optimiser's step count, the epoch counters). Inside
+    this block the epoch and its bookkeeping finish together. Only in the main thread and with
+    Python's default handler (a program's own SIGINT handler is left alone). If the block raises,
+    its exception wins and the held Ctrl-C is dropped.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 def show(value: Any) -> str:

@@ -72,7 +72,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from . import _core
 from ._epochs import EpochDiverged, EpochRunner
-from ._validation import attributes_kept_on_error, check_choice, check_float, check_int
+from ._validation import attributes_kept_on_error, check_choice, check_float, check_int, interrupts_deferred, one_fit_at_a_time
 from .network import _NEGATIVE_SLOPE, MAX_LAYER_WIDTH, MLP
 from .optim import SGD, Adam
 
@@ -265,6 +265,11 @@ class _BaseMLP(BaseEstimator):
         (warm_start, partial_fit) trains the same network in place, so its weights, optimiser
         state and per-epoch lists are saved first and put back.
         """
+        with one_fit_at_a_time(self, f"{type(self).__name__}.fit"), self._state_kept_on_error():
+            yield
+
+    @contextlib.contextmanager
+    def _state_kept_on_error(self) -> Iterator[None]:
         model = getattr(self, "_model", None)
         runner = getattr(self, "_runner", None)
         params = None if model is None else model._params.copy()
@@ -467,62 +472,64 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_ = 0  # as scikit-learn: the epochs of this call
         try:
             for it in range(iterations):
-                start = time.perf_counter()
-                try:
-                    totals = self._runner.run(x, labels, values, train_rows, nonzeros=nonzeros,
-                                              sample_weight=None if sample_weight is None else sample_weight[0],
-                                              sample_weight_scale=1.0 if sample_weight is None else sample_weight[1],
-                                              batch_size=batch,
-                                              shuffle=bool(self.shuffle), seed=fit_seed,
-                                              epoch=self._epochs_trained, lr=self._lr)
-                except EpochDiverged:
-                    raise ValueError(_error(
-                        self, f"the training loss became NaN or infinite in iteration {self.n_iter_ + 1} "
-                        f"(learning_rate_init={self.learning_rate_init}); scale the inputs or lower the learning "
-                        "rate")) from None
-                self._epochs_trained += 1
-                self.n_iter_ += 1
-                self.t_ += n_train  # as scikit-learn, batches skipped for zero weight included
-                mean_loss = self._reported_loss(totals.loss_sum / totals.rows)
-                self.loss_ = mean_loss + self._penalty(totals.penalty_batches, totals.rows)
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}  ({time.perf_counter() - start:.3f} s)")
-                if early_stopping:
-                    score = self._validation_score(x_val, y_val, w_val)
-                    self.validation_scores_.append(score)
+                # Ctrl-C is held until the epoch's records are complete (see interrupts_deferred).
+                with interrupts_deferred():
+                    start = time.perf_counter()
+                    try:
+                        totals = self._runner.run(x, labels, values, train_rows, nonzeros=nonzeros,
+                                                  sample_weight=None if sample_weight is None else sample_weight[0],
+                                                  sample_weight_scale=1.0 if sample_weight is None else sample_weight[1],
+                                                  batch_size=batch,
+                                                  shuffle=bool(self.shuffle), seed=fit_seed,
+                                                  epoch=self._epochs_trained, lr=self._lr)
+                    except EpochDiverged:
+                        raise ValueError(_error(
+                            self, f"the training loss became NaN or infinite in iteration {self.n_iter_ + 1} "
+                            f"(learning_rate_init={self.learning_rate_init}); scale the inputs or lower the learning "
+                            "rate")) from None
+                    self._epochs_trained += 1
+                    self.n_iter_ += 1
+                    self.t_ += n_train  # as scikit-learn, batches skipped for zero weight included
+                    mean_loss = self._reported_loss(totals.loss_sum / totals.rows)
+                    self.loss_ = mean_loss + self._penalty(totals.penalty_batches, totals.rows)
+                    self.loss_curve_.append(self.loss_)
                     if self.verbose:
-                        print(f"Validation score: {score:f}")
-                    worse = score < self.best_validation_score_ + self.tol
-                    self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
-                    if score > self.best_validation_score_:
-                        self.best_validation_score_ = score
-                        best_params = params.copy()
-                else:
-                    worse = self.loss_ > self.best_loss_ - self.tol
-                    self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
-                    self.best_loss_ = min(self.best_loss_, self.loss_)
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    self._set_learning_rate(self.learning_rate_init / (self.t_ + 1) ** self.power_t)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if early_stopping else "Training loss"
-                    message = (f"{what} did not improve more than tol={self.tol} for {self.n_iter_no_change} "
-                               "consecutive epochs.")
-                    if self.solver == "sgd" and self.learning_rate == "adaptive" and self._lr > _MIN_ADAPTIVE_LR:
-                        self._set_learning_rate(self._lr / 5.0)
-                        self._no_improvement_count = 0
+                        print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}  ({time.perf_counter() - start:.3f} s)")
+                    if early_stopping:
+                        score = self._validation_score(x_val, y_val, w_val)
+                        self.validation_scores_.append(score)
                         if self.verbose:
-                            print(f"{message} Setting learning rate to {self._lr:f}")
+                            print(f"Validation score: {score:f}")
+                        worse = score < self.best_validation_score_ + self.tol
+                        self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
+                        if score > self.best_validation_score_:
+                            self.best_validation_score_ = score
+                            best_params = params.copy()
                     else:
-                        if self.verbose:
-                            print(f"{message} Stopping.")
+                        worse = self.loss_ > self.best_loss_ - self.tol
+                        self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
+                        self.best_loss_ = min(self.best_loss_, self.loss_)
+                    if self.solver == "sgd" and self.learning_rate == "invscaling":
+                        self._set_learning_rate(self.learning_rate_init / (self.t_ + 1) ** self.power_t)
+                    if self._no_improvement_count > self.n_iter_no_change:
+                        what = "Validation score" if early_stopping else "Training loss"
+                        message = (f"{what} did not improve more than tol={self.tol} for {self.n_iter_no_change} "
+                                   "consecutive epochs.")
+                        if self.solver == "sgd" and self.learning_rate == "adaptive" and self._lr > _MIN_ADAPTIVE_LR:
+                            self._set_learning_rate(self._lr / 5.0)
+                            self._no_improvement_count = 0
+                            if self.verbose:
+                                print(f"{message} Setting learning rate to {self._lr:f}")
+                        else:
+                            if self.verbose:
+                                print(f"{message} Stopping.")
+                            break
+                    if incremental:
                         break
-                if incremental:
-                    break
-                if it + 1 == iterations:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
-                        "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                    if it + 1 == iterations:
+                        warnings.warn(
+                            f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
+                            "hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         except KeyboardInterrupt:
             # As scikit-learn: Ctrl-C keeps what the completed epochs learned.
             warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)

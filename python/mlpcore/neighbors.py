@@ -79,7 +79,7 @@ except ImportError as exc:  # sklearn missing, or older than 1.6 (no validate_da
         f'pip install "mlpcore[sklearn]" (or pip install "scikit-learn>=1.6") ({exc})'
     ) from exc
 
-from ._validation import attributes_kept_on_error, check_int, describe
+from ._validation import attributes_kept_on_error, check_int, describe, one_fit_at_a_time
 from .ops import matmul
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
@@ -490,7 +490,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         """Store the training set: X (n_samples, n_features), labels y (n_samples,) or
         (n_samples, n_outputs) of ints, strings or bools. Returns self."""
         where = self._where("fit")
-        with attributes_kept_on_error(self):  # checks after validate_data can still fail
+        # checks after validate_data can still fail
+        with one_fit_at_a_time(self, where), attributes_kept_on_error(self):
             return self._fit_classes(self._fit_X_y(X, y, where), where)
 
     def _fit_classes(self, y: np.ndarray, where: str) -> KNeighborsClassifier:
@@ -569,7 +570,8 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
     def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
         """Store the training set: X (n_samples, n_features), numeric y (n_samples,) or
         (n_samples, n_outputs). Returns self."""
-        with attributes_kept_on_error(self):  # checks after validate_data can still fail
+        # checks after validate_data can still fail
+        with one_fit_at_a_time(self, self._where("fit")), attributes_kept_on_error(self):
             y = self._fit_X_y(X, y, self._where("fit"))
             self._y = np.asarray(y, dtype=np.float64)
         return self

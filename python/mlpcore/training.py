@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._epochs import EpochDiverged, EpochRunner
-from ._validation import check_choice, check_float, check_int, describe
+from ._validation import check_choice, check_float, check_int, describe, interrupts_deferred, one_fit_at_a_time
 from .data import train_val_test_indices
 from .network import MLP
 from .optim import SGD, Adam, Optimizer
@@ -209,8 +209,10 @@ def fit(
     Validation data comes from ``validation_data=(X_val, y_val)`` or from a seeded random
     ``validation_split`` fraction of the rows (stratified for class labels), held out before
     training. ``callbacks`` are called as ``cb(epoch, history)`` after every epoch; one that
-    returns True stops training. Ctrl-C stops cleanly after the current epoch and returns the
-    history so far. The same ``seed`` (and model seed) gives bit-identical weights and
+    returns True stops training; one that raises stops it too, and the exception propagates
+    with the model holding the epochs completed so far. Ctrl-C stops cleanly at the end of the
+    current epoch (an epoch runs in C++ and finishes first) and returns the history so far,
+    that epoch included. Training one model from two threads at once raises RuntimeError. The same ``seed`` (and model seed) gives bit-identical weights and
     history for any thread count.
 
     Raises :class:`TrainingDivergedError` when the loss becomes NaN or infinite; the model then
@@ -268,60 +270,62 @@ def fit(
     best_params: np.ndarray | None = None
     waited = 0
     completed = 0
-    try:
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            lr = optimizer.lr_at(epoch)
-            try:
-                totals = runner.run(
-                    x, targets.labels, targets.values, train_rows, nonzeros=nonzeros,
-                    batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
-                )
-            except EpochDiverged:
-                if best_params is not None:
-                    params[...] = best_params
-                raise TrainingDivergedError(
-                    f"{func}: the training loss became NaN or infinite in epoch {epoch + 1} of {epochs} "
-                    f"(lr={lr:g}); try a lower learning rate",
-                    history,
-                ) from None
-            history.train_loss.append(totals.loss_sum / totals.rows)
-            if model.is_classifier:
-                history.train_accuracy.append(totals.correct / totals.rows)
-            if val is not None:
-                x_val, val_targets, val_rows = val
-                val_sum, val_correct, val_count = model._net.evaluate(
-                    params, x_val, val_targets.labels, val_targets.values, val_rows
-                )
-                history.val_loss.append(val_sum / val_count)
-                if model.is_classifier:
-                    history.val_accuracy.append(val_correct / val_count)
-            history.lr.append(lr)
-            history.epoch_time.append(time.perf_counter() - start)
-            completed = epoch + 1
-
-            stop = False
-            if val is not None:
-                value = (history.val_loss if monitor == "val_loss" else history.val_accuracy)[-1]
-                if rule.improved(value, best_value):
-                    best_value, history.best_epoch, waited = value, epoch, 0
-                    if early_stopping is not None and early_stopping.restore_best:
-                        best_params = params.copy()
-                else:
-                    waited += 1
-                    stop = early_stopping is not None and waited >= early_stopping.patience
-            progress.epoch(epoch, history)
-            for cb in callback_list:
-                if cb(epoch, history) is True:
-                    stop = True
-            if stop:
-                history.stopped_early = early_stopping is not None and waited >= early_stopping.patience
-                break
-    except KeyboardInterrupt:
-        history._truncate(completed)
-        history.interrupted = True
-        if history.best_epoch is not None and history.best_epoch >= completed:
-            history.best_epoch = None
-    if best_params is not None:
-        params[...] = best_params
+    with one_fit_at_a_time(model, func):
+        try:
+            for epoch in range(epochs):
+                start = time.perf_counter()
+                lr = optimizer.lr_at(epoch)
+                # Ctrl-C is held until the epoch's records are complete (see interrupts_deferred).
+                with interrupts_deferred():
+                    try:
+                        totals = runner.run(
+                            x, targets.labels, targets.values, train_rows, nonzeros=nonzeros,
+                            batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
+                        )
+                    except EpochDiverged:
+                        if best_params is not None:
+                            params[...] = best_params
+                        raise TrainingDivergedError(
+                            f"{func}: the training loss became NaN or infinite in epoch {epoch + 1} of {epochs} "
+                            f"(lr={lr:g}); try a lower learning rate",
+                            history,
+                        ) from None
+                    history.train_loss.append(totals.loss_sum / totals.rows)
+                    if model.is_classifier:
+                        history.train_accuracy.append(totals.correct / totals.rows)
+                    if val is not None:
+                        x_val, val_targets, val_rows = val
+                        val_sum, val_correct, val_count = model._net.evaluate(
+                            params, x_val, val_targets.labels, val_targets.values, val_rows
+                        )
+                        history.val_loss.append(val_sum / val_count)
+                        if model.is_classifier:
+                            history.val_accuracy.append(val_correct / val_count)
+                    history.lr.append(lr)
+                    history.epoch_time.append(time.perf_counter() - start)
+                    completed = epoch + 1
+                    stop = False
+                    if val is not None:
+                        value = (history.val_loss if monitor == "val_loss" else history.val_accuracy)[-1]
+                        if rule.improved(value, best_value):
+                            best_value, history.best_epoch, waited = value, epoch, 0
+                            if early_stopping is not None and early_stopping.restore_best:
+                                best_params = params.copy()
+                        else:
+                            waited += 1
+                            stop = early_stopping is not None and waited >= early_stopping.patience
+                progress.epoch(epoch, history)
+                for cb in callback_list:
+                    if cb(epoch, history) is True:
+                        stop = True
+                if stop:
+                    history.stopped_early = early_stopping is not None and waited >= early_stopping.patience
+                    break
+        except KeyboardInterrupt:
+            history._truncate(completed)
+            history.interrupted = True
+            if history.best_epoch is not None and history.best_epoch >= completed:
+                history.best_epoch = None
+        if best_params is not None:
+            params[...] = best_params
     return history
