@@ -770,3 +770,39 @@ def test_the_too_small_classes_warning_names_at_most_eight():
     y = np.repeat(np.arange(40), [1] * 30 + [10] * 10)
     with pytest.warns(UserWarning, match=r"class\(es\) \[\d+(, \d+){7}\] and \d+ more too small to appear in the test part"):
         train_val_test_split(np.zeros((len(y), 1)), y, val_size=0, test_size=0.2, seed=0)
+
+
+def test_a_single_column_of_labels_is_stratified_as_its_column():
+    """scikit-learn stratifies an (n, 1) column; it used to be split at random."""
+    y = np.array([0] * 90 + [1] * 10)
+    for labels in (y, y[:, None]):
+        _, val, test = train_val_test_indices(labels, seed=0)
+        assert (y[val].sum(), y[test].sum()) == (1, 1)
+        assert [int(y[v].sum()) for _, v in data.kfold(labels, 5, seed=0)] == [2] * 5
+    Xs = np.arange(100.0)[:, None]
+    *_, y_val, y_test = data.train_val_test_split(Xs, y[:, None], seed=0)
+    assert (int(y_val.sum()), int(y_test.sum())) == (1, 1)
+
+
+def test_mixed_object_labels_are_named():
+    mixed = np.array(["a", 1] * 5, dtype=object)
+    with pytest.raises(TypeError, match="train_val_test_indices: y_or_n must hold numbers or strings, not a mix"):
+        train_val_test_indices(mixed)
+    with pytest.raises(TypeError, match="kfold: y_or_n must hold numbers or strings, not a mix"):
+        data.kfold(mixed)
+
+
+def test_standard_scaler_scales_tiny_columns():
+    """Values of 1e-200 vary (their std underflowed to 0, so the column counted as constant)."""
+    scaler = data.StandardScaler()
+    np.testing.assert_array_equal(scaler.fit_transform(np.array([[1e-200], [-1e-200]])), [[1.0], [-1.0]])
+    assert scaler.scale_[0] == 1e-200
+    np.testing.assert_array_equal(data.StandardScaler().fit_transform(np.full((3, 1), 0.1)), 0.0)
+
+
+def test_make_blobs_refuses_a_conflicting_n_features():
+    with pytest.raises(ValueError, match=r"make_blobs: n_features=2 does not match the centers' width 3"):
+        data.make_blobs(10, np.zeros((2, 3)), n_features=2)
+    assert data.make_blobs(10, np.zeros((2, 3)))[0].shape == (10, 3)
+    assert data.make_blobs(10, np.zeros((2, 3)), n_features=3)[0].shape == (10, 3)
+    assert data.make_blobs(10, 2, seed=0)[0].shape == (10, 2)

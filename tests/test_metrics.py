@@ -249,7 +249,7 @@ def test_zero_division_default_is_nan_with_warning():
         (
             lambda: confusion_matrix([0, 1], [0, 1], labels=[]),
             ValueError,
-            "confusion_matrix: labels must be a non-empty 1-D sequence",
+            "confusion_matrix: labels is empty",
         ),
         (
             lambda: recall([0, 1, 2], [0, 1, 1]),
@@ -689,8 +689,43 @@ def test_python_integers_beyond_float64_are_named():
     """They used to escape as a bare OverflowError naming neither function nor argument."""
     from mlpcore import stats
 
-    for call, message in [(lambda: accuracy([10**400, 1], [1, 2]), "accuracy: y_true holds a number beyond float64's range"),
+    for call, message in [(lambda: accuracy([10**400, 1], [1, 2]), "accuracy: y_true holds integers beyond 64 bits"),
+                          (lambda: accuracy([10**400, 1.5], [1, 2]), "accuracy: y_true holds a number beyond float64's range"),
                           (lambda: mse([1, 2], [10**400, 1]), "mse: y_pred holds a number beyond float64's range"),
                           (lambda: stats.bonferroni([10**400]), "bonferroni: pvalues holds a number beyond float64's range")]:
         with pytest.raises(ValueError, match=re.escape(message)):
             call()
+
+
+def test_r2_constant_means_equal_values_and_tiny_values_count():
+    """[0.1, 0.1, 0.1] is constant though its mean is off by rounding (R^2 was -3e31, no
+    warning); values of 1e-200 vary though their squares underflow (R^2 was NaN)."""
+    with pytest.warns(metrics.UndefinedMetricWarning, match="r2: y_true is constant"):
+        assert np.isnan(r2([0.1, 0.1, 0.1], [0.2, 0.1, 0.0]))
+    tiny_true, tiny_pred = np.array([1e-200, -1e-200, 0.0]), np.array([1e-200, -1e-200, 1e-201])
+    assert r2(tiny_true, tiny_pred) == pytest.approx(skm.r2_score(tiny_true * 1e200, tiny_pred * 1e200), rel=1e-12)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    assert r2(a, a + b) == skm.r2_score(a, a + b)  # in units of a power of two: the same bits
+
+
+def test_integer_labels_and_scores_stay_exact():
+    """Labels of int64 and uint64 were merged through float64, and Python integers beyond int64
+    too; integer scores beyond 2**53 tied."""
+    cm = confusion_matrix(np.array([2**62 + 1, 1]), np.array([2**62, 1], dtype=np.uint64))
+    np.testing.assert_array_equal(cm, skm.confusion_matrix([2**62 + 1, 1], [2**62, 1]))
+    assert accuracy([2**63, 2**63 + 1], [2**63 + 1, 2**63]) == 0.0
+    with pytest.raises(ValueError, match="accuracy: y_true holds integers beyond 64 bits; pass such labels as strings"):
+        accuracy([2**64, 2**64 + 1], [2**64 + 1, 2**64])
+    mixed = confusion_matrix(np.array([-1, 1]), np.array([2**63 + 1, 1], dtype=np.uint64))
+    np.testing.assert_array_equal(mixed, [[0, 0, 1], [0, 1, 0], [0, 0, 0]])  # -1, 1, 2**63 + 1
+    scores = np.array([2**53, 2**53 + 1])
+    assert metrics.roc_auc([0, 1], scores) == skm.roc_auc_score([0, 1], scores) == 1.0
+    assert metrics.average_precision([0, 1], [2**53, 2**53 + 1]) == 1.0
+
+
+def test_bad_labels_and_bins_are_named():
+    with pytest.raises(ValueError, match="confusion_matrix: labels contains NaN"):
+        confusion_matrix([0, 1], [0, 1], labels=[0, 1, None])
+    with pytest.raises(ValueError, match=r"mutual_information: invalid bins for x \(Too many bins"):
+        metrics.mutual_information([1e308, -1e308, 0.0], [1, 2, 1], bins=3)

@@ -448,11 +448,21 @@ def test_mcnemar_test_matches_reference(seed, n, exact):
         assert res.statistic == min(only_a, only_b)
         close(res.pvalue, scipy.stats.binomtest(only_a, d, 0.5).pvalue)
     else:
-        stat = (abs(only_a - only_b) - 1) ** 2 / d
+        # R's mcnemar.test corrects for continuity only when the counts differ
+        stat = (abs(only_a - only_b) - 1) ** 2 / d if only_a != only_b else 0.0
         close(res.statistic, stat)
         close(res.pvalue, scipy.stats.chi2.sf(stat, 1))
     swapped = mcnemar_test(y, b, a, exact=exact)  # symmetric in the two classifiers
     close(swapped.pvalue, res.pvalue)
+
+
+def test_mcnemar_test_without_exact_matches_r_when_the_counts_are_equal():
+    """R: mcnemar.test(matrix(c(3, 3, 3, 3), 2)) gives McNemar's chi-squared = 0, p-value = 1;
+    the correction alone made 1 / (b + c) of equal counts, more evidence than b = 4, c = 3."""
+    res = mcnemar_test([1] * 6, [1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1], exact=False)
+    assert (res.only_a_correct, res.only_b_correct, res.statistic, res.pvalue) == (3, 3, 0.0, 1.0)
+    unequal = mcnemar_test([1] * 7, [1, 1, 1, 1, 0, 0, 0], [0, 0, 0, 0, 1, 1, 1], exact=False)
+    assert (unequal.statistic, unequal.pvalue) == (0.0, 1.0)  # (|4 - 3| - 1)^2 / 7
 
 
 def test_mcnemar_test_detects_a_better_classifier():
@@ -540,3 +550,46 @@ def test_results_are_frozen_and_public():
         assert "null_distribution" not in repr(
             permutation_test([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], n_permutations=5, seed=0)
         )
+
+
+@pytest.mark.parametrize("statistic", ["pearson", "spearman"])
+def test_permutation_test_counts_ties_at_zero(statistic):
+    """x and y below have r = 0 exactly, but x @ y summed in one order gave 1e-17 and the permuted
+    pairings 0.0: ties at 0 fell outside a tolerance relative to |r|. Exact enumeration of all
+    720 pairings gives the p-values."""
+    x, y = np.array([0.0, 1, 1, 1, 1, 0]), np.array([0.0, 0, 0, 2, 2, 2])
+    if statistic == "pearson":
+        r = lambda a, b: np.corrcoef(a, b)[0, 1]  # noqa: E731
+    else:
+        r = lambda a, b: scipy.stats.spearmanr(a, b).statistic  # noqa: E731
+    null = np.array([r(x, y[list(p)]) for p in itertools.permutations(range(6))])
+    two_sided = stats.permutation_test(x, y, statistic=statistic, n_permutations=4999, seed=0)
+    assert two_sided.pvalue == 1.0  # every |r*| >= |r| = 0
+    less = stats.permutation_test(x, y, statistic=statistic, n_permutations=4999, seed=0, alternative="less")
+    assert abs(less.pvalue - np.mean(null <= 1e-12)) < 0.03  # exact: P(r* <= 0), 0.8 for pearson
+
+
+def test_correlations_near_float64s_limit_are_finite():
+    """The means of values near 1e308 overflowed: NaN with no warning (scipy's pearsonr too)."""
+    x, y = np.array([1e308, 1.7e308, 5e307, 1e307]), np.array([1.0, 2.0, 0.5, 0.1])
+    want = np.corrcoef(x / 1e300, y)[0, 1]
+    assert pearson(x, y) == pytest.approx(want, rel=1e-12)
+    assert stats.correlation_test(x, y).statistic == pytest.approx(want, rel=1e-12)
+    assert stats.permutation_test(x, y, n_permutations=99, seed=0).statistic == pytest.approx(want, rel=1e-12)
+
+
+def test_binomial_proportion_ci_is_sided_as_asked():
+    """The interval follows the test's alternative (as scipy), one-sided for the default 'greater';
+    alternative='two-sided' gives the two-sided one."""
+    res = stats.binomial_test(7, 10)
+    low, high = res.proportion_ci()
+    assert high == 1.0 and low == pytest.approx(scipy.stats.binomtest(7, 10, alternative="greater").proportion_ci().low)
+    two = scipy.stats.binomtest(7, 10).proportion_ci()
+    assert res.proportion_ci(alternative="two-sided") == pytest.approx((two.low, two.high))
+    with pytest.raises(ValueError, match="BinomialResult.proportion_ci: alternative must be one of"):
+        res.proportion_ci(alternative="both")
+
+
+def test_chi2_test_names_counts_beyond_float64():
+    with pytest.raises(ValueError, match=r"chi2_test: table's counts are too large for float64"):
+        stats.chi2_test([[1e300, 1e300], [1e300, 2e300]])

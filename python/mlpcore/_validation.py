@@ -26,6 +26,7 @@ __all__ = [
     "as_rng",
     "attributes_kept_on_error",
     "interrupts_deferred",
+    "same_integer_type",
     "one_fit_at_a_time",
     "check_choice",
     "check_finite",
@@ -249,6 +250,34 @@ def _objects_as_float64(arr: np.ndarray, name: str, func: str, expected: str) ->
         raise TypeError(f"{func}: {name} {expected} (got {describe(arr)})") from None
 
 
+def _objects_as_integers(arr: np.ndarray, name: str, func: str) -> np.ndarray:
+    """Python integers as int64 or uint64, exactly (as float64, 2**64 and 2**64 + 1 were one
+    label); ValueError beyond 64 bits."""
+    for dtype in (np.int64, np.uint64):
+        try:
+            return arr.astype(dtype)
+        except OverflowError:
+            continue
+    raise ValueError(f"{func}: {name} holds integers beyond 64 bits; pass such labels as strings")
+
+
+def same_integer_type(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Signed and unsigned integer labels as one integer type that holds all their values (numpy
+    would promote int64 with uint64 to float64, merging labels beyond 2**53), else as Python
+    integers. Other arrays are returned as they are."""
+    kinds = {a.dtype.kind for a in arrays}
+    if not {"i", "u"} <= kinds or not kinds <= {"i", "u", "b"}:
+        return arrays
+    filled = [a for a in arrays if a.size]
+    low = min(int(a.min()) for a in filled) if filled else 0
+    high = max(int(a.max()) for a in filled) if filled else 0
+    for dtype in (np.int64, np.uint64):
+        info = np.iinfo(dtype)
+        if info.min <= low and high <= info.max:
+            return tuple(a.astype(dtype) for a in arrays)
+    return tuple(a.astype(object) for a in arrays)
+
+
 def as_float_array(
     x: Any,
     name: str,
@@ -291,6 +320,8 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
     if arr.dtype.kind == "O":
         if all(isinstance(v, str) for v in arr):
             arr = arr.astype(str)
+        elif arr.size and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in arr):
+            arr = _objects_as_integers(arr, name, func)
         else:
             arr = _objects_as_float64(arr, name, func, "must hold numbers or strings, not a mix")
     if arr.dtype.kind not in "biufUS":

@@ -20,6 +20,7 @@ import numpy as np
 
 from ._validation import (
     as_float_array,
+    as_label_array,
     as_rng,
     check_choice,
     check_float,
@@ -51,9 +52,22 @@ __all__ = [
 # --------------------------------------------------------------------------- #
 
 
-def _is_discrete(y: np.ndarray) -> bool:
-    """Class labels (integers, booleans, strings) as opposed to regression targets."""
-    return y.ndim == 1 and y.dtype.kind in "biuUSO"
+def _strata(y: np.ndarray, name: str, func: str) -> np.ndarray | None:
+    """The class labels to stratify by: ``y``, or its single column (as scikit-learn); None for
+    float targets (regression) and multi-column ``y``. Objects must be all strings or all whole
+    numbers (a mix is refused by name; other objects count as targets)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.dtype.kind not in "biuUSO":
+        return None
+    if y.dtype.kind == "O":
+        try:
+            y = as_label_array(y, name, func)
+        except ValueError:  # non-integer numbers: targets, not classes
+            return None
+        if y.dtype.kind == "f":
+            return None
+    return y
 
 
 def _part_count(size: float | int, n: int) -> int:
@@ -106,8 +120,8 @@ def train_val_test_indices(
     class labels (integer, boolean or string ``y``), each class c with n_c members
     contributes about ``n_c * n_test / n`` samples to the test part and
     ``(n_c - t_c) * n_val / (n - n_test)`` to the validation part (largest-remainder
-    rounding, so the part sizes are exact). Float targets (regression) and
-    multi-column ``y`` are split without stratification. Every index appears in exactly one part; each part is in
+    rounding, so the part sizes are exact); a single-column 2-D ``y`` counts as its column.
+    Float targets (regression) and multi-column ``y`` are split without stratification. Every index appears in exactly one part; each part is in
     random order. Warns when stratification leaves a class out of a non-empty
     validation or test part (the class is too small).
     """
@@ -124,6 +138,7 @@ def _three_way(
     stratify: Any,
     seed: Any,
     func: str,
+    name_is_n: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     val_size = check_size(val_size, "val_size", func)
     test_size = check_size(test_size, "test_size", func)
@@ -137,8 +152,9 @@ def _three_way(
             f"(got {n_val} validation + {n_test} test samples out of {n})"
         )
 
-    if stratify and y is not None and _is_discrete(y):
-        classes, codes = np.unique(y, return_inverse=True)
+    strata = None if not stratify or y is None else _strata(y, "y_or_n" if name_is_n else "y", func)
+    if strata is not None:
+        classes, codes = np.unique(strata, return_inverse=True)
         members = [np.flatnonzero(codes == c) for c in range(len(classes))]
         sizes = np.array([len(m) for m in members], dtype=np.float64)
         t = _apportion(sizes * n_test / n, n_test)
@@ -189,7 +205,7 @@ def train_val_test_split(
     n = check_same_length(func, X=X, y=y)
     if n == 0:
         raise ValueError(f"{func}: X and y are empty")
-    train, val, test = _three_way(n, y, val_size, test_size, stratify, seed, func)
+    train, val, test = _three_way(n, y, val_size, test_size, stratify, seed, func, name_is_n=False)
     return X[train], X[val], X[test], y[train], y[val], y[test]
 
 
@@ -222,8 +238,9 @@ def kfold(
     rng = as_rng(seed, func)
 
     fold = np.empty(n, dtype=np.int64)
-    if stratified and y is not None and _is_discrete(y):
-        classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    strata = None if not stratified or y is None else _strata(y, "y_or_n", func)
+    if strata is not None:
+        classes, codes, counts = np.unique(strata, return_inverse=True, return_counts=True)
         if counts.min() < k:
             warnings.warn(
                 f"{func}: the least populated class ({show(classes[np.argmin(counts)])}) has only "
@@ -316,18 +333,19 @@ class StandardScaler:
             mean = X64.mean(axis=0)
             var = X64.var(axis=0)
         std = np.sqrt(var)
-        overflowed = ~(np.isfinite(mean) & np.isfinite(std))
-        if overflowed.any():
-            # Columns near float64's limit (|x| ~ 1e300): their sums or squares overflow. The
-            # same statistics of the column divided by a power of two near its largest value
-            # (exact), scaled back; the variance itself may stay beyond float64.
-            cols = X64[:, overflowed]
-            unit = 2.0 ** np.floor(np.log2(np.abs(cols).max(axis=0)))
-            with np.errstate(over="ignore"):
-                mean[overflowed] = (cols / unit).mean(axis=0) * unit
-                std[overflowed] = (cols / unit).std(axis=0) * unit
-                var[overflowed] = std[overflowed] ** 2
         exact = np.all(X64 == X64[:1], axis=0)
+        # Columns near float64's limits: near 1e308 their sums or squares overflow, below about
+        # 1e-154 their squares underflow (a std of 1e-200 came out 0, "constant"). The same
+        # statistics of the column divided by a power of two near its largest value (exact),
+        # scaled back; the variance itself may stay beyond float64's range.
+        rescale = ~(np.isfinite(mean) & np.isfinite(std)) | (~exact & (std < 1e-150))
+        if rescale.any():
+            cols = X64[:, rescale]
+            unit = 2.0 ** np.floor(np.log2(np.abs(cols).max(axis=0)))
+            with np.errstate(over="ignore", under="ignore"):
+                mean[rescale] = (cols / unit).mean(axis=0) * unit
+                std[rescale] = (cols / unit).std(axis=0) * unit
+                var[rescale] = std[rescale] ** 2
         mean[exact] = X64[0, exact]  # a constant column maps to exactly 0
         constant = std <= 10 * np.finfo(np.float64).eps * np.abs(mean)
         self.mean_ = mean
@@ -618,7 +636,7 @@ def make_blobs(
     n_samples: int,
     centers: int | Any = 3,
     *,
-    n_features: int = 2,
+    n_features: int | None = None,
     cluster_std: float | Any = 1.0,
     center_box: tuple[float, float] = (-5.0, 5.0),
     shuffle: bool = True,
@@ -626,8 +644,9 @@ def make_blobs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian mixture: class j is ``N(μ_j, σ_j² I)``, ``n_samples`` split evenly over classes.
 
-    ``centers`` is the number of classes (then ``μ_j ~ U(center_box)^n_features``)
-    or an array of centres of shape (k, n_features). ``cluster_std`` is one σ or
+    ``centers`` is the number of classes (then ``μ_j ~ U(center_box)^n_features``, with
+    ``n_features`` 2 by default) or an array of centres of shape (k, n_features), whose width
+    ``n_features`` must then match when given. ``cluster_std`` is one σ or
     one per class. Returns ``X`` float64 (n, n_features), ``y`` int64 in 0 … k − 1.
     """
     func = "make_blobs"
@@ -635,7 +654,7 @@ def make_blobs(
     rng = as_rng(seed, func)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, (bool, np.bool_)):
         k = check_int(centers, "centers", func, minimum=1)
-        d = check_int(n_features, "n_features", func, minimum=1)
+        d = 2 if n_features is None else check_int(n_features, "n_features", func, minimum=1)
         if not isinstance(center_box, (tuple, list, np.ndarray)) or len(center_box) != 2:
             raise TypeError(f"{func}: center_box must be a pair (low, high) (got {describe(center_box)})")
         low = check_float(center_box[0], "center_box[0]", func)
@@ -648,6 +667,9 @@ def make_blobs(
     else:
         mu = as_float_array(centers, "centers", func, ndim=2)
         k, d = mu.shape
+        if n_features is not None and check_int(n_features, "n_features", func, minimum=1) != d:
+            raise ValueError(f"{func}: n_features={n_features} does not match the centers' width {d} "
+                             f"(centers of shape {mu.shape}); leave n_features out")
     if n < k:
         raise ValueError(f"{func}: n_samples must be >= the number of centers (got {n} and {k})")
     if np.ndim(cluster_std) == 0:

@@ -25,6 +25,7 @@ from ._validation import (
     check_same_length,
     describe,
     label_kind,
+    same_integer_type,
     show,
 )
 
@@ -86,7 +87,7 @@ def _label_pair(func: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.nda
             f"(got {label_kind(yt)} and {label_kind(yp)}, dtypes {yt.dtype} and {yp.dtype}; "
             "decode bytes labels first)"
         )
-    return yt, yp
+    return same_integer_type(yt, yp)
 
 
 def _class_set(func: str, labels: Any, **arrays: np.ndarray) -> np.ndarray:
@@ -94,9 +95,8 @@ def _class_set(func: str, labels: Any, **arrays: np.ndarray) -> np.ndarray:
     observed = np.unique(np.concatenate(list(arrays.values())))
     if labels is None:
         return observed
-    lab = np.asarray(labels)
-    if lab.ndim != 1 or lab.size == 0:
-        raise ValueError(f"{func}: labels must be a non-empty 1-D sequence (got shape {lab.shape})")
+    lab = as_label_array(labels, "labels", func)  # a None or a mix of kinds is named
+    observed, lab = same_integer_type(observed, lab)
     if len(np.unique(lab)) != lab.size:
         raise ValueError(f"{func}: labels must not contain duplicates (got {lab.tolist()})")
     if label_kind(lab) != label_kind(observed):
@@ -334,9 +334,13 @@ for _f in (precision, recall, sensitivity, specificity, f1):
 
 
 def _binary_scores(func: str, y_true: Any, scores: Any, pos_label: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean ``y_true == pos_label`` and float scores."""
+    """Boolean ``y_true == pos_label`` and the scores: float64, or integers as they are (as
+    float64, 2**53 and 2**53 + 1 would tie)."""
     yt = as_label_array(y_true, "y_true", func)
     s = as_float_array(scores, "scores", func, ndim=1)
+    raw = np.asarray(scores)
+    if raw.dtype.kind in "iu":
+        s = raw
     check_same_length(func, y_true=yt, scores=s)
     classes = np.unique(yt)
     if classes.size > 2:
@@ -573,11 +577,20 @@ def r2(y_true: Any, y_pred: Any) -> float:
     func = "r2"
     yt, yp = _regression_pair(func, y_true, y_pred)
     yt2, yp2 = yt.reshape(len(yt), -1), yp.reshape(len(yp), -1)
-    ss_res = np.sum((yt2 - yp2) ** 2, axis=0)
-    ss_tot = np.sum((yt2 - np.mean(yt2, axis=0)) ** 2, axis=0)
-    if np.any(ss_tot == 0):
+    # Constant means equal values: [0.1, 0.1, 0.1] has a mean off by rounding, so a sum of
+    # squares about it of 1e-33, and R^2 of -3e31. Both sums are taken in units of the largest
+    # deviation's power of two (R^2 is a ratio), so that tiny values (1e-200) do not square to 0.
+    constant = np.all(yt2 == yt2[:1], axis=0)
+    if np.any(constant):
         _undefined(f"{func}: y_true is constant, so R² is undefined; returning NaN")
-    values = np.where(ss_tot == 0, np.nan, 1.0 - ss_res / np.where(ss_tot == 0, 1.0, ss_tot))
+    centred = yt2 - np.mean(yt2, axis=0)
+    top = np.max(np.abs(centred), axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = np.where(constant | ~(top > 0), 1.0, 2.0 ** np.floor(np.log2(top)))  # a power of two: exact
+    with np.errstate(over="ignore", invalid="ignore"):
+        ss_res = np.sum(((yt2 - yp2) / unit) ** 2, axis=0)
+        ss_tot = np.sum((centred / unit) ** 2, axis=0)
+        values = np.where(constant, np.nan, 1.0 - ss_res / np.where(constant, 1.0, ss_tot))
     return float(np.mean(values))
 
 
@@ -603,7 +616,16 @@ def _constant(func: str, x: np.ndarray, y: np.ndarray) -> bool:
     return False
 
 
+def unit_scaled(a: np.ndarray) -> np.ndarray:
+    """``a`` divided by its largest magnitude (a power of two near it, so exactly), which leaves
+    correlations unchanged and keeps their sums finite near float64's limits (the mean of
+    [1e308, 1.7e308] overflows)."""
+    top = float(np.max(np.abs(a)))
+    return a / 2.0 ** np.floor(np.log2(top)) if top > 0 else a
+
+
 def _pearson_r(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = unit_scaled(x), unit_scaled(y)
     xm, ym = x - x.mean(), y - y.mean()
     xm, ym = xm / np.max(np.abs(xm)), ym / np.max(np.abs(ym))
     r = np.dot(xm / np.linalg.norm(xm), ym / np.linalg.norm(ym))
@@ -634,13 +656,13 @@ def spearman(x: Any, y: Any) -> float:
 
 def _bin_codes(func: str, name: str, v: np.ndarray, spec: Any) -> np.ndarray:
     """Bin index of each value of ``v`` (bins as numpy.histogram: the last one is closed)."""
-    if isinstance(spec, (int, np.integer)) and not isinstance(spec, (bool, np.bool_)):
-        check_int(spec, f"bins for {name}", func, minimum=1)
-        edges = np.histogram_bin_edges(v, bins=int(spec))
-    elif isinstance(spec, str):
+    if isinstance(spec, (int, np.integer, str)) and not isinstance(spec, (bool, np.bool_)):
+        if not isinstance(spec, str):
+            spec = check_int(spec, f"bins for {name}", func, minimum=1)
         try:
-            edges = np.histogram_bin_edges(v, bins=spec)
-        except ValueError as exc:
+            with np.errstate(over="ignore", invalid="ignore"):
+                edges = np.histogram_bin_edges(v, bins=spec)
+        except ValueError as exc:  # an unknown rule, or a range too wide for the bins
             raise ValueError(f"{func}: invalid bins for {name} ({exc})") from None
     else:
         edges = as_float_array(spec, f"bins for {name}", func, ndim=1)

@@ -26,7 +26,7 @@ from ._validation import (
     describe,
     label_kind,
 )
-from .metrics import UndefinedMetricWarning, _constant, _xy  # shared checks of paired samples
+from .metrics import UndefinedMetricWarning, _constant, _xy, unit_scaled  # shared checks of paired samples
 
 __all__ = [
     "ApproximationWarning",
@@ -98,18 +98,25 @@ class BinomialResult(SignificanceResult):
     p: float
     alternative: str
 
-    def proportion_ci(self, confidence_level: float = 0.95) -> tuple[float, float]:
-        """Clopper–Pearson (exact) confidence interval for the proportion."""
+    def proportion_ci(self, confidence_level: float = 0.95, *, alternative: str | None = None) -> tuple[float, float]:
+        """Clopper–Pearson (exact) confidence interval for the proportion.
+
+        Sided as ``alternative``, by default the test's (as scipy's ``binomtest``): one-sided,
+        ``(low, 1)``, for ``binomial_test``'s default ``"greater"``; pass
+        ``alternative="two-sided"`` for the two-sided interval.
+        """
+        func = "BinomialResult.proportion_ci"
+        sided = self.alternative if alternative is None else check_choice(alternative, "alternative", func, _ALTERNATIVES)
         level = check_float(
             confidence_level,
             "confidence_level",
-            "BinomialResult.proportion_ci",
+            func,
             minimum=0.0,
             maximum=1.0,
             min_inclusive=False,
             max_inclusive=False,
         )
-        ci = _sps.binomtest(self.k, self.n, self.p, alternative=self.alternative).proportion_ci(level)
+        ci = _sps.binomtest(self.k, self.n, self.p, alternative=sided).proportion_ci(level)
         return float(ci.low), float(ci.high)
 
 
@@ -165,7 +172,7 @@ def correlation_test(
     if _constant(func, xa, ya):
         r = p = float("nan")
     elif method == "pearson":
-        res = _sps.pearsonr(xa, ya, alternative=alternative)
+        res = _sps.pearsonr(unit_scaled(xa), unit_scaled(ya), alternative=alternative)
         r, p = float(res.statistic), float(res.pvalue)
     else:
         res = _sps.spearmanr(xa, ya, alternative=alternative)
@@ -180,6 +187,7 @@ def correlation_test(
 
 def _standardise(a: np.ndarray) -> np.ndarray:
     """``(a − ā) / ||a − ā||``, so that Pearson r of x and y is ``zx · zy``."""
+    a = unit_scaled(a)
     c = a - a.mean()
     c = c / np.max(np.abs(c))
     return c / np.linalg.norm(c)
@@ -202,7 +210,7 @@ def permutation_test(
     re-pairings (``y`` permuted), ``p = (b + 1) / (B + 1)`` where b counts
     ``T* >= T`` ("greater"), ``T* <= T`` ("less") or ``|T*| >= |T|`` ("two-sided",
     for statistics centred at 0 under H0, like correlations). Comparisons allow
-    a relative tolerance of 100 eps so that rounding does not break ties.
+    100 eps times the largest |statistic| seen, so that rounding does not break ties.
     Seeded: the same seed gives the same result bit for bit.
     """
     func = "permutation_test"
@@ -260,7 +268,10 @@ def permutation_test(
     if np.any(np.isnan(null)):
         raise ValueError(f"{func}: statistic returned NaN for a permuted sample")
 
-    gamma = 100 * np.finfo(np.float64).eps * abs(observed)
+    # Ties within rounding: the observed and permuted statistics sum the same terms in other
+    # orders, so they differ by about eps times the size of the statistic's values, not of the
+    # observed one (an exact 0 came out as 1e-17 against 0.0, and ties at 0 were missed).
+    gamma = 100 * np.finfo(np.float64).eps * max(abs(observed), float(np.max(np.abs(null))))
     if alternative == "greater":
         b = np.sum(null >= observed - gamma)
     elif alternative == "less":
@@ -348,6 +359,12 @@ def chi2_test(table: Any, *, correction: bool = True) -> Chi2Result:
         raise ValueError(f"{func}: table must be at least 2 x 2 (got shape {t.shape})")
     if np.any(t < 0):
         raise ValueError(f"{func}: table must hold counts >= 0 (got {t.min():g})")
+    with np.errstate(over="ignore"):
+        total = t.sum()
+        squared = total * total  # row total times column total, the expected counts' numerators
+    if not np.isfinite(squared):
+        raise ValueError(f"{func}: table's counts are too large for float64 (total {total:g}); its "
+                         "expected counts and statistic would overflow")
     for axis, what in ((1, "row"), (0, "column")):
         empty = np.flatnonzero(t.sum(axis=axis) == 0)
         if empty.size:
@@ -379,7 +396,8 @@ def mcnemar_test(y_true: Any, pred_a: Any, pred_b: Any, *, exact: bool = True) -
     Only the discordant pairs matter: b = #(A right, B wrong), c = #(A wrong,
     B right). ``exact``: two-sided binomial test of b ~ Bin(b + c, 1/2),
     statistic ``min(b, c)``; otherwise ``χ² = (|b − c| − 1)² / (b + c)`` with 1 df
-    (continuity-corrected, as R's ``mcnemar.test``). Without discordant pairs the
+    (continuity-corrected, as R's ``mcnemar.test``, which leaves out the correction, so χ² = 0
+    and p = 1, when b = c). Without discordant pairs the
     classifiers do not differ: statistic 0, p = 1.
     """
     func = "mcnemar_test"
@@ -399,6 +417,8 @@ def mcnemar_test(y_true: Any, pred_a: Any, pred_b: Any, *, exact: bool = True) -
         stat, p = 0.0, 1.0
     elif exact:
         stat, p = float(min(b, c)), float(_sps.binomtest(b, b + c, 0.5).pvalue)
+    elif b == c:
+        stat, p = 0.0, 1.0  # R corrects only when b != c: (|b - c| - 1)^2 would count 1 as evidence
     else:
         stat = (abs(b - c) - 1) ** 2 / (b + c)
         p = float(_sps.chi2.sf(stat, 1))
