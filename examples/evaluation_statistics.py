@@ -82,11 +82,6 @@ def per_digit_loss(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -np.log(p)
 
 
-def p_text(p: float) -> str:
-    """A p-value for print; below the smallest double the tail underflows to 0, so say so."""
-    return f"p = {p:.1e}" if p > 0 else "p < 1e-300"
-
-
 def pixel_figure(results: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]], mean_3: np.ndarray,
                  mean_5: np.ndarray, path: Path) -> Any:
     from matplotlib.figure import Figure
@@ -172,15 +167,15 @@ def main(argv: list[str] | None = None) -> int:
         right = (p.argmax(axis=1) == y_test).astype(np.float64)
         test = stats.correlation_test(confidence, right, method="spearman")  # its statistic is rho
         print(f"  {name}: confidence vs correct: Spearman rho {test.statistic:.3f} "
-              f"({p_text(test.pvalue)}); mean confidence {confidence[right == 1].mean():.3f} when right, "
+              f"({stats.format_p(test.pvalue)}); mean confidence {confidence[right == 1].mean():.3f} when right, "
               f"{confidence[right == 0].mean():.3f} when wrong")
     (name_a, p_a), (name_b, p_b) = proba.items()
     loss_a, loss_b = per_digit_loss(p_a, y_test), per_digit_loss(p_b, y_test)
     r_test = stats.correlation_test(loss_a, loss_b, method="pearson")
     rho_test = stats.correlation_test(loss_a, loss_b, method="spearman")
     r, rho = r_test.statistic, rho_test.statistic
-    print(f"  per-digit losses, {name_a} vs {name_b}: Pearson r {r:.3f} ({p_text(r_test.pvalue)}), "
-          f"Spearman rho {rho:.3f} ({p_text(rho_test.pvalue)})")
+    print(f"  per-digit losses, {name_a} vs {name_b}: Pearson r {r:.3f} ({stats.format_p(r_test.pvalue)}), "
+          f"Spearman rho {rho:.3f} ({stats.format_p(rho_test.pvalue)})")
     fig = Figure(figsize=(5.6, 5), layout="constrained")
     ax = fig.add_subplot()
     ax.scatter(loss_a, loss_b, s=6, alpha=0.4, color="C0", linewidths=0)
@@ -214,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pred_a, pred_b = p_a.argmax(axis=1), p_b.argmax(axis=1)
     overall = stats.mcnemar_test(y_test, pred_a, pred_b)
-    print(f"  McNemar, {name_a} vs {name_b} on all test digits: {p_text(overall.pvalue)} "
+    print(f"  McNemar, {name_a} vs {name_b} on all test digits: {stats.format_p(overall.pvalue)} "
           f"({overall.only_a_correct} digits only the first gets right, {overall.only_b_correct} only the second)")
     per_class = np.array([stats.mcnemar_test(y_test[y_test == c], pred_a[y_test == c], pred_b[y_test == c]).pvalue
                           for c in range(10)])

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         chance = stats.binomial_test(correct, len(y_test), p=0.1)
         print(f"\n{name}: test accuracy {metrics.accuracy(y_test, pred):.3f} "
               f"(macro F1 {metrics.f1(y_test, pred, average='macro'):.3f}; {seconds * 1e3:.0f} ms)")
-        print(f"  better than chance (10%)? binomial p = {chance.pvalue:.2e}")
+        print(f"  better than chance (10%)? binomial {stats.format_p(chance.pvalue)}")
         recall = metrics.recall(y_test, pred, average=None)
         precision = metrics.precision(y_test, pred, average=None)
         print("  digit     " + " ".join(f"{d:5d}" for d in range(10)))
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     a, b = predictions.values()
     test = stats.mcnemar_test(y_test, a, b)
-    print(f"\nMcNemar, nearest mean vs 1-NN on the same digits: p = {test.pvalue:.2e}")
+    print(f"\nMcNemar, nearest mean vs 1-NN on the same digits: {stats.format_p(test.pvalue)}")
     return 0
 
 

@@ -45,11 +45,9 @@ def train(name: str, model: mlpcore.MLP, parts: dict[str, np.ndarray], **fit_arg
     y_test = parts["y_test"]
     correct = int((predicted == y_test).sum())
     chance = stats.binomial_test(correct, len(y_test), p=0.1, alternative="greater")
-    # Below the smallest double the exact tail underflows to 0; say so rather than print 0.
-    p_text = f"{chance.pvalue:.1e}" if chance.pvalue > 0 else "< 1e-300"
     print(
         f"  test accuracy {correct / len(y_test):.4f}, macro F1 {metrics.f1(y_test, predicted, average='macro'):.4f}, "
-        f"binomial p-value against chance {p_text}"
+        f"binomial test against chance {stats.format_p(chance.pvalue)}"
     )
     return predicted
 

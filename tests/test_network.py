@@ -868,6 +868,16 @@ def test_save_overwrites_and_leaves_no_stray_files(tmp_path, rng):
     assert sorted(os.listdir(tmp_path)) == ["m.npz"]
 
 
+def test_save_names_a_missing_folder_and_a_folder_target(tmp_path):
+    """The error named the internal temporary file (m.npz.<pid>.<hex>.tmp), not the user's path."""
+    model = mlpcore.MLP([3, 2], seed=0)
+    with pytest.raises(FileNotFoundError, match=r"MLP.save: the folder of '.*nodir/m.npz' does not exist"):
+        model.save(tmp_path / "nodir" / "m.npz")
+    with pytest.raises(IsADirectoryError, match=r"MLP.save: '.*' is a folder; give a file name"):
+        model.save(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
 # --------------------------------------------------------------------------- #
 # Bad input
 # --------------------------------------------------------------------------- #

@@ -593,3 +593,10 @@ def test_binomial_proportion_ci_is_sided_as_asked():
 def test_chi2_test_names_counts_beyond_float64():
     with pytest.raises(ValueError, match=r"chi2_test: table's counts are too large for float64"):
         stats.chi2_test([[1e300, 1e300], [1e300, 2e300]])
+
+
+def test_format_p_never_prints_zero():
+    assert stats.format_p(0.0) == "p < 1e-300"
+    assert stats.format_p(0.00314159) == "p = 0.0031"
+    assert stats.format_p(2.5e-12, digits=3) == "p = 2.5e-12"
+    assert stats.format_p(1.0) == "p = 1"

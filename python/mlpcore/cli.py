@@ -353,11 +353,6 @@ def _plural(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 
 
-def _p_text(p: float) -> str:
-    # The exact binomial tail underflows to 0 below the smallest double; say so instead of "0".
-    return "p < 1e-300" if p == 0 else f"p = {p:.2g}"
-
-
 def _name(label: Any) -> str:
     return str(label.item() if isinstance(label, np.generic) else label)
 
@@ -406,7 +401,7 @@ def _report(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, chance: float
     _line("accuracy", f"{accuracy:.4f} ({correct:,} of {n:,}; chance level {chance:.4f}, {chance_text})")
     test = stats.binomial_test(correct, n, p=chance, alternative="greater")
     verdict = "yes" if test.pvalue < ALPHA else "no"
-    _line("beats chance", f"{verdict} ({_p_text(test.pvalue)}, one-sided exact binomial test, alpha = {ALPHA})")
+    _line("beats chance", f"{verdict} ({stats.format_p(test.pvalue)}, one-sided exact binomial test, alpha = {ALPHA})")
     # Macro averages over the classes that occur (true or predicted), as scikit-learn; a class
     # never predicted has precision 0/0, counted as 0 and named below.
     seen = np.union1d(y, pred)

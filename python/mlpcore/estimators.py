@@ -16,7 +16,8 @@ with ``L`` the mean over the batch's rows of
 * ``hinge`` (classifier): the multiclass margin loss ``sum_{j != y} max(0, 1 - s_y + s_j) / k``
   (one output and ``max(0, 1 - t s)`` with ``t = +-1`` for two classes);
 * ``squared_error`` (regressor): half the squared error summed over outputs,
-  ``sum_j (y_j - f_j)^2 / 2``;
+  ``sum_j (y_j - f_j)^2 / 2`` (``loss_curve_`` reports it divided by the number of outputs,
+  as scikit-learn does);
 * ``absolute_error`` (regressor): the absolute error summed over outputs, ``sum_j |y_j - f_j|``;
 * ``poisson`` (regressor, scikit-learn 1.9's): half the Poisson deviance summed over outputs,
   ``sum_j y_j log(y_j / f_j) - y_j + f_j`` with the exp output ``f_j = exp(z_j)`` (targets
@@ -1091,11 +1092,13 @@ class SoftmaxRegression(MLPClassifier):
     Two classes give logistic regression (one logistic output). The defaults differ from
     MLPClassifier's so that it converges (stops by ``tol`` before ``max_iter``) on ordinary,
     standardised problems: Adam with ``learning_rate_init=0.01``, ``batch_size="auto"`` =
-    min(32, n_samples), ``alpha=0.001`` and ``tol=0.001``. On iris, wine, breast cancer,
-    scikit-learn's digits and MNIST it stops within 112 epochs, with test accuracy equal to
-    ``sklearn.linear_model.LogisticRegression``'s on the first three and within 1.2 points on
-    the digit sets (30% held out; MNIST: 89.5% against 90.7%). ``alpha`` is the L2 penalty of
-    the objective above.
+    min(32, n_samples), ``alpha=0.001`` and ``tol=0.001``. Measured on iris, wine, breast
+    cancer and scikit-learn's digits (standardised, 30% held out stratified, 5 splits x 2 seeds):
+    it stopped by ``tol`` in every fit, after 33-146 epochs (iris the slowest), and its test
+    accuracy was on average 0.1-1.3 points below ``sklearn.linear_model.LogisticRegression``'s
+    (per split between 5.6 points below, 3 of wine's 54 test samples, and 0.6 above); on
+    MNIST's 10,000 test digits (30% held out) 58 epochs, 89.5% against 90.7%. ``alpha`` is
+    the L2 penalty of the objective above.
     """
 
     _AUTO_BATCH = 32

@@ -421,6 +421,12 @@ class MLP:
                     )
                 extra[_METADATA_PREFIX + key] = arr
         target = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(folder):
+            # Named here: the error from opening the temporary file would name that file instead.
+            raise FileNotFoundError(f"{func}: the folder of {target!r} does not exist ({folder})")
+        if os.path.isdir(target):
+            raise IsADirectoryError(f"{func}: {target!r} is a folder; give a file name such as model.npz")
         # A unique temporary name beside the target, created exclusively: unlike mkstemp's
         # private 0600 files, it gets the permissions the user's umask gives any new file.
         tmp = f"{os.path.abspath(target)}.{os.getpid()}.{uuid.uuid4().hex}.tmp"

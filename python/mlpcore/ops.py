@@ -1,4 +1,6 @@
-"""Typed wrappers of the native kernels: GEMM, activations, softmax and the fused SGD step.
+"""Typed wrappers of the native kernels: GEMM, activations, softmax and log-softmax, and the fused
+SGD and Adam steps (``matmul``, ``activation``/``activation_grad``, ``softmax``,
+``log_softmax``, ``sgd_update``, ``adam_update``).
 
 Every function checks its arguments here (clear ``TypeError``/``ValueError`` naming the
 argument) and hands whole arrays to ``mlpcore._core``, which checks again and releases the GIL.

@@ -42,12 +42,19 @@ __all__ = [
     "bonferroni",
     "chi2_test",
     "correlation_test",
+    "format_p",
     "hypergeometric_test",
     "mcnemar_test",
     "permutation_test",
 ]
 
 _ALTERNATIVES = ("two-sided", "greater", "less")
+
+
+def format_p(p: float, digits: int = 2) -> str:
+    """``"p = 0.0031"``, or ``"p < 1e-300"`` for a p-value of 0: exact tails underflow to 0 below
+    the smallest double, and a printed 0 would claim certainty."""
+    return "p < 1e-300" if p == 0 else f"p = {p:.{digits}g}"
 
 
 class ApproximationWarning(UserWarning):
