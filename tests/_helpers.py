@@ -183,13 +183,10 @@ def reference_matmul(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, c0
     return result
 
 
-def run_python(code: str, env_updates: Mapping[str, Optional[str]] = (), *args: str,
-               module: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``python -c code`` (or ``python -m code`` with ``module=True``) in a fresh
-    interpreter with this process's environment (PYTHONPATH included), changed by
-    ``env_updates`` (a value None removes the variable)."""
+def child_env(env_updates: Mapping[str, Optional[str]] = ()) -> dict[str, str]:
+    """This process's environment for a child process that must import the same mlpcore (its
+    folder first on PYTHONPATH), changed by ``env_updates`` (a value None removes the variable)."""
     env = dict(os.environ)
-    # The test process imports mlpcore from its sys.path; the child must find the same copy.
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in [os.path.dirname(os.path.dirname(mlpcore.__file__)), env.get("PYTHONPATH")] if p
     )
@@ -198,10 +195,18 @@ def run_python(code: str, env_updates: Mapping[str, Optional[str]] = (), *args: 
             env.pop(key, None)
         else:
             env[key] = value
+    return env
+
+
+def run_python(code: str, env_updates: Mapping[str, Optional[str]] = (), *args: str,
+               module: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -c code`` (or ``python -m code`` with ``module=True``) in a fresh
+    interpreter with this process's environment (PYTHONPATH included), changed by
+    ``env_updates`` (a value None removes the variable)."""
     flag = "-m" if module else "-c"
     return subprocess.run(
         [sys.executable, flag, code, *args],
-        env=env,
+        env=child_env(env_updates),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import mnist_dir, run_python
+from _helpers import child_env, mnist_dir, run_python
 
 import mlpcore
 from mlpcore import _cli_data, cli
@@ -181,13 +181,24 @@ def test_console_script_version():
     script = shutil.which("mlpcore", path=os.path.dirname(sys.executable))
     if script is None:
         pytest.skip("the mlpcore console script is not installed next to this interpreter")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in [os.path.dirname(os.path.dirname(mlpcore.__file__)), env.get("PYTHONPATH")] if p
-    )
-    result = subprocess.run([script, "--version"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run([script, "--version"], env=child_env(), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == VERSION_LINE + "\n"
+
+
+@pytest.mark.parametrize(("variable", "value"), [("MLPCORE_SIMD", "bogus"), ("MLPCORE_NUM_THREADS", "x")])
+def test_a_bad_environment_variable_is_a_one_line_error(variable, value):
+    """The command line reports it without a traceback (exit 2); a program importing mlpcore
+    still gets the ImportError."""
+    result = run_python("mlpcore", {variable: value}, "train", module=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"mlpcore: error: {variable} must be") and result.stderr.count("\n") == 1
+    script = shutil.which("mlpcore", path=os.path.dirname(sys.executable))
+    if script is not None:
+        result = subprocess.run([script, "train"], env=child_env({variable: value}), capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 2 and result.stderr.startswith(f"mlpcore: error: {variable} must be")
+    result = run_python("import mlpcore", {variable: value})
+    assert result.returncode == 1 and f"ImportError: {variable} must be" in result.stderr
 
 
 def test_help_lists_the_subcommands():
@@ -830,13 +841,7 @@ def test_errors_from_a_real_process(tmp_path):
 @pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
 def test_closed_stdout_still_saves_the_model(tmp_path, buffered):
     # `mlpcore train --out m.npz | head -1`: the reader goes away after the first line.
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in [os.path.dirname(os.path.dirname(mlpcore.__file__)), env.get("PYTHONPATH")] if p
-    )
-    env.pop("PYTHONUNBUFFERED", None)
-    if not buffered:
-        env["PYTHONUNBUFFERED"] = "1"
+    env = child_env({"PYTHONUNBUFFERED": None if buffered else "1"})
     model_path = tmp_path / "m.npz"
     argv = [sys.executable, "-m", "mlpcore", "train", "--epochs", "20", "--out", str(model_path)]
     with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:

@@ -6,7 +6,27 @@ trains one; ``mlpcore.ops`` wraps the kernels with checked, typed functions; ``m
 splits and loads data, ``mlpcore.metrics`` and ``mlpcore.stats`` judge the results.
 """
 
+import os
+import sys
 from importlib.metadata import PackageNotFoundError, version
+
+
+def _starts_the_command_line() -> bool:
+    """Whether this import is the command line's (the ``mlpcore`` script or ``python -m mlpcore``)."""
+    argv = list(getattr(sys, "orig_argv", sys.argv))
+    if argv and os.path.basename(argv[0]) == "mlpcore" or os.path.basename(sys.argv[0]) == "mlpcore":
+        return True
+    return any(a == "-m" and b == "mlpcore" for a, b in zip(argv, argv[1:])) or "-mmlpcore" in argv
+
+
+try:
+    from . import _core  # noqa: F401 - reads MLPCORE_SIMD and MLPCORE_NUM_THREADS, refuses bad values
+except ImportError as exc:
+    if str(exc).startswith("MLPCORE_") and _starts_the_command_line():
+        # The command line's errors are one line and exit status 2, without a traceback.
+        sys.stderr.write(f"mlpcore: error: {exc}\n")
+        raise SystemExit(2) from None
+    raise
 
 from . import data, ops
 from ._runtime import (
