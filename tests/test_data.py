@@ -784,12 +784,19 @@ def test_a_single_column_of_labels_is_stratified_as_its_column():
     assert (int(y_val.sum()), int(y_test.sum())) == (1, 1)
 
 
-def test_mixed_object_labels_are_named():
-    mixed = np.array(["a", 1] * 5, dtype=object)
-    with pytest.raises(TypeError, match="train_val_test_indices: y_or_n must hold numbers or strings, not a mix"):
-        train_val_test_indices(mixed)
-    with pytest.raises(TypeError, match="kfold: y_or_n must hold numbers or strings, not a mix"):
-        data.kfold(mixed)
+def test_object_labels_stratify_by_kind_and_a_mix_is_named():
+    """Object arrays of bools or of integers of any size are classes; of reals, targets; a mix
+    (or None) is refused by name instead of numpy's bare '<' TypeError."""
+    for y in (np.array([True] * 90 + [False] * 10, dtype=object), np.array([2**70] * 90 + [1] * 10, dtype=object)):
+        test = train_val_test_indices(y, val_size=0, test_size=0.2, seed=0)[2]
+        assert sum(y[i] == y[-1] for i in test) == 2  # 20% of the 10 rare ones
+    reals = np.array([0.5, 1.5] * 5, dtype=object)
+    assert len(train_val_test_indices(reals, seed=0)[2]) == 1
+    for mixed in (np.array(["a", 1] * 5, dtype=object), np.array([0, 1, None] * 4, dtype=object)):
+        with pytest.raises(TypeError, match="train_val_test_indices: y_or_n must hold class labels of one kind"):
+            train_val_test_indices(mixed)
+        with pytest.raises(TypeError, match="kfold: y_or_n must hold class labels of one kind"):
+            data.kfold(mixed)
 
 
 def test_standard_scaler_scales_tiny_columns():

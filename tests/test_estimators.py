@@ -35,6 +35,7 @@ a strict xfail, so fixing it fails the run until the entry goes; the list is emp
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import pickle
 import re
@@ -1625,6 +1626,37 @@ def test_an_estimator_is_fitted_by_one_thread_at_a_time():
     with expect_convergence_warning(3):
         ref = MLPClassifier(**params).fit(X, y)
     assert est.n_features_in_ == 5 and est.loss_curve_ == ref.loss_curve_
+
+
+def test_the_network_a_continued_fit_trains_is_guarded_too():
+    """partial_fit trains model_ in place: mlpcore.fit on that network from another thread (or a
+    shallow copy's partial_fit) is refused, and the refusal names partial_fit."""
+    errors: list[BaseException] = []
+    y = TARGETS["multiclass"]
+
+    class Probe(MLPClassifier):
+        def _reported_loss(self, mean_loss):  # runs inside partial_fit
+            if not errors:
+                def attempt():
+                    try:
+                        mlpcore.fit(self.model_, X.astype(np.float32), y, optimizer=mlpcore.SGD(), verbose=False)
+                    except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                        errors.append(exc)
+                    try:
+                        copy.copy(self).partial_fit(X, y)
+                    except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                        errors.append(exc)
+                worker = threading.Thread(target=attempt)
+                worker.start()
+                worker.join()
+            return super()._reported_loss(mean_loss)
+
+    est = Probe((4,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    errors.clear()
+    est.partial_fit(X, y)
+    assert [type(e) for e in errors] == [RuntimeError, RuntimeError]
+    assert "fit: this MLP is being trained by another thread" in str(errors[0])
+    assert "Probe.partial_fit: this MLP is being trained by another thread" in str(errors[1])
 
 
 def test_sample_weight_equals_repeated_rows():

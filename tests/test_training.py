@@ -1060,9 +1060,13 @@ def test_ctrl_c_inside_an_epoch_counts_that_epoch():
         model = mlpcore.MLP([64, 96, 10], seed=0)
         return model, quiet_fit(model, X, y, optimizer=mlpcore.Adam(), epochs=epochs, batch_size=16, seed=0)
 
+    seen: list[int] = []
     with ctrl_c_during_an_epoch(1) as sent:
-        model, history = train(6)
+        model = mlpcore.MLP([64, 96, 10], seed=0)
+        history = quiet_fit(model, X, y, optimizer=mlpcore.Adam(), epochs=6, batch_size=16, seed=0,
+                            callbacks=[lambda epoch, history: seen.append(epoch)])
     assert sent and history.interrupted and history.epochs == 2
+    assert seen == [0]  # no callback for the epoch whose Ctrl-C was held
     assert len(history.train_accuracy) == len(history.epoch_time) == len(history.lr) == 2
     ref_model, ref_history = train(2)
     assert history.train_loss == ref_history.train_loss
@@ -1112,6 +1116,26 @@ def test_one_model_is_trained_by_one_thread_at_a_time():
     worker = threading.Thread(target=lambda: quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1))
     worker.start()
     worker.join()
+
+
+def test_models_that_define_equality_still_train_one_per_thread():
+    """The guard keys on identity: a subclass with __eq__ (so unhashable) trains, and two equal
+    ones train in parallel."""
+    class Equal(mlpcore.MLP):
+        def __eq__(self, other):
+            return isinstance(other, Equal) and self.layer_sizes == other.layer_sizes
+
+    X, y = classification_data(np.random.default_rng(0), dtype=np.float32)
+    models = [Equal([4, 5, 3], seed=0), Equal([4, 5, 3], seed=0)]
+    assert models[0] == models[1]
+    histories = [None, None]
+    threads = [threading.Thread(target=lambda i=i: histories.__setitem__(
+        i, quiet_fit(models[i], X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=30, seed=0))) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert histories[0].train_loss == histories[1].train_loss and len(histories[0].train_loss) == 30
 
 
 def test_concurrent_fits_from_python_threads_match_sequential_ones():

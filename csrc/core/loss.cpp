@@ -161,8 +161,11 @@ double poisson_row(const T* z, std::int64_t k, const T* y, T* dz, T scale) {
     for (std::int64_t j = 0; j < k; ++j) {
         const double zj = static_cast<double>(z[j]), yj = static_cast<double>(y[j]);
         const double a = std::exp(zj);
-        sum += (yj > 0 ? yj * (std::log(yj) - zj) : 0.0) - yj + a;
-        if (dz) dz[j] = (static_cast<T>(a) - y[j]) * per;
+        const T a_t = static_cast<T>(a);
+        // A rate beyond T's range is infinite in T (the gradient and the prediction): so is the
+        // loss, which training reports as divergence, though double would hold it.
+        sum += std::isinf(a_t) ? a_t : (yj > 0 ? yj * (std::log(yj) - zj) : 0.0) - yj + a;
+        if (dz) dz[j] = (a_t - y[j]) * per;
     }
     return sum / static_cast<double>(k);
 }

@@ -12,7 +12,6 @@ import contextlib
 import numbers
 import signal
 import threading
-import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -54,8 +53,10 @@ def attributes_kept_on_error(obj: Any) -> Iterator[None]:
         raise
 
 
-# Objects being trained, each with (thread ident, nesting depth) of the thread training it.
-_TRAINING: weakref.WeakKeyDictionary[Any, tuple[int, int]] = weakref.WeakKeyDictionary()
+# Objects being trained, by id: (thread ident, nesting depth) of the thread training each. By
+# identity, not hash and ==: an estimator subclass may define __eq__ (unhashable, or equal to
+# its clone); an entry lives only while its object is being trained, so the id stays its own.
+_TRAINING: dict[int, tuple[int, int]] = {}
 _TRAINING_GUARD = threading.Lock()
 
 
@@ -65,22 +66,25 @@ def one_fit_at_a_time(obj: Any, func: str) -> Iterator[None]:
     updates the weights in place, so two threads training one model would silently interleave
     their steps (and an estimator's attributes their fits). The thread already training it may
     enter again (a callback that trains the same model)."""
-    me = threading.get_ident()
-    with _TRAINING_GUARD:
-        owner, depth = _TRAINING.get(obj, (me, 0))
-        if owner != me:
-            raise RuntimeError(
-                f"{func}: this {type(obj).__name__} is being trained by another thread; train a model from one "
-                "thread at a time (copy.deepcopy or sklearn.base.clone it to train copies in parallel)")
-        _TRAINING[obj] = (me, depth + 1)
+    me, key = threading.get_ident(), id(obj)
+    depth = None
     try:
+        with _TRAINING_GUARD:
+            owner, held = _TRAINING.get(key, (me, 0))
+            if owner != me:
+                raise RuntimeError(
+                    f"{func}: this {type(obj).__name__} is being trained by another thread; train a model from "
+                    "one thread at a time (copy.deepcopy or sklearn.base.clone it to train copies in parallel)")
+            _TRAINING[key] = (me, held + 1)
+            depth = held
         yield
     finally:
-        with _TRAINING_GUARD:
-            if depth == 0:
-                del _TRAINING[obj]
-            else:
-                _TRAINING[obj] = (me, depth)
+        if depth is not None:
+            with _TRAINING_GUARD:
+                if depth == 0:
+                    del _TRAINING[key]
+                else:
+                    _TRAINING[key] = (me, depth)
 
 
 @contextlib.contextmanager
@@ -250,15 +254,15 @@ def _objects_as_float64(arr: np.ndarray, name: str, func: str, expected: str) ->
         raise TypeError(f"{func}: {name} {expected} (got {describe(arr)})") from None
 
 
-def _objects_as_integers(arr: np.ndarray, name: str, func: str) -> np.ndarray:
-    """Python integers as int64 or uint64, exactly (as float64, 2**64 and 2**64 + 1 were one
-    label); ValueError beyond 64 bits."""
+def _objects_as_integers(arr: np.ndarray) -> np.ndarray:
+    """Python integers as int64 or uint64 when one of them holds them all, else as they are
+    (Python integers compare exactly; as float64, 2**64 and 2**64 + 1 were one label)."""
     for dtype in (np.int64, np.uint64):
         try:
             return arr.astype(dtype)
         except OverflowError:
             continue
-    raise ValueError(f"{func}: {name} holds integers beyond 64 bits; pass such labels as strings")
+    return arr
 
 
 def same_integer_type(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -314,6 +318,14 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
     """
     try:
         arr = np.asarray(y)
+        if (arr.dtype.kind == "f" and arr.ndim == 1 and isinstance(y, (list, tuple)) and y
+                and isinstance(y[0], (int, np.integer)) and not isinstance(y[0], (bool, np.bool_))):
+            # A list of Python integers beyond int64 (or of negatives with values beyond 2**63)
+            # becomes float64, merging labels: keep them exact.
+            objects = np.asarray(y, dtype=object)
+            if objects.size and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                                    for v in objects):
+                arr = objects
     except Exception as exc:
         raise ValueError(f"{func}: {name} could not be converted to an array ({exc})") from None
     _check_ndim(arr, name, func, 1)
@@ -321,10 +333,10 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
         if all(isinstance(v, str) for v in arr):
             arr = arr.astype(str)
         elif arr.size and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in arr):
-            arr = _objects_as_integers(arr, name, func)
+            arr = _objects_as_integers(arr)
         else:
             arr = _objects_as_float64(arr, name, func, "must hold numbers or strings, not a mix")
-    if arr.dtype.kind not in "biufUS":
+    if arr.dtype.kind not in "biufUSO":  # O: Python integers beyond 64-bit types
         raise TypeError(f"{func}: {name} must hold class labels (got {describe(arr)})")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{func}: {name} is empty")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import numbers
 import os
 import warnings
 import zlib
@@ -20,7 +21,6 @@ import numpy as np
 
 from ._validation import (
     as_float_array,
-    as_label_array,
     as_rng,
     check_choice,
     check_float,
@@ -54,20 +54,26 @@ __all__ = [
 
 def _strata(y: np.ndarray, name: str, func: str) -> np.ndarray | None:
     """The class labels to stratify by: ``y``, or its single column (as scikit-learn); None for
-    float targets (regression) and multi-column ``y``. Objects must be all strings or all whole
-    numbers (a mix is refused by name; other objects count as targets)."""
+    float targets (regression) and multi-column ``y``. Object arrays stratify when they hold
+    only strings, only bools or only integers (of any size), are targets when they hold only
+    real numbers, and are refused by name otherwise (a mix, or None)."""
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.dtype.kind not in "biuUSO":
         return None
-    if y.dtype.kind == "O":
-        try:
-            y = as_label_array(y, name, func)
-        except ValueError:  # non-integer numbers: targets, not classes
-            return None
-        if y.dtype.kind == "f":
-            return None
-    return y
+    if y.dtype.kind != "O":
+        return y
+    values = y.tolist()
+    if all(isinstance(v, str) for v in values):
+        return y.astype(str)
+    if all(isinstance(v, (bool, np.bool_)) for v in values):
+        return y.astype(bool)
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return y  # Python integers sort and compare exactly
+    if all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return None
+    raise TypeError(f"{func}: {name} must hold class labels of one kind (strings, bools or integers) or "
+                    f"real targets (got {describe(y)} mixing {sorted({type(v).__name__ for v in values})})")
 
 
 def _part_count(size: float | int, n: int) -> int:

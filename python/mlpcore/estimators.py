@@ -259,14 +259,20 @@ class _BaseMLP(BaseEstimator):
 
     # ----------------------------------------------------------- training
     @contextlib.contextmanager
-    def _keep_state_on_error(self) -> Iterator[None]:
+    def _keep_state_on_error(self, method: str) -> Iterator[None]:
         """A fit that raises leaves the estimator exactly as it was (the fitted model is not lost).
 
         Fresh fits build a new network, so the old one is untouched; a continued fit
         (warm_start, partial_fit) trains the same network in place, so its weights, optimiser
         state and per-epoch lists are saved first and put back.
         """
-        with one_fit_at_a_time(self, f"{type(self).__name__}.fit"), self._state_kept_on_error():
+        caller = f"{type(self).__name__}.{method}"
+        model = getattr(self, "_model", None)
+        # The estimator, and the network a continued fit trains in place (mlpcore.fit on model_,
+        # or a shallow copy of the estimator, could be training it in another thread).
+        with one_fit_at_a_time(self, caller), \
+                (contextlib.nullcontext() if model is None else one_fit_at_a_time(model, caller)), \
+                self._state_kept_on_error():
             yield
 
     @contextlib.contextmanager
@@ -810,7 +816,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) or a 0/1 indicator
         matrix; ``sample_weight`` (n_samples,) weighs each sample's loss (see the class notes)."""
         self._validate_settings()
-        with self._keep_state_on_error():
+        with self._keep_state_on_error("fit"):
             first = not (self.warm_start and hasattr(self, "_model"))
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
@@ -831,7 +837,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         (as in scikit-learn, each call is one epoch on the data given).
         """
         self._validate_settings()
-        with self._keep_state_on_error():
+        with self._keep_state_on_error("partial_fit"):
             first = not hasattr(self, "classes_")
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
@@ -1038,7 +1044,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Train on ``X`` (n_samples, n_features) and real targets ``y`` (n_samples,) or (n_samples,
         n_targets); ``sample_weight`` (n_samples,) weighs each sample's loss (see the class notes)."""
         self._validate_settings()
-        with self._keep_state_on_error():
+        with self._keep_state_on_error("fit"):
             first = not (self.warm_start and hasattr(self, "_model"))
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
@@ -1054,7 +1060,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Early stopping does not apply (each call is one epoch on the data given).
         """
         self._validate_settings()
-        with self._keep_state_on_error():
+        with self._keep_state_on_error("partial_fit"):
             first = not hasattr(self, "_model")
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit

@@ -212,7 +212,7 @@ def fit(
     returns True stops training; one that raises stops it too, and the exception propagates
     with the model holding the epochs completed so far. Ctrl-C stops cleanly at the end of the
     current epoch (an epoch runs in C++ and finishes first) and returns the history so far,
-    that epoch included. Training one model from two threads at once raises RuntimeError. The same ``seed`` (and model seed) gives bit-identical weights and
+    that epoch included (callbacks are not called for it). Training one model from two threads at once raises RuntimeError. The same ``seed`` (and model seed) gives bit-identical weights and
     history for any thread count.
 
     Raises :class:`TrainingDivergedError` when the loss becomes NaN or infinite; the model then
@@ -314,7 +314,9 @@ def fit(
                         else:
                             waited += 1
                             stop = early_stopping is not None and waited >= early_stopping.patience
-                progress.epoch(epoch, history)
+                    progress.epoch(epoch, history)
+                # Callbacks run outside, so that Ctrl-C can stop a slow one; an epoch whose
+                # Ctrl-C was held is in the history without a callback call.
                 for cb in callback_list:
                     if cb(epoch, history) is True:
                         stop = True
