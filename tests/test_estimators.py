@@ -51,7 +51,7 @@ import mlpcore
 from _helpers import assert_bitwise_equal, ctrl_c_during_an_epoch, mnist_dir, num_threads
 from mlpcore import MLPClassifier, MLPRegressor, SoftmaxRegression
 from mlpcore import _core
-from scipy.special import expit, softmax
+from scipy.special import expit, logsumexp, softmax
 from sklearn import neural_network as skl_nn
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
@@ -1657,6 +1657,60 @@ def test_the_network_a_continued_fit_trains_is_guarded_too():
     assert [type(e) for e in errors] == [RuntimeError, RuntimeError]
     assert "fit: this MLP is being trained by another thread" in str(errors[0])
     assert "Probe.partial_fit: this MLP is being trained by another thread" in str(errors[1])
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_reported_log_loss_is_clipped_as_sklearn(kind):
+    """scikit-learn reports each log-loss term with p clipped to [eps, 1 - eps], so at most 36.04;
+    with confidently wrong samples the exact loss was far larger (2.66 against 0.98), and tol
+    stopping then ran 200 epochs where scikit-learn stopped after 5. The steps stay exact."""
+    rng = np.random.RandomState(0)
+    Xo = rng.randn(50, 3)
+    y = {"binary": (Xo[:, 0] > 0).astype(int), "multiclass": np.digitize(Xo[:, 0], [-0.5, 0.5]),
+         "multilabel": np.column_stack([Xo[:, 0] > 0, Xo[:, 1] > 0]).astype(int)}[kind]
+    Xo[0] = [60.0, -60.0, 0.0]  # with the weights below: logit 240 for class 0 / every label
+    y[0] = 1 if kind == "multiclass" else 0  # confidently wrong
+    ours, sk, start = _pair_from_large_weights(Xo, y)
+    # One full batch: the first epoch's loss is the loss at the starting weights.
+    z = Xo @ start.astype(np.float64)
+    if kind == "multiclass":
+        exact = np.mean(logsumexp(z, axis=1) - z[np.arange(len(y)), y])
+    else:
+        t = y.reshape(len(y), -1)
+        exact = np.mean(np.sum(np.logaddexp(0, z) - t * z, axis=1))
+    assert ours.loss_curve_[0] < exact - 0.5  # the clip matters here
+    assert ours.n_iter_ == sk.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-4)
+    assert ours.best_loss_ == pytest.approx(sk.best_loss_, rel=1e-4)
+
+
+def _pair_from_large_weights(Xo, y):
+    """Ours and scikit-learn's no-hidden-layer classifier trained from the same weights, the
+    outlier's logits 240, until tol stops them (or 200 epochs)."""
+    params = {"hidden_layer_sizes": (), "solver": "sgd", "learning_rate_init": 1e-3, "momentum": 0.0,
+              "shuffle": False, "alpha": 0.0, "batch_size": 50, "tol": 1e-3, "n_iter_no_change": 3,
+              "random_state": 0}
+    ours, sk = MLPClassifier(max_iter=1, **params), skl_nn.MLPClassifier(max_iter=1, warm_start=True, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(Xo, y)
+        sk.fit(Xo, y)
+    W = np.zeros(ours.coefs_[0].shape, np.float32)
+    W[0, 0], W[1, 0] = 2.0, -2.0
+    W[:, -1] = W[:, 0] if W.shape[1] == 2 and y.ndim == 2 else W[:, -1]  # multilabel: both labels
+    b = np.zeros(ours.intercepts_[0].shape, np.float32)
+    ours.coefs_, ours.intercepts_ = [W], [b]
+    sk.coefs_, sk.intercepts_ = [W.astype(np.float64)], [b.astype(np.float64)]
+    for est in (ours, sk):
+        est.loss_curve_, est.best_loss_, est._no_improvement_count = [], np.inf, 0
+    sk.t_ = ours.t_
+    ours.set_params(warm_start=True, max_iter=200)
+    sk.set_params(max_iter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(Xo, y)
+        sk.fit(Xo, y)
+    return ours, sk, W
 
 
 def test_sample_weight_equals_repeated_rows():

@@ -303,7 +303,7 @@ struct EpochArgs {
     bool nesterov;
     double beta1, beta2, eps;
     std::int64_t steps;
-    bool decay_per_row;
+    bool decay_per_row, clip_log_loss;
     double max_norm, dropout, input_noise;
 };
 
@@ -345,6 +345,7 @@ py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py:
     s.epoch = e.epoch;
     s.rule = e.rule;
     s.decay_per_row = e.decay_per_row;
+    s.clip_log_loss = e.clip_log_loss;
     s.sgd = SgdParams<T>{static_cast<T>(e.lr), static_cast<T>(e.momentum),
                          static_cast<T>(e.weight_decay), static_cast<T>(e.l1), e.nesterov,
                          e.momentum > 0.0};
@@ -386,7 +387,8 @@ py::tuple train_epoch_entry(const Network& net, py::array params,
                             const std::string& optimizer, double lr, double momentum,
                             double weight_decay, double l1, bool nesterov, double beta1,
                             double beta2, double eps, std::int64_t steps, bool decay_per_row,
-                            double max_norm, double dropout, double input_noise) {
+                            bool clip_log_loss, double max_norm, double dropout,
+                            double input_noise) {
     const char* fn = "train_epoch";
     const DType dtype = float_dtype(params, fn, "params");
     require_params(net, params, fn);
@@ -401,7 +403,7 @@ py::tuple train_epoch_entry(const Network& net, py::array params,
             fn, ": nonzeros must be the input_index of this X");
     const EpochArgs e{batch_size, shuffle, seed,  epoch, parse_rule(optimizer), lr,
                       momentum,   weight_decay, l1, nesterov, beta1, beta2, eps, steps,
-                      decay_per_row, max_norm, dropout, input_noise};
+                      decay_per_row, clip_log_loss, max_norm, dropout, input_noise};
     return dtype == DType::float32
                ? train_epoch_t<float>(net, params, velocity, second_moment, x, labels, values,
                                       rows, nonzeros, sample_weight, e)
@@ -456,13 +458,15 @@ void bind_trainer(py::module_& m) {
              "shuffle"_a, "seed"_a, "epoch"_a, "optimizer"_a = "sgd", "lr"_a, "momentum"_a = 0.0,
              "weight_decay"_a = 0.0, "l1"_a = 0.0, "nesterov"_a = false, "beta1"_a = 0.9,
              "beta2"_a = 0.999, "eps"_a = 1e-8, "steps"_a = 0, "decay_per_row"_a = false,
-             "max_norm"_a = 0.0, "dropout"_a = 0.0, "input_noise"_a = 0.0,
+             "clip_log_loss"_a = false, "max_norm"_a = 0.0, "dropout"_a = 0.0, "input_noise"_a = 0.0,
              "One epoch of minibatch SGD or Adam in C++ (GIL released): "
              "(sum of row losses, batches, rows correct, rows, diverged, penalty batches: the "
              "sum over batches of rows / weight sum, or batches without weights). With sample_weight, "
              "each batch descends its weighted mean loss (weight decay divided by the batch's "
              "weight sum with decay_per_row), the loss sum adds each batch's weighted mean times "
-             "its rows, and a batch whose weights sum to 0 is skipped.");
+             "its rows, and a batch whose weights sum to 0 is skipped. clip_log_loss reports each "
+             "log-loss term with the probability clipped to [eps, 1 - eps] (float64's eps), as "
+             "scikit-learn's log_loss; the gradients are exact either way.");
 }
 
 }  // namespace mlpcore::bindings

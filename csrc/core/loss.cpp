@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "activation.hpp"
@@ -90,11 +91,18 @@ T sign(T v) {
 // gradient of (row loss * scale) with respect to z (fused pairs) or a (the others; the output
 // activation's derivative is applied afterwards).
 
+// A log-loss term -log p clipped as scikit-learn's log_loss clips p to [eps, 1 - eps].
+inline double clipped_log_term(double term) {
+    constexpr double eps = std::numeric_limits<double>::epsilon();
+    static const double low = -std::log1p(-eps), high = -std::log(eps);
+    return std::min(std::max(term, low), high);
+}
+
 // e: exp(z_j - m) with m = max_j z_j (shifted_exps); it may be dz, which then keeps them for
 // the gradient (one exp per class, not two).
 template <class T>
 double cross_entropy_row(const T* z, const T* e, T m, std::int64_t k, std::int32_t label,
-                         const T* y, T* dz, T scale) {
+                         const T* y, T* dz, T scale, bool clip) {
     T s = 0;
     for (std::int64_t j = 0; j < k; ++j) s += e[j];
     const T lse = m + std::log(s);
@@ -108,13 +116,24 @@ double cross_entropy_row(const T* z, const T* e, T m, std::int64_t k, std::int32
     } else {
         yz = z[label];
     }
+    double clipped = 0;
+    if (clip) {
+        // sum_j y_j * clip(lse - z_j), the term of each class its target weighs
+        if (y) {
+            for (std::int64_t j = 0; j < k; ++j)
+                if (y[j] != T(0))
+                    clipped += static_cast<double>(y[j]) * clipped_log_term(static_cast<double>(lse - z[j]));
+        } else {
+            clipped = clipped_log_term(static_cast<double>(lse - z[label]));
+        }
+    }
     if (dz) {
         for (std::int64_t j = 0; j < k; ++j) {
             const T target = y ? y[j] : T(j == label);
             dz[j] = (dz[j] / s * y_sum - target) * scale;
         }
     }
-    return static_cast<double>(y_sum * lse - yz);
+    return clip ? clipped : static_cast<double>(y_sum * lse - yz);
 }
 
 // For each of the rows x k logits z: its row maximum in m[r], and e = exp(z - m[r]), every row's
@@ -139,13 +158,22 @@ T stable_sigmoid(T z) {
 }
 
 template <class T>
-double bce_row(const T* z, std::int64_t k, const T* y, std::int32_t label, T* dz, T scale) {
+double bce_row(const T* z, std::int64_t k, const T* y, std::int32_t label, T* dz, T scale,
+               bool clip) {
     double sum = 0;
     const T per = scale / static_cast<T>(k);
     for (std::int64_t j = 0; j < k; ++j) {
         const T t = y ? y[j] : static_cast<T>(label);
-        sum += static_cast<double>(std::max(z[j], T(0)) - t * z[j] +
-                                   std::log1p(std::exp(-std::abs(z[j]))));
+        const T tail = std::log1p(std::exp(-std::abs(z[j])));  // softplus(x) = max(x, 0) + tail
+        if (clip) {
+            // t (-log p) + (1 - t) (-log(1 - p)) with p clipped: -log p = softplus(-z) and
+            // -log(1 - p) = softplus(z), each clipped
+            const double neg_log_p = clipped_log_term(static_cast<double>(std::max(-z[j], T(0)) + tail));
+            const double neg_log_q = clipped_log_term(static_cast<double>(std::max(z[j], T(0)) + tail));
+            sum += static_cast<double>(t) * neg_log_p + static_cast<double>(T(1) - t) * neg_log_q;
+        } else {
+            sum += static_cast<double>(std::max(z[j], T(0)) - t * z[j] + tail);
+        }
         if (dz) dz[j] = (stable_sigmoid(z[j]) - t) * per;
     }
     return sum / static_cast<double>(k);
@@ -282,10 +310,10 @@ LossTotals loss_forward_backward(OutputKind output, LossKind loss, const LossBat
             case LossKind::cross_entropy:
                 row_loss = cross_entropy_row(z, exps + (r - exps_row0) * k,
                                              maxima[static_cast<std::size_t>(r - exps_row0)], k,
-                                             label, y, d, scale);
+                                             label, y, d, scale, batch.clip_log_loss);
                 break;
             case LossKind::binary_cross_entropy:
-                row_loss = bce_row(z, k, y, label, d, scale);
+                row_loss = bce_row(z, k, y, label, d, scale, batch.clip_log_loss);
                 break;
             case LossKind::poisson:
                 row_loss = poisson_row(z, k, y, d, scale);

@@ -56,6 +56,10 @@ struct LossBatch {
     Targets<T> targets;
     const std::int64_t* rows = nullptr;
     std::int64_t first_row = 0;
+    // Report each log-loss term (cross_entropy, binary_cross_entropy) as scikit-learn does, with
+    // the probability clipped to [eps, 1 - eps] (float64's eps), so a term is at most
+    // -log(eps) = 36.04; the gradient is the exact one either way.
+    bool clip_log_loss = false;
 
     std::int64_t target_row(std::int64_t r) const { return rows ? rows[r] : first_row + r; }
 };

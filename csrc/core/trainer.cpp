@@ -466,7 +466,8 @@ private:
         T* z = ws_.z[last] + r0 * k;
         T* a = mode.with_a ? ws_.a[last] + r0 * k : nullptr;
         if (mode.with_a) output_forward(spec_.output, z, a, m, k);
-        const LossBatch<T> rows{z, m, k, data.targets, c.rows ? c.rows + lo + r0 : nullptr, lo + r0};
+        LossBatch<T> rows{z, m, k, data.targets, c.rows ? c.rows + lo + r0 : nullptr, lo + r0};
+        rows.clip_log_loss = c.reg.settings && c.reg.settings->clip_log_loss;
         c.parts[b] = loss_forward_backward(spec_.output, spec_.loss, rows, a,
                                            ws_.delta[last] + r0 * k, c.scale);
         mlp_backward_data(spec_, params, r0, m, ws_, mode.dropout);

@@ -58,6 +58,8 @@ struct TrainSettings {
     // Divide weight_decay by the rows of each batch (scikit-learn's alpha / batch_size, also
     // for a smaller last batch) rather than using it as it is.
     bool decay_per_row = false;
+    // Report the log-loss terms clipped as scikit-learn's log_loss (LossBatch::clip_log_loss).
+    bool clip_log_loss = false;
     T max_norm = 0;          // > 0: cap each unit's incoming weight norm after every step
     T dropout = 0;           // probability of dropping a hidden unit (inverted dropout)
     T input_noise = 0;       // standard deviation of Gaussian noise added to the inputs

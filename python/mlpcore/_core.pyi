@@ -112,6 +112,7 @@ class Network:
         eps: float = 1e-8,
         steps: int = 0,
         decay_per_row: bool = False,
+        clip_log_loss: bool = False,
         max_norm: float = 0.0,
         dropout: float = 0.0,
         input_noise: float = 0.0,

@@ -50,18 +50,21 @@ class EpochRunner:
     """Runs epochs of ``optimizer`` on ``model``, keeping the optimiser state between calls.
 
     ``decay_per_row`` divides the weight decay of each step by its batch's rows (scikit-learn's
-    ``alpha / batch_size`` penalty). ``loss_scale = c`` trains on ``c`` times the model's loss
+    ``alpha / batch_size`` penalty); ``clip_log_loss`` reports log-loss terms as scikit-learn's
+    ``log_loss`` does, each at most ``-log(eps)`` = 36.04 (the steps are the same either way).
+    ``loss_scale = c`` trains on ``c`` times the model's loss
     (for example a sum over outputs where the model averages over them): the C++ loop descends
     the model's own loss, so the step is rescaled instead (SGD: ``lr * c`` with weight decay and
     L1 divided by ``c``; Adam: weight decay, L1 and ``eps`` divided by ``c``), which is exactly
     the update of the scaled loss.
     """
 
-    def __init__(self, model: MLP, optimizer: Optimizer, *, decay_per_row: bool = False, loss_scale: float = 1.0,
-                 caller: str = "fit") -> None:
+    def __init__(self, model: MLP, optimizer: Optimizer, *, decay_per_row: bool = False, clip_log_loss: bool = False,
+                 loss_scale: float = 1.0, caller: str = "fit") -> None:
         self.model = model
         self.optimizer = optimizer
         self.decay_per_row = decay_per_row
+        self.clip_log_loss = clip_log_loss
         self.loss_scale = float(loss_scale)
         self._check_dtype_range(caller)
         self.reset()
@@ -157,7 +160,7 @@ class EpochRunner:
         common = {
             "nonzeros": nonzeros, "sample_weight": sample_weight, "batch_size": batch_size, "shuffle": shuffle, "seed": seed, "epoch": epoch,
             "weight_decay": opt.weight_decay / c / rescale,
-            "l1": opt.l1 / c, "decay_per_row": self.decay_per_row,
+            "l1": opt.l1 / c, "decay_per_row": self.decay_per_row, "clip_log_loss": self.clip_log_loss,
             "max_norm": opt.max_norm or 0.0, "dropout": model.dropout, "input_noise": model.input_noise,
         }
         if isinstance(opt, Adam):

@@ -428,7 +428,8 @@ class _BaseMLP(BaseEstimator):
                 raise ValueError(_error(self, f"y has {n_outputs} outputs, but the model was fitted with {self._model.n_outputs}"))
         if self._runner is None or not incremental:
             # scikit-learn builds a new optimiser for every fit call; partial_fit keeps it.
-            self._runner = EpochRunner(self._model, self._optimizer(), decay_per_row=True, loss_scale=self._loss_scale,
+            self._runner = EpochRunner(self._model, self._optimizer(), decay_per_row=True, clip_log_loss=True,
+                                       loss_scale=self._loss_scale,
                                        caller=f"{type(self).__name__}.fit")
             if not first:
                 self._lr = float(self.learning_rate_init)
