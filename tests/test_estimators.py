@@ -1713,6 +1713,53 @@ def _pair_from_large_weights(Xo, y):
     return ours, sk, W
 
 
+def test_n_iter_no_change_inf_switches_tol_stopping_off():
+    """scikit-learn accepts np.inf (Options(Real, {np.inf})): tol never stops training."""
+    for Est in (MLPClassifier, skl_nn.MLPClassifier):
+        est = Est((4,), max_iter=15, tol=10.0, n_iter_no_change=np.inf, random_state=0)
+        with expect_convergence_warning(15):
+            est.fit(X, TARGETS["multiclass"])
+        assert est.n_iter_ == 15
+
+
+def test_warm_start_needs_the_same_classes_as_sklearn():
+    y = TARGETS["multiclass"]
+    subset = y != 2
+    for Est in (MLPClassifier, skl_nn.MLPClassifier):
+        est = Est((4,), max_iter=2, warm_start=True, random_state=0)
+        with expect_convergence_warning(2):
+            est.fit(X, y)
+        with pytest.raises(ValueError, match=r"warm_start can only be used where `y` has the same classes as in the "
+                                             r"previous call to fit. Previously got \[0 1 2\], `y` has \[0 1\]"):
+            est.fit(X[subset], y[subset])
+        with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same classes"):
+            est.partial_fit(X[subset], y[subset])
+        est.set_params(warm_start=False).partial_fit(X[subset], y[subset])  # a subset is fine without warm_start
+
+
+def test_partial_fit_keeps_its_optimiser_as_sklearn():
+    """The solver, rates and momentum of the first partial_fit stay (scikit-learn builds its
+    optimiser once); changing them used to fail inside the C++ step (no velocity for momentum,
+    no second moment for Adam). Penalties are read afresh, as scikit-learn reads alpha."""
+    y = TARGETS["multiclass"]
+
+    def two_calls(**changes):
+        est = MLPClassifier((5,), solver="sgd", momentum=0.0, learning_rate_init=0.05, random_state=0, shuffle=False)
+        est.partial_fit(X, y, classes=[0, 1, 2])
+        est.set_params(**changes).partial_fit(X, y)
+        return est
+
+    plain = two_calls()
+    for changes in ({"momentum": 0.9}, {"solver": "adam"}, {"learning_rate_init": 0.5}, {"nesterovs_momentum": False}):
+        np.testing.assert_array_equal(two_calls(**changes).coefs_[0], plain.coefs_[0], err_msg=str(changes))
+    decayed = two_calls(alpha=1.0)
+    assert not np.array_equal(decayed.coefs_[0], plain.coefs_[0])
+    ours, _, sk, _ = train_pair("multiclass", 1, learning_rate_init=0.05, momentum=0.0)
+    for est in (ours, sk):
+        est.set_params(alpha=0.5, momentum=0.9, learning_rate_init=0.2).partial_fit(X, y)
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_ after partial_fit with changed settings")
+
+
 def test_sample_weight_equals_repeated_rows():
     """Integer weights equal repeating the rows (full batches, so the batches hold the same
     samples), to float32 rounding; weight 0 equals leaving the row out; ones change nothing."""

@@ -27,9 +27,13 @@ plus, beyond scikit-learn, ``l1 * sum_l |W_l|_1`` (elastic net with ``alpha``), 
 hidden units, Gaussian input noise and a max-norm cap on each unit's incoming weights.
 
 Stopping follows scikit-learn: training ends after ``max_iter`` epochs or when, for more than
-``n_iter_no_change`` consecutive epochs, the training loss has not dropped by ``tol`` (or, with
-``early_stopping``, the validation accuracy or R^2 has not risen by ``tol``; the weights of the
-best validation score are then restored).
+``n_iter_no_change`` consecutive epochs (``np.inf``: never), the training loss has not dropped
+by ``tol`` (or, with ``early_stopping``, the validation accuracy or R^2 has not risen by
+``tol``; the weights of the best validation score are then restored). The log loss is reported
+as scikit-learn's ``log_loss`` reports it, each sample's term at most ``-log(eps)`` = 36.04,
+so ``loss_curve_`` and the stopping rule agree with scikit-learn's even for confidently wrong
+samples (the steps use the exact gradient). ``partial_fit`` keeps the optimiser of its first
+call (solver, learning rate, momentum, betas), as scikit-learn does, and reads ``alpha`` afresh.
 
 Weights and biases start with scikit-learn's initialisation (uniform in ``+-sqrt(6 / (fan_in +
 fan_out))``, 2 instead of 6 for logistic units), drawn from ``random_state``. Differences from
@@ -202,7 +206,8 @@ class _BaseMLP(BaseEstimator):
         check_float(self.beta_1, "beta_1", func, minimum=0, maximum=1, max_inclusive=False)
         check_float(self.beta_2, "beta_2", func, minimum=0, maximum=1, max_inclusive=False)
         check_float(self.epsilon, "epsilon", func, minimum=0, min_inclusive=False)
-        check_int(self.n_iter_no_change, "n_iter_no_change", func, minimum=1)
+        if not (isinstance(self.n_iter_no_change, (float, np.floating)) and self.n_iter_no_change == np.inf):
+            check_int(self.n_iter_no_change, "n_iter_no_change", func, minimum=1)  # or inf: tol never stops it
         if hasattr(self, "max_fun"):  # accepted for scikit-learn code; only its lbfgs solver reads it
             check_int(self.max_fun, "max_fun", func, minimum=1)
         check_float(self._dropout_rate(), "dropout", func, minimum=0, maximum=1, max_inclusive=False)
@@ -434,8 +439,11 @@ class _BaseMLP(BaseEstimator):
             if not first:
                 self._lr = float(self.learning_rate_init)
         else:
-            # Hyper-parameters may have changed between partial_fit calls (set_params).
-            self._runner.optimizer = self._optimizer()
+            # As scikit-learn, partial_fit keeps the optimiser of its first call (solver, rates,
+            # momentum, betas: set_params changes to them wait for the next fit), while the
+            # penalties are read afresh each call: alpha, and beyond scikit-learn l1 and max_norm.
+            current, fresh = self._runner.optimizer, self._optimizer()
+            current.weight_decay, current.l1, current.max_norm = fresh.weight_decay, fresh.l1, fresh.max_norm
         early_stopping = bool(self.early_stopping) and not incremental
         # A warm start may switch early stopping on or off: start the figures it needs.
         if early_stopping and self.validation_scores_ is None:
@@ -825,9 +833,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             y = self._check_y(y)
             if first:
                 self._set_classes(y)
-            elif (self._label_kind(y) == "multilabel-indicator") != self._multilabel:
-                raise ValueError(_error(self, "warm_start: y must be of the same kind as in the previous fit"))
+            else:
+                self._check_warm_start_classes(y)
             return self._fit(X, y, incremental=False, sample_weight=self._sample_weight(sample_weight, X))
+
+    def _check_warm_start_classes(self, y: np.ndarray) -> None:
+        """scikit-learn's rule for a warm start (fit, or partial_fit with warm_start=True): y must
+        be of the same kind and hold the same classes as the previous fit."""
+        if (self._label_kind(y) == "multilabel-indicator") != self._multilabel:
+            raise ValueError(_error(self, "warm_start: y must be of the same kind as in the previous fit"))
+        if not self._multilabel and set(unique_labels(y).tolist()) != set(self.classes_.tolist()):
+            raise ValueError(_error(
+                self, "warm_start can only be used where `y` has the same classes as in the previous call to fit. "
+                f"Previously got {self.classes_}, `y` has {unique_labels(y)}"))
 
     @available_if(lambda self: self.solver in _SOLVERS)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
@@ -850,9 +868,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 kind = self._label_kind(y)
                 self._multilabel = kind == "multilabel-indicator"
                 self.classes_ = np.arange(y.shape[1]) if self._multilabel else unique_labels(np.asarray(classes))
-            elif classes is not None and not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):
-                raise ValueError(_error(
-                    self, f"classes={list(classes)!r} is not the same as on the first call, {self.classes_.tolist()}"))
+            else:
+                if classes is not None and not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):
+                    raise ValueError(_error(
+                        self, f"classes={list(classes)!r} is not the same as on the first call, {self.classes_.tolist()}"))
+                if self.warm_start:
+                    self._check_warm_start_classes(y)
             return self._fit(X, y, incremental=True, sample_weight=self._sample_weight(sample_weight, X))
 
     # ------------------------------------------------------------- predict
