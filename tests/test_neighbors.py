@@ -413,7 +413,9 @@ def test_cancellation_prone_data_far_from_the_origin(rng):
     # Near-neighbour distances tiny next to the norms: the first block's float32 candidates are
     # too many, so it and the blocks after it are screened in float64.
     (1e-2, 1e3, ["float32", "float64", "float64", "float64", "float64"]),
-    (1e16, 0.0, ["float64"] * 4),  # norms beyond float32's range: float64 only
+    # Norms beyond float32's range: searched in units of a power of two near 1e16, so the
+    # float32 screening applies as to any data.
+    (1e16, 0.0, ["float32"] * 4),
 ])
 def test_float32_screening_falls_back_to_float64_and_stays_exact(rng, monkeypatch, scale, offset, screens):
     """Queries are screened in float32 where that keeps the candidate sets small, in float64
@@ -622,8 +624,9 @@ def test_bad_data(small, Estimator):
         Estimator(2).fit(X, y[:4])
     with pytest.raises(ValueError, match=rf"{name}\.fit: .*requires y to be passed"):
         Estimator(2).fit(X, None)
-    with pytest.raises(ValueError, match=rf"{name}\.fit: X has a row with squared norm .* too large for float64"):
-        Estimator(2).fit(X * 1e160, y)
+    # Data of any scale fits (searched in units of a power of two); queries far beyond the
+    # training data's scale (squared norms beyond float64 in those units) are refused.
+    Estimator(2).fit(X * 1e160, y)
     with pytest.raises(ValueError, match=rf"{name}\.predict: X has a row with squared norm"):
         model.predict(X * 1e160)
     with pytest.raises(TypeError, match=rf"{name}\.fit: Sparse data was passed"):
@@ -670,21 +673,31 @@ def test_import_error_names_the_extra():
 
 
 @pytest.mark.parametrize("Estimator", [KNeighborsClassifier, KNeighborsRegressor])
-def test_a_failed_fit_leaves_the_fitted_model_as_it_was(rng, Estimator):
-    """Checks that fail after X is validated (the labels' type, the rows' norms) used to leave
-    the new X stored beside the old labels: an IndexError or silently wrong neighbours."""
+def test_a_failed_fit_leaves_the_fitted_model_as_it_was(rng, Estimator, monkeypatch):
+    """Checks that fail after X is validated (the labels' type; here also a failure injected
+    after the new X is stored) used to leave the new X stored beside the old labels: an
+    IndexError or silently wrong neighbours."""
+    import mlpcore.neighbors as neighbors
+
     X = rng.standard_normal((30, 3))
     y = rng.integers(0, 2, 30)
     model = Estimator(3).fit(X, y)
     before = model.predict(X)
     attributes = dict(vars(model))
-    failing = [(rng.standard_normal((5, 4)) * 1e200, rng.integers(0, 2, 5))]  # norms beyond float64
+    failing = [(rng.standard_normal((5, 4)), rng.integers(0, 2, 5), True)]  # fails in _row_sq_norms
     if Estimator is KNeighborsClassifier:
-        failing += [(rng.standard_normal((50, 3)), rng.standard_normal(50)),  # continuous labels
-                    (rng.standard_normal((5, 3)), rng.standard_normal(5))]
-    for X_new, y_new in failing:
+        failing += [(rng.standard_normal((50, 3)), rng.standard_normal(50), False),  # continuous labels
+                    (rng.standard_normal((5, 3)), rng.standard_normal(5), False)]
+    real_norms = neighbors._row_sq_norms
+
+    def failing_norms(X):
+        raise ValueError(f"{Estimator.__name__}.fit: injected after X was stored")
+
+    for X_new, y_new, inject in failing:
+        monkeypatch.setattr(neighbors, "_row_sq_norms", failing_norms if inject else real_norms)
         with pytest.raises(ValueError, match=rf"{Estimator.__name__}\.fit: "):
             model.fit(X_new, y_new)
+        monkeypatch.setattr(neighbors, "_row_sq_norms", real_norms)
         assert vars(model).keys() == attributes.keys()
         assert all(vars(model)[k] is v for k, v in attributes.items())
         np.testing.assert_array_equal(model.predict(X), before)
@@ -742,3 +755,22 @@ def test_a_neighbours_estimator_is_fitted_by_one_thread_at_a_time():
     assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
     assert "Probe.fit: this Probe is being trained by another thread" in str(errors[0])
     assert_array_equal(est.predict(X), KNeighborsClassifier(n_neighbors=3).fit(X, y).predict(X))
+
+
+@pytest.mark.parametrize("scale", [1e-22, 1e-161, 1e150])
+def test_neighbours_are_exact_at_any_scale(scale):
+    """Coordinates of 1e-22 squared to float32 subnormals, whose rounding the screening bound
+    does not cover (the nearest point was dropped); 1e-161 did the same in float64; 1e150 was
+    refused (squared norms beyond float64). The search now runs in units of a power of two."""
+    rng = np.random.default_rng(5)
+    X, Q = rng.random((200, 3)), rng.random((40, 3))
+    y = rng.integers(0, 3, 200)
+    want_dist, want_ind = KNeighborsClassifier(n_neighbors=4).fit(X, y).kneighbors(Q)
+    est = KNeighborsClassifier(n_neighbors=4).fit(X * scale, y)
+    dist, ind = est.kneighbors(Q * scale)
+    assert_array_equal(ind, want_ind)
+    assert_allclose(dist, want_dist * scale, rtol=1e-12)
+    assert_array_equal(est.predict(Q * scale), KNeighborsClassifier(n_neighbors=4).fit(X, y).predict(Q))
+    loo_dist, loo_ind = est.kneighbors()
+    assert_array_equal(loo_ind, KNeighborsClassifier(n_neighbors=4).fit(X, y).kneighbors()[1])
+    assert_allclose(loo_dist, KNeighborsClassifier(n_neighbors=4).fit(X, y).kneighbors()[0] * scale, rtol=1e-12)

@@ -43,7 +43,11 @@ block of queries is screened in float32 first, at twice the GEMM rate: its bound
 near-neighbour distances are tiny next to the points' norms (points far from the origin
 relative to their spread) the float32 candidates would flood: a block with more than 64 extra
 candidates per query is screened again in float64, as are the blocks after it, where the bound
-is 10^8 times tighter; norms beyond float32's range go straight to float64. The results are
+is 10^8 times tighter. Training data whose largest magnitude is below 2^-40 or above 2^40
+are searched in units of a power of two near it (exact; distances are scaled back), so that
+tiny coordinates do not square to subnormals, which the bounds do not cover, and huge ones
+(up to float64's limit) do not overflow; queries whose norms are beyond float32's range in
+those units go straight to float64, and beyond float64's are refused. The results are
 exact either way, only the direct recomputation grows, up to all n training points per query
 in the worst case. Queries are processed in blocks of ``batch_size`` rows so the temporaries
 stay bounded: by default as many rows as keep the float64 distance block, its partitioned copy
@@ -106,6 +110,19 @@ _MAX_EXTRA32 = 64
 # Squared norms above this could overflow in x.x - 2 x.y + y.y (at most 2 (|x|^2 + |y|^2)) or in
 # the rounding bound; such data must be rescaled.
 _MAX_SQ_NORM = float(np.finfo(np.float64).max) / 16
+# Training data whose largest magnitude lies outside [2^-40, 2^40] are searched in units of a
+# power of two near it (exact): their squares would leave float32's normal range (tiny
+# coordinates: subnormal squares, whose absolute rounding the screening's relative bound does
+# not cover, so true neighbours were dropped) or float64's (coordinates near 1e154).
+_SCALE_FREE = (2.0**-40, 2.0**40)
+
+
+def _search_unit(X: np.ndarray) -> float:
+    """1, or for data outside :data:`_SCALE_FREE` a power of two near its largest magnitude."""
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    if top == 0.0 or _SCALE_FREE[0] <= top <= _SCALE_FREE[1]:
+        return 1.0
+    return 2.0 ** np.floor(np.log2(top))
 
 
 def _bound_factor(n_features: int) -> float:
@@ -281,6 +298,10 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         """Validate the hyper-parameters and X, y; store the training points; return y."""
         self._check_params(where)
         X, y = self._validate(where, X, y, multi_output=True, y_numeric=self._y_numeric, copy=True)
+        # The search runs in units of _unit (distances are scaled back); X is a private copy.
+        self._unit = _search_unit(X)
+        if self._unit != 1.0:
+            X /= self._unit
         sq_norms = _row_sq_norms(X)
         _check_sq_norms(sq_norms, where, "X")
         # A private copy (copy=True above), read-only: the cached norms must keep matching it.
@@ -351,7 +372,9 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             ind[start:stop] = cols[take]
             sq_dist[start:stop] = exact[take]
         if return_distance:
-            return np.sqrt(sq_dist), ind
+            dist = np.sqrt(sq_dist)
+            unit = getattr(self, "_unit", 1.0)
+            return (dist * unit if unit != 1.0 else dist), ind
         return ind
 
     def _queries(self, X: Any, where: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -361,6 +384,10 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         if X is None:
             return None
         Q = self._validate(where, X, reset=False)
+        unit = getattr(self, "_unit", 1.0)
+        if unit != 1.0:
+            with np.errstate(over="ignore"):  # beyond float64 in these units: refused just below
+                Q = Q / unit
         q_sq = _row_sq_norms(Q)
         _check_sq_norms(q_sq, where, "X")
         return Q, q_sq
