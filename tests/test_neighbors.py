@@ -774,3 +774,16 @@ def test_neighbours_are_exact_at_any_scale(scale):
     loo_dist, loo_ind = est.kneighbors()
     assert_array_equal(loo_ind, KNeighborsClassifier(n_neighbors=4).fit(X, y).kneighbors()[1])
     assert_allclose(loo_dist, KNeighborsClassifier(n_neighbors=4).fit(X, y).kneighbors()[0] * scale, rtol=1e-12)
+
+
+def test_tiny_points_beside_ordinary_ones_keep_their_neighbours():
+    """One point at 1 keeps the data's scale; the others near 1e-22 square to float32
+    subnormals, whose absolute rounding the screening bound now covers (all ten seeds lost true
+    neighbours before)."""
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        X, Q = rng.random((200, 3)) * 1e-22, rng.random((40, 3)) * 1e-22
+        X[0] = 1.0
+        y = rng.integers(0, 3, 200)
+        ind = KNeighborsClassifier(n_neighbors=4).fit(X, y).kneighbors(Q)[1]
+        assert_array_equal(ind, reference_kneighbors(X * 1e22, Q * 1e22, 4)[1])

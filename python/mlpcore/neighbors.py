@@ -216,7 +216,11 @@ def _screen(Q: np.ndarray, Y: np.ndarray, q_sq: np.ndarray, y_sq: np.ndarray, c:
     kth = np.partition(D, k - 1, axis=1)[:, k - 1]
     near = D <= kth[:, None]  # at least k in every row
     y_sq_max = np.maximum.reduce(np.broadcast_to(y_sq, D.shape), axis=1, where=near, initial=0)
-    threshold = kth + D.dtype.type(c) * (2 * q_sq + y_sq_max)
+    # Plus c times the smallest normal number: where squares and sums are subnormal, rounding
+    # errs by up to half a subnormal ulp (u times it) in absolute terms, which no relative
+    # bound covers (points near 1e-22 beside others near 1 lost true neighbours in float32).
+    tiny = np.finfo(D.dtype).tiny
+    threshold = kth + D.dtype.type(c) * (2 * q_sq + y_sq_max + D.dtype.type(4 * tiny))
     D -= D.dtype.type(c) * y_sq[None, :]
     candidates = D <= threshold[:, None]
     if max_candidates is not None and np.count_nonzero(candidates) > max_candidates:
