@@ -1900,3 +1900,30 @@ def test_scipy_sparse_X_trains_and_predicts_as_its_dense_copy(fmt):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(sparse.predict_proba(scipy.sparse.csr_matrix(Xs)), dense.predict_proba(Xs))
     assert reg.predict(scipy.sparse.csr_matrix(Xs)).shape == (60,)
+
+
+@pytest.mark.parametrize(("Est", "params"), [
+    (MLPClassifier, {"shuffle": "yes"}), (MLPClassifier, {"hidden_layer_sizes": "10"}),
+    (MLPRegressor, {"alpha": -1.0}), (MLPRegressor, {"solver": "lbfgs"}),
+    (mlpcore.KNeighborsClassifier, {"n_neighbors": 3.0}), (mlpcore.KNeighborsRegressor, {"weights": "far"}),
+])
+def test_bad_hyper_parameters_raise_sklearns_invalid_parameter_error(Est, params):
+    """scikit-learn raises InvalidParameterError, both a ValueError and a TypeError, so handlers
+    written for either catch it (a plain TypeError escaped `except ValueError`)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=Est.__name__) as info:
+        Est(**params).fit(X, TARGETS["binary"])
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor, SoftmaxRegression])
+def test_notebook_display_is_silent(Est):
+    """The appended parameter section used to warn ('potentially wrong underline length') on
+    every display in a notebook."""
+    from sklearn.utils import estimator_html_repr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        html = estimator_html_repr(Est())
+    assert Est.__name__ in html

@@ -23,6 +23,7 @@ __all__ = [
     "as_float_array",
     "as_label_array",
     "as_rng",
+    "as_parameter_error",
     "attributes_kept_on_error",
     "interrupts_deferred",
     "same_integer_type",
@@ -110,6 +111,21 @@ def interrupts_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if held:
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def as_parameter_error() -> Iterator[None]:
+    """A scikit-learn estimator's bad hyper-parameter raised as scikit-learn raises it:
+    ``InvalidParameterError``, both a ValueError and a TypeError, so code written for either
+    (``except ValueError`` around a grid search) catches it; the message is kept."""
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        if isinstance(exc, InvalidParameterError):
+            raise
+        raise InvalidParameterError(str(exc)) from None
 
 
 def show(value: Any) -> str:

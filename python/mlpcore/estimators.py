@@ -77,7 +77,15 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from . import _core
 from ._epochs import EpochDiverged, EpochRunner
-from ._validation import attributes_kept_on_error, check_choice, check_float, check_int, interrupts_deferred, one_fit_at_a_time
+from ._validation import (
+    as_parameter_error,
+    attributes_kept_on_error,
+    check_choice,
+    check_float,
+    check_int,
+    interrupts_deferred,
+    one_fit_at_a_time,
+)
 from .network import _NEGATIVE_SLOPE, MAX_LAYER_WIDTH, MLP
 from .optim import SGD, Adam
 
@@ -126,8 +134,13 @@ class _Layers(list):
 _SPARSE = ("csr", "csc", "coo")
 
 
-def _dense(X: Any) -> Any:
-    return X.toarray() if hasattr(X, "toarray") else X
+def _dense(X: Any, dtype: Any = None) -> Any:
+    """A scipy.sparse X as a dense array (the first layer finds the non-zeros itself); with
+    ``dtype``, converted while sparse, so fit never holds a float64 dense copy beside the
+    float32 one it trains on."""
+    if not hasattr(X, "toarray"):
+        return X
+    return (X if dtype is None else X.astype(dtype)).toarray()
 
 
 def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray, estimator: Any) -> np.ndarray:
@@ -181,7 +194,12 @@ class _BaseMLP(BaseEstimator):
         return self.dropout
 
     def _validate_settings(self) -> None:
-        """Check every hyper-parameter before anything changes (a bad one leaves the model as it was)."""
+        """Check every hyper-parameter before anything changes (a bad one leaves the model as it
+        was), raising scikit-learn's InvalidParameterError."""
+        with as_parameter_error():
+            self._check_settings()
+
+    def _check_settings(self) -> None:
         func = type(self).__name__
         if self.solver == "lbfgs":
             raise ValueError(_error(
@@ -667,24 +685,38 @@ class _BaseMLP(BaseEstimator):
 
 
 _COMMON_DOC = """
-    Parameters (scikit-learn's, with its defaults)
+    The parameters are scikit-learn's, with its meanings and defaults, plus ``dropout``, ``l1``,
+    ``max_norm`` and ``input_noise``.
+
+    Parameters
     ----------
-    hidden_layer_sizes: units per hidden layer, e.g. ``(100,)`` or ``(256, 128)``.
-    activation: 'relu', 'tanh', 'logistic', 'identity', and beyond scikit-learn 'leaky_relu'
-        (slope 0.01) and 'softplus'.
-    solver: 'adam' or 'sgd' ('lbfgs' raises ValueError).
-    alpha: L2 penalty ``alpha / (2 |B|) ||W||^2`` per minibatch B.
-    batch_size: 'auto' = min(200, n_samples), or an integer.
-    learning_rate: 'constant', 'invscaling' (``lr_init / (t + 1)^power_t`` after t samples) or
-        'adaptive' (divide by 5 when ``n_iter_no_change`` epochs do not improve by ``tol``); sgd only.
-    learning_rate_init, power_t, max_iter (epochs), shuffle, random_state, tol, verbose,
-    warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1,
-    beta_2, epsilon, n_iter_no_change: as in scikit-learn (max_fun is accepted and unused: it
+    hidden_layer_sizes : tuple of int
+        Units per hidden layer, e.g. ``(100,)`` or ``(256, 128)``.
+    activation : str
+        'relu', 'tanh', 'logistic', 'identity', and beyond scikit-learn 'leaky_relu' (slope
+        0.01) and 'softplus'.
+    solver : str
+        'adam' or 'sgd' ('lbfgs' raises ValueError).
+    alpha : float
+        L2 penalty ``alpha / (2 |B|) ||W||^2`` per minibatch B.
+    batch_size : int or 'auto'
+        'auto' = min(200, n_samples), or an integer.
+    learning_rate : str
+        'constant', 'invscaling' (``lr_init / (t + 1)^power_t`` after t samples) or 'adaptive'
+        (divide by 5 when ``n_iter_no_change`` epochs do not improve by ``tol``); sgd only.
+    learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
+momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon, \
+n_iter_no_change, max_fun
+        As in scikit-learn (``max_iter`` counts epochs; ``max_fun`` is accepted and unused: it
         belongs to the lbfgs solver).
-    dropout: probability of dropping each hidden unit while training (inverted dropout).
-    l1: L1 penalty ``l1 * ||W||_1`` on the weights (elastic net together with ``alpha``).
-    max_norm: cap on the L2 norm of each unit's incoming weights after every step.
-    input_noise: standard deviation of Gaussian noise added to the inputs while training.
+    dropout : float
+        Probability of dropping each hidden unit while training (inverted dropout).
+    l1 : float
+        L1 penalty ``l1 * ||W||_1`` on the weights (elastic net together with ``alpha``).
+    max_norm : float or None
+        Cap on the L2 norm of each unit's incoming weights after every step.
+    input_noise : float
+        Standard deviation of Gaussian noise added to the inputs while training.
 """
 
 
@@ -829,7 +861,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             first = not (self.warm_start and hasattr(self, "_model"))
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
-            X = _dense(X)
+            X = _dense(X, _DTYPE)
             y = self._check_y(y)
             if first:
                 self._set_classes(y)
@@ -860,7 +892,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             first = not hasattr(self, "classes_")
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
-            X = _dense(X)
+            X = _dense(X, _DTYPE)
             y = self._check_y(y)
             if first:
                 if classes is None:
@@ -1070,7 +1102,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             first = not (self.warm_start and hasattr(self, "_model"))
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
-            X = _dense(X)
+            X = _dense(X, _DTYPE)
             y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=False, sample_weight=self._sample_weight(sample_weight, X))
@@ -1086,7 +1118,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             first = not hasattr(self, "_model")
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
-            X = _dense(X)
+            X = _dense(X, _DTYPE)
             y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=True, sample_weight=self._sample_weight(sample_weight, X))

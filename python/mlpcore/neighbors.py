@@ -83,7 +83,7 @@ except ImportError as exc:  # sklearn missing, or older than 1.6 (no validate_da
         f'pip install "mlpcore[sklearn]" (or pip install "scikit-learn>=1.6") ({exc})'
     ) from exc
 
-from ._validation import attributes_kept_on_error, check_int, describe, one_fit_at_a_time
+from ._validation import as_parameter_error, attributes_kept_on_error, check_int, describe, one_fit_at_a_time
 from .ops import matmul
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
@@ -269,6 +269,10 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             raise TypeError(f"{where}: {exc}") from None
 
     def _check_params(self, where: str) -> None:
+        with as_parameter_error():  # scikit-learn's InvalidParameterError
+            self._check_param_values(where)
+
+    def _check_param_values(self, where: str) -> None:
         check_int(self.n_neighbors, "n_neighbors", where, minimum=1)
         if (self.weights is not None and not callable(self.weights)
                 and not (isinstance(self.weights, str) and self.weights in _WEIGHTS)):
