@@ -787,3 +787,15 @@ def test_tiny_points_beside_ordinary_ones_keep_their_neighbours():
         y = rng.integers(0, 3, 200)
         ind = KNeighborsClassifier(n_neighbors=4).fit(X, y).kneighbors(Q)[1]
         assert_array_equal(ind, reference_kneighbors(X * 1e22, Q * 1e22, 4)[1])
+
+
+def test_string_features_are_refused_as_sklearn_refuses_them():
+    """Strings such as "3" were parsed as numbers; scikit-learn's k-NN refuses them."""
+    for Estimator in (KNeighborsClassifier, KNeighborsRegressor):
+        with pytest.raises(ValueError, match=rf"{Estimator.__name__}\.fit: dtype='numeric' is not compatible with "
+                                             "arrays of bytes/strings"):
+            Estimator(1).fit([["0"], ["1"], ["3"]], [0, 1, 1])
+        model = Estimator(1).fit(np.array([[0], [1], [3]], np.int8), [0, 1, 1])
+        with pytest.raises(ValueError, match=rf"{Estimator.__name__}\.predict: dtype='numeric'"):
+            model.predict([["2.5"]])
+        assert model.predict([[2.5]]).tolist() == [1]

@@ -260,13 +260,18 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         return f"{type(self).__name__}.{method}"
 
     def _validate(self, where: str, *args: Any, **kwargs: Any) -> Any:
-        """sklearn's validate_data, its messages prefixed with ``where`` (types kept)."""
+        """sklearn's validate_data, its messages prefixed with ``where`` (types kept); X as
+        float64 in C order. Numbers only, as scikit-learn's k-NN: strings such as "3" are
+        refused, not parsed."""
         try:
-            return validate_data(self, *args, dtype=np.float64, order="C", **kwargs)
+            out = validate_data(self, *args, dtype="numeric", order="C", **kwargs)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
         except TypeError as exc:
             raise TypeError(f"{where}: {exc}") from None
+        if isinstance(out, tuple):
+            return (np.ascontiguousarray(out[0], dtype=np.float64), *out[1:])
+        return np.ascontiguousarray(out, dtype=np.float64)
 
     def _check_params(self, where: str) -> None:
         with as_parameter_error():  # scikit-learn's InvalidParameterError
