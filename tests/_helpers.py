@@ -72,6 +72,25 @@ def ctrl_c_during_an_epoch(epoch: int = 1) -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def errors_in_another_thread(*calls) -> list[Optional[BaseException]]:
+    """Run each call, in order, in one other thread (waiting for it); what each raised, or None."""
+    errors: list[Optional[BaseException]] = []
+
+    def run() -> None:
+        for call in calls:
+            try:
+                call()
+            except BaseException as exc:  # noqa: BLE001 - returned for the caller's assertions
+                errors.append(exc)
+            else:
+                errors.append(None)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    return errors
+
+
 #: Memory layouts a GEMM operand may come in; see :func:`operand`.
 LAYOUTS = ("C", "F", "strided", "negative", "transposed")
 

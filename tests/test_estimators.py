@@ -39,7 +39,6 @@ import copy
 import functools
 import pickle
 import re
-import threading
 import warnings
 
 import numpy as np
@@ -48,7 +47,7 @@ import pytest
 pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'mlpcore[sklearn]'")
 
 import mlpcore
-from _helpers import assert_bitwise_equal, ctrl_c_during_an_epoch, mnist_dir, num_threads
+from _helpers import assert_bitwise_equal, ctrl_c_during_an_epoch, errors_in_another_thread, mnist_dir, num_threads
 from mlpcore import MLPClassifier, MLPRegressor, SoftmaxRegression
 from mlpcore import _core
 from scipy.special import expit, logsumexp, softmax
@@ -1607,14 +1606,7 @@ def test_an_estimator_is_fitted_by_one_thread_at_a_time():
     class Probe(MLPClassifier):
         def _reported_loss(self, mean_loss):  # runs inside the fit, once per epoch
             if not errors:
-                def attempt():
-                    try:
-                        self.fit(X[:, :3], y)
-                    except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                        errors.append(exc)
-                worker = threading.Thread(target=attempt)
-                worker.start()
-                worker.join()
+                errors.extend(errors_in_another_thread(lambda: self.fit(X[:, :3], y)))
             return super()._reported_loss(mean_loss)
 
     params = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
@@ -1637,18 +1629,9 @@ def test_the_network_a_continued_fit_trains_is_guarded_too():
     class Probe(MLPClassifier):
         def _reported_loss(self, mean_loss):  # runs inside partial_fit
             if not errors:
-                def attempt():
-                    try:
-                        mlpcore.fit(self.model_, X.astype(np.float32), y, optimizer=mlpcore.SGD(), verbose=False)
-                    except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                        errors.append(exc)
-                    try:
-                        copy.copy(self).partial_fit(X, y)
-                    except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                        errors.append(exc)
-                worker = threading.Thread(target=attempt)
-                worker.start()
-                worker.join()
+                errors.extend(errors_in_another_thread(
+                    lambda: mlpcore.fit(self.model_, X.astype(np.float32), y, optimizer=mlpcore.SGD(), verbose=False),
+                    lambda: copy.copy(self).partial_fit(X, y)))
             return super()._reported_loss(mean_loss)
 
     est = Probe((4,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])

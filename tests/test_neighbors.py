@@ -14,7 +14,6 @@ predictions when tied points share their label).
 from __future__ import annotations
 
 import re
-import threading
 
 import numpy as np
 import pytest
@@ -29,7 +28,7 @@ pytest.importorskip("sklearn")
 
 import mlpcore
 import sklearn.neighbors as skn
-from _helpers import mnist_dir, num_threads, run_python
+from _helpers import errors_in_another_thread, mnist_dir, num_threads, run_python
 from mlpcore.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
@@ -741,14 +740,7 @@ def test_a_neighbours_estimator_is_fitted_by_one_thread_at_a_time():
 
     class Probe(KNeighborsClassifier):
         def _fit_classes(self, y, where):  # runs inside fit
-            def attempt():
-                try:
-                    self.fit(X[:10], y[:10])
-                except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                    errors.append(exc)
-            worker = threading.Thread(target=attempt)
-            worker.start()
-            worker.join()
+            errors.extend(errors_in_another_thread(lambda: self.fit(X[:10], y[:10])))
             return super()._fit_classes(y, where)
 
     est = Probe(n_neighbors=3).fit(X, y)

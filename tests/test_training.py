@@ -31,6 +31,7 @@ from _helpers import (
     assert_same_weights,
     assert_weights_close,
     ctrl_c_during_an_epoch,
+    errors_in_another_thread,
     num_threads,
 )
 from hypothesis import given, settings
@@ -1098,14 +1099,7 @@ def test_one_model_is_trained_by_one_thread_at_a_time():
     errors: list[BaseException] = []
 
     def other_thread_trains(epoch, history):
-        def attempt():
-            try:
-                quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1)
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-                errors.append(exc)
-        worker = threading.Thread(target=attempt)
-        worker.start()
-        worker.join()
+        errors.extend(errors_in_another_thread(lambda: quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1)))
         quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1)  # the same thread: allowed
 
     history = quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=2, callbacks=[other_thread_trains])
@@ -1113,9 +1107,7 @@ def test_one_model_is_trained_by_one_thread_at_a_time():
     assert len(errors) == 2 and all(isinstance(e, RuntimeError) for e in errors)
     assert "fit: this MLP is being trained by another thread" in str(errors[0])
     # once the fit has returned, any thread may train it
-    worker = threading.Thread(target=lambda: quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1))
-    worker.start()
-    worker.join()
+    assert errors_in_another_thread(lambda: quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=1)) == [None]
 
 
 def test_models_that_define_equality_still_train_one_per_thread():
