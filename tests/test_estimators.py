@@ -1482,7 +1482,10 @@ def test_column_and_sparse_targets_act_as_dense_1d_or_indicator():
         sparse.fit(X, scipy.sparse.csr_matrix(labels))
     for a, b in zip(dense.coefs_, sparse.coefs_):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(sparse.predict(X), dense.predict(X))
+    predicted = sparse.predict(X)  # sparse as the fit's y, as scikit-learn's label binarizer returns it
+    assert scipy.sparse.issparse(predicted) and isinstance(dense.predict(X), np.ndarray)
+    np.testing.assert_array_equal(predicted.toarray(), dense.predict(X))
+    assert sparse.score(X, scipy.sparse.csr_matrix(labels)) == dense.score(X, labels)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.01])

@@ -862,9 +862,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
             X = _dense(X, _DTYPE)
+            sparse_targets = hasattr(y, "toarray")
             y = self._check_y(y)
             if first:
                 self._set_classes(y)
+                self._sparse_targets = sparse_targets
             else:
                 self._check_warm_start_classes(y)
             return self._fit(X, y, incremental=False, sample_weight=self._sample_weight(sample_weight, X))
@@ -893,12 +895,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
             X = _dense(X, _DTYPE)
+            sparse_targets = hasattr(y, "toarray")
             y = self._check_y(y)
             if first:
                 if classes is None:
                     raise ValueError(_error(self, "classes must be passed on the first call to partial_fit"))
                 kind = self._label_kind(y)
                 self._multilabel = kind == "multilabel-indicator"
+                self._sparse_targets = sparse_targets
                 self.classes_ = np.arange(y.shape[1]) if self._multilabel else unique_labels(np.asarray(classes))
             else:
                 if classes is not None and not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):
@@ -922,10 +926,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return self.classes_[(out[:, 0] > threshold).astype(np.intp)]
         return self.classes_[np.argmax(out, axis=1)]
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels (a 0/1 indicator matrix for multilabel targets)."""
+    def predict(self, X: Any) -> Any:
+        """Predicted labels (a 0/1 indicator matrix for multilabel targets: a scipy.sparse CSR
+        matrix when the fit's y was sparse, as scikit-learn's label binarizer returns it)."""
         X = self._input(X)
-        return self._predict_array(X)
+        pred = self._predict_array(X)
+        if self._multilabel and getattr(self, "_sparse_targets", False):
+            import scipy.sparse
+
+            return scipy.sparse.csr_matrix(pred)
+        return pred
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of :meth:`predict` on ``(X, y)``, as scikit-learn's ``ClassifierMixin.score``.
