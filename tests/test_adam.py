@@ -1175,7 +1175,7 @@ def test_train_epoch_rejects_bad_adam_state():
     with pytest.raises(ValueError, match=re.escape("beta1 must be in [0, 1) (got -0.5)")):
         model._net.train_epoch(p, m, v, x, labels, None, None, beta1=-0.5, **common)
     with pytest.raises(ValueError, match=re.escape(
-            "train_epoch: hyper-parameters must stay finite, momentum, betas and dropout below 1 and eps above 0, "
+            "train_epoch: hyper-parameters must stay finite, momentum at most 1, betas and dropout below 1 and eps above 0, "
             "in float64")):
         model._net.train_epoch(p, m, v, x, labels, None, None, eps=-1e-8, **common)
     assert not m.any() and not v.any()

@@ -978,7 +978,7 @@ BAD_PARAMS = [
     ("max_iter", 0, ValueError),
     ("max_iter", 10.0, TypeError),
     ("tol", -1e-4, ValueError),
-    ("momentum", 1.0, ValueError),
+    ("momentum", 1.5, ValueError),
     ("momentum", -0.1, ValueError),
     ("validation_fraction", -0.1, ValueError),
     ("validation_fraction", 1.0, ValueError),
@@ -1913,3 +1913,12 @@ def test_notebook_display_is_silent(Est):
         warnings.simplefilter("error")
         html = estimator_html_repr(Est())
     assert Est.__name__ in html
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_of_one_equals_sklearn(nesterov):
+    """scikit-learn's momentum range is [0, 1]; 1 (no decay of the velocity) used to be refused."""
+    ours, ours_losses, sk, sk_losses = train_pair("multiclass", 3, learning_rate_init=0.01, momentum=1.0,
+                                                  nesterovs_momentum=nesterov)
+    assert_layers_close(ours.coefs_, sk.coefs_, 1e-4, "coefs_")
+    np.testing.assert_allclose(ours_losses, sk_losses, rtol=1e-5)

@@ -305,10 +305,9 @@ def state(shape=(4,), dtype=np.float64):
         ({"lr": np.nan}, "sgd_update: lr must be a finite number >= 0 (got nan)"),
         ({"lr": -0.1}, "sgd_update: lr must be a finite number >= 0 (got -0.1)"),
         ({"lr": np.inf}, "sgd_update: lr must be a finite number >= 0 (got inf)"),
-        ({"lr": 0.1, "momentum": 1.0}, "sgd_update: momentum must be in [0, 1) (got 1.0)"),
-        ({"lr": 0.1, "momentum": 1.5}, "sgd_update: momentum must be in [0, 1) (got 1.5)"),
-        ({"lr": 0.1, "momentum": -0.1}, "sgd_update: momentum must be in [0, 1) (got -0.1)"),
-        ({"lr": 0.1, "momentum": np.nan}, "sgd_update: momentum must be in [0, 1) (got nan)"),
+        ({"lr": 0.1, "momentum": 1.5}, "sgd_update: momentum must be in [0, 1] (got 1.5)"),
+        ({"lr": 0.1, "momentum": -0.1}, "sgd_update: momentum must be in [0, 1] (got -0.1)"),
+        ({"lr": 0.1, "momentum": np.nan}, "sgd_update: momentum must be in [0, 1] (got nan)"),
         ({"lr": 0.1, "weight_decay": -1e-3}, "sgd_update: weight_decay must be a finite number >= 0 (got -0.001)"),
         ({"lr": 0.1, "weight_decay": np.nan}, "sgd_update: weight_decay must be a finite number >= 0 (got nan)"),
         ({"lr": 0.1, "l1": -1.0}, "sgd_update: l1 must be a finite number >= 0 (got -1.0)"),
@@ -347,11 +346,18 @@ def test_hyperparameter_overflowing_float32(name):
     assert (w == 1).all()
 
 
-def test_momentum_rounding_to_one_in_float32():
-    w, g, v = state(dtype=np.float32)
-    with pytest.raises(ValueError, match=re.escape("sgd_update: momentum must be in [0, 1)")):
-        ops.sgd_update(w, g, v, lr=0.1, momentum=1 - 1e-10)
-    assert (w == 1).all()
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("momentum", [1.0, 1 - 1e-10])
+def test_momentum_of_one_keeps_the_whole_velocity(dtype, momentum):
+    """momentum 1 (allowed, as in scikit-learn's MLP; 1 - 1e-10 rounds to it in float32): the
+    velocity never decays, v <- v + g, W <- W - lr v."""
+    w, g, v = state(dtype=dtype)
+    w0, v0 = w.astype(np.float64), v.astype(np.float64)
+    ops.sgd_update(w, g, v, lr=0.1, momentum=momentum)
+    mu = np.float64(dtype(momentum))
+    want_v = mu * v0 + g
+    np.testing.assert_allclose(v, want_v, rtol=1e-6)
+    np.testing.assert_allclose(w, w0 - 0.1 * want_v, rtol=1e-6)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])

@@ -1014,7 +1014,7 @@ def test_learning_rate_must_be_positive(lr):
 @pytest.mark.parametrize(
     "kwargs,pattern",
     [
-        (dict(momentum=1.0), "momentum"),
+        (dict(momentum=1.5), "momentum"),
         (dict(momentum=-0.5), "momentum"),
         (dict(weight_decay=-1e-3), "weight_decay"),
         (dict(l1=-1.0), "l1"),

@@ -57,8 +57,6 @@ void sgd_entry(py::array param, const py::array& grad, std::optional<py::array> 
         require_float32_finite("lr", lr);
         require_float32_finite("weight_decay", weight_decay);
         require_float32_finite("l1", l1);
-        require(static_cast<float>(momentum) < 1.0f, "sgd_update: momentum must be in [0, 1) (got ",
-                momentum, ", which rounds to 1 in float32)");
         const SgdParams<float> p{static_cast<float>(lr), static_cast<float>(momentum),
                                  static_cast<float>(weight_decay), static_cast<float>(l1),
                                  nesterov, given.use_momentum};

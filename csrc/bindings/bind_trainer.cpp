@@ -355,10 +355,10 @@ py::tuple train_epoch_t(const Network& net, py::array& params, std::optional<py:
     s.input_noise = static_cast<T>(e.input_noise);
     require(std::isfinite(s.sgd.lr) && std::isfinite(s.sgd.weight_decay) &&
                 std::isfinite(s.sgd.l1) && std::isfinite(s.max_norm) &&
-                std::isfinite(s.input_noise) && s.sgd.momentum < T(1) && s.dropout < T(1) &&
+                std::isfinite(s.input_noise) && s.sgd.momentum <= T(1) && s.dropout < T(1) &&
                 static_cast<T>(e.beta1) < T(1) && static_cast<T>(e.beta2) < T(1) &&
                 std::isfinite(static_cast<T>(e.eps)) && static_cast<T>(e.eps) > T(0),
-            fn, ": hyper-parameters must stay finite, momentum, betas and dropout below 1 and eps "
+            fn, ": hyper-parameters must stay finite, momentum at most 1, betas and dropout below 1 and eps "
             "above 0, in ", sizeof(T) == 4 ? "float32" : "float64");
     OptimizerState<T> state;
     state.velocity = velocity ? static_cast<T*>(velocity->mutable_data()) : nullptr;

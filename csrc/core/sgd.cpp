@@ -12,8 +12,9 @@ template <class T>
 void check_sgd_params(const SgdParams<T>& p, bool has_velocity) {
     require(std::isfinite(p.lr) && p.lr >= T(0), "sgd_update: lr must be a finite number >= 0 (got ",
             p.lr, ")");
-    require(p.momentum >= T(0) && p.momentum < T(1),
-            "sgd_update: momentum must be in [0, 1) (got ", p.momentum, ")");
+    // 1 is allowed, as in scikit-learn's MLP: the velocity then never decays.
+    require(p.momentum >= T(0) && p.momentum <= T(1),
+            "sgd_update: momentum must be in [0, 1] (got ", p.momentum, ")");
     require(std::isfinite(p.weight_decay) && p.weight_decay >= T(0),
             "sgd_update: weight_decay must be a finite number >= 0 (got ", p.weight_decay, ")");
     require(std::isfinite(p.l1) && p.l1 >= T(0), "sgd_update: l1 must be a finite number >= 0 (got ",

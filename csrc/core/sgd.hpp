@@ -7,7 +7,7 @@
 
 namespace mlpcore {
 
-// Throws invalid_argument for lr < 0 or NaN, momentum outside [0, 1), negative or non-finite
+// Throws invalid_argument for lr < 0 or NaN, momentum outside [0, 1], negative or non-finite
 // weight_decay / l1, nesterov without momentum, or a missing velocity when momentum > 0.
 template <class T>
 void check_sgd_params(const SgdParams<T>& params, bool has_velocity);

@@ -178,7 +178,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     model.add_argument("--lr", type=_positive_float, metavar="RATE",
                        help=f"learning rate (default {DEFAULT_LR['sgd']} for sgd, {DEFAULT_LR['adam']} for adam)")
     model.add_argument("--momentum", type=_probability, metavar="M",
-                       help=f"SGD momentum in [0, 1) (default {DEFAULT_MOMENTUM})")
+                       help=f"SGD momentum in [0, 1] (default {DEFAULT_MOMENTUM})")
     model.add_argument("--weight-decay", type=_nonnegative_float, default=DEFAULT_WEIGHT_DECAY, metavar="L2",
                        help=f"L2 weight decay (default {DEFAULT_WEIGHT_DECAY:g})")
     model.add_argument("--dropout", type=_probability, default=0.0, metavar="P",

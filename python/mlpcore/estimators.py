@@ -217,7 +217,7 @@ class _BaseMLP(BaseEstimator):
         check_float(self.power_t, "power_t", func, minimum=0)
         check_int(self.max_iter, "max_iter", func, minimum=1)
         check_float(self.tol, "tol", func, minimum=0)
-        check_float(self.momentum, "momentum", func, minimum=0, maximum=1, max_inclusive=False)
+        check_float(self.momentum, "momentum", func, minimum=0, maximum=1)  # [0, 1], as scikit-learn
         # 0 is allowed when there is no early stopping, which alone reads it (as scikit-learn).
         check_float(self.validation_fraction, "validation_fraction", func, minimum=0, maximum=1,
                     min_inclusive=not self.early_stopping, max_inclusive=False)

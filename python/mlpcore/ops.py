@@ -280,7 +280,7 @@ def sgd_update(
         v \leftarrow \mu v + g', \qquad
         w \leftarrow w - \eta\,(g' + \mu v \text{ if nesterov else } v)
 
-    with :math:`\eta` = ``lr`` (0 allowed), :math:`\mu` = ``momentum`` in [0, 1),
+    with :math:`\eta` = ``lr`` (0 allowed), :math:`\mu` = ``momentum`` in [0, 1] (1: no decay),
     :math:`\lambda_2` = ``weight_decay``, :math:`\lambda_1` = ``l1`` and sign(0) = 0.
     ``param``, ``grad`` and ``velocity`` are same-shaped C-contiguous 1-D or 2-D arrays of one
     float dtype; ``param`` and ``velocity`` are updated in place (so they are never converted:
@@ -297,8 +297,8 @@ def sgd_update(
     l1 = _real(fn, "l1", l1)
     if not (math.isfinite(lr) and lr >= 0):
         raise ValueError(f"{fn}: lr must be a finite number >= 0 (got {lr})")
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"{fn}: momentum must be in [0, 1) (got {momentum})")
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"{fn}: momentum must be in [0, 1] (got {momentum})")
     for name, value in (("weight_decay", weight_decay), ("l1", l1)):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{fn}: {name} must be a finite number >= 0 (got {value})")

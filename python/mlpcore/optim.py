@@ -77,7 +77,7 @@ class SGD(_Schedule):
     ) -> None:
         func = "SGD"
         self._check_shared(func, lr, weight_decay, l1, max_norm, lr_decay)
-        self.momentum = check_float(momentum, "momentum", func, minimum=0.0, maximum=1.0, max_inclusive=False)
+        self.momentum = check_float(momentum, "momentum", func, minimum=0.0, maximum=1.0)
         if not isinstance(nesterov, bool):
             raise TypeError(f"{func}: nesterov must be a bool (got {describe(nesterov)})")
         if nesterov and self.momentum == 0.0:
