@@ -1068,7 +1068,7 @@ def test_fit_rejects_hyperparameters_a_float32_model_cannot_hold(rng):
     assert_same_weights(model.get_weights(), before, "after the rejected fit")
     for optimizer, text in ((mlpcore.SGD(lr=1e300), "SGD(lr=1e+300) is out of range"),
                             (mlpcore.Adam(weight_decay=1e300), "Adam(weight_decay=1e+300) is out of range"),
-                            (mlpcore.SGD(momentum=0.99999999), "SGD(momentum=0.99999999) rounds to 1")):
+                            (mlpcore.Adam(beta2=0.999999999), "Adam(beta2=0.999999999) rounds to 1")):
         with pytest.raises(ValueError, match=re.escape(f"fit: {text}")):
             quiet_fit(model, X, y, optimizer=optimizer, epochs=1)
     assert_same_weights(model.get_weights(), before, "after the rejected fits")

@@ -87,7 +87,7 @@ class EpochRunner:
             if too_big or (key in ("eps", "max_norm") and np.float32(value) == 0):
                 raise ValueError(f"{caller}: {name}({key}={getattr(opt, key)!r}) is out of range for the "
                                  "model's float32 weights")
-        for key in ("momentum", "beta1", "beta2"):
+        for key in ("beta1", "beta2"):  # momentum may be 1
             if hasattr(opt, key) and np.float32(getattr(opt, key)) >= 1:
                 raise ValueError(f"{caller}: {name}({key}={getattr(opt, key)!r}) rounds to 1 in float32, the "
                                  "model's dtype")
