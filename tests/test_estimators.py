@@ -351,7 +351,9 @@ def test_sklearn_estimator_checks(estimator, check, request):
     if name in BY_DESIGN_CHECK_FAILURES:
         reason, passing = BY_DESIGN_CHECK_FAILURES[name]
         if not any(marker in repr(estimator) for marker in passing):
-            request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+            # Not strict: whether float32 rounding stays within the check's 1e-7 depends on the
+            # SIMD level's kernels (MLPRegressor passes with the generic ones).
+            request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
     check(estimator)
 
 

@@ -26,6 +26,8 @@ def test_readme_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0.8 < accuracy < 1.0
     assert float(pvalue) < 1e-6
     words = training.split()
-    assert words[:2] == ["test", "accuracy"] and float(words[2]) > 0.8
+    # Chance is 1/3. The training's bits differ per SIMD level, and on the spiral that shows:
+    # 0.85 with the AVX-512 kernels, 0.77 with the generic ones.
+    assert words[:2] == ["test", "accuracy"] and float(words[2]) > 0.7
     words = estimator.split()
     assert words[:3] == ["estimator", "test", "accuracy"] and float(words[3]) > 0.8
