@@ -22,12 +22,9 @@ from . import _core
 __all__ = [
     "as_float_array",
     "as_label_array",
-    "as_rng",
     "as_parameter_error",
+    "as_rng",
     "attributes_kept_on_error",
-    "interrupts_deferred",
-    "same_integer_type",
-    "one_fit_at_a_time",
     "check_choice",
     "check_finite",
     "check_float",
@@ -35,7 +32,10 @@ __all__ = [
     "check_same_length",
     "check_size",
     "describe",
+    "interrupts_deferred",
     "label_kind",
+    "one_fit_at_a_time",
+    "same_integer_type",
     "show",
 ]
 
