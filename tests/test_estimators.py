@@ -1685,7 +1685,8 @@ def _pair_from_large_weights(Xo, y):
         sk.fit(Xo, y)
     W = np.zeros(ours.coefs_[0].shape, np.float32)
     W[0, 0], W[1, 0] = 2.0, -2.0
-    W[:, -1] = W[:, 0] if W.shape[1] == 2 and y.ndim == 2 else W[:, -1]  # multilabel: both labels
+    if y.ndim == 2:  # multilabel: the outlier's logit is 240 for both labels
+        W[:, 1] = W[:, 0]
     b = np.zeros(ours.intercepts_[0].shape, np.float32)
     ours.coefs_, ours.intercepts_ = [W], [b]
     sk.coefs_, sk.intercepts_ = [W.astype(np.float64)], [b.astype(np.float64)]

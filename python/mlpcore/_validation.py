@@ -35,6 +35,7 @@ __all__ = [
     "interrupts_deferred",
     "label_kind",
     "one_fit_at_a_time",
+    "power_of_two_below",
     "same_integer_type",
     "show",
 ]
@@ -126,6 +127,12 @@ def as_parameter_error() -> Iterator[None]:
         if isinstance(exc, InvalidParameterError):
             raise
         raise InvalidParameterError(str(exc)) from None
+
+
+def power_of_two_below(magnitude: Any) -> Any:
+    """The power of two at or below each (positive, finite) ``magnitude``: a unit to divide data
+    by exactly, so that sums of squares stay within float range near its limits."""
+    return 2.0 ** np.floor(np.log2(magnitude))
 
 
 def show(value: Any) -> str:

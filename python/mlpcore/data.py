@@ -28,6 +28,7 @@ from ._validation import (
     check_same_length,
     check_size,
     describe,
+    power_of_two_below,
     show,
 )
 
@@ -347,7 +348,7 @@ class StandardScaler:
         rescale = ~(np.isfinite(mean) & np.isfinite(std)) | (~exact & (std < 1e-150))
         if rescale.any():
             cols = X64[:, rescale]
-            unit = 2.0 ** np.floor(np.log2(np.abs(cols).max(axis=0)))
+            unit = power_of_two_below(np.abs(cols).max(axis=0))
             with np.errstate(over="ignore", under="ignore"):
                 mean[rescale] = (cols / unit).mean(axis=0) * unit
                 std[rescale] = (cols / unit).std(axis=0) * unit

@@ -25,6 +25,7 @@ from ._validation import (
     check_same_length,
     describe,
     label_kind,
+    power_of_two_below,
     same_integer_type,
     show,
 )
@@ -586,7 +587,7 @@ def r2(y_true: Any, y_pred: Any) -> float:
     centred = yt2 - np.mean(yt2, axis=0)
     top = np.max(np.abs(centred), axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        unit = np.where(constant | ~(top > 0), 1.0, 2.0 ** np.floor(np.log2(top)))  # a power of two: exact
+        unit = np.where(constant | ~(top > 0), 1.0, power_of_two_below(top))
     with np.errstate(over="ignore", invalid="ignore"):
         ss_res = np.sum(((yt2 - yp2) / unit) ** 2, axis=0)
         ss_tot = np.sum((centred / unit) ** 2, axis=0)
@@ -621,7 +622,7 @@ def unit_scaled(a: np.ndarray) -> np.ndarray:
     correlations unchanged and keeps their sums finite near float64's limits (the mean of
     [1e308, 1.7e308] overflows)."""
     top = float(np.max(np.abs(a)))
-    return a / 2.0 ** np.floor(np.log2(top)) if top > 0 else a
+    return a / power_of_two_below(top) if top > 0 else a
 
 
 def _pearson_r(x: np.ndarray, y: np.ndarray) -> float:

@@ -83,7 +83,14 @@ except ImportError as exc:  # sklearn missing, or older than 1.6 (no validate_da
         f'pip install "mlpcore[sklearn]" (or pip install "scikit-learn>=1.6") ({exc})'
     ) from exc
 
-from ._validation import as_parameter_error, attributes_kept_on_error, check_int, describe, one_fit_at_a_time
+from ._validation import (
+    as_parameter_error,
+    attributes_kept_on_error,
+    check_int,
+    describe,
+    one_fit_at_a_time,
+    power_of_two_below,
+)
 from .ops import matmul
 
 __all__ = ["KNeighborsClassifier", "KNeighborsRegressor"]
@@ -122,7 +129,7 @@ def _search_unit(X: np.ndarray) -> float:
     top = float(np.max(np.abs(X))) if X.size else 0.0
     if top == 0.0 or _SCALE_FREE[0] <= top <= _SCALE_FREE[1]:
         return 1.0
-    return 2.0 ** np.floor(np.log2(top))
+    return float(power_of_two_below(top))
 
 
 def _bound_factor(n_features: int) -> float:
