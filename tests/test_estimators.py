@@ -49,7 +49,6 @@ pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip ins
 import mlpcore
 from _helpers import assert_bitwise_equal, ctrl_c_during_an_epoch, errors_in_another_thread, mnist_dir, num_threads
 from mlpcore import MLPClassifier, MLPRegressor, SoftmaxRegression
-from mlpcore import _core
 from scipy.special import expit, logsumexp, softmax
 from sklearn import neural_network as skl_nn
 from sklearn.base import clone
@@ -1329,30 +1328,6 @@ def test_predictions_of_float32_inputs_are_float64_without_a_copy(zeros):
         if i + 1 < len(clf.coefs_):
             A = np.maximum(A, 0.0)
     np.testing.assert_allclose(proba, softmax(A, axis=1), rtol=1e-12, atol=1e-15)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 78_400, 78_405])
-def test_weight_norms_sum_in_float64(dtype, n):
-    """The penalty's sums (mlpcore._core.weight_norms): float64 sums of squares and of absolute
-    values, with no float32 overflow for weights whose squares exceed float32's range."""
-    rng = np.random.default_rng(n)
-    w = rng.normal(0, 1, n).astype(dtype)
-    if n:
-        w[0] = dtype(3e20) if dtype == np.float32 else 3e150
-    squares, absolute = _core.weight_norms(w)
-    wide = w.astype(np.float64)
-    assert squares == pytest.approx(float(np.sum(wide * wide)), rel=1e-12)
-    assert absolute == pytest.approx(float(np.sum(np.abs(wide))), rel=1e-12)
-    assert np.isfinite(squares)
-    assert _core.weight_norms(w.reshape(1, -1)) == (squares, absolute)  # any C-contiguous shape
-
-
-def test_weight_norms_rejects_what_it_cannot_read():
-    with pytest.raises(TypeError, match="weight_norms: x"):
-        _core.weight_norms(np.ones(4, dtype=np.int32))
-    with pytest.raises(ValueError, match="weight_norms: x.*contiguous"):
-        _core.weight_norms(np.ones((4, 4), dtype=np.float32)[:, ::2])
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.uint32, np.int64, np.uint64])

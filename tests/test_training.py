@@ -38,6 +38,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlpcore
+from mlpcore import _core
 
 SEED = 99
 
@@ -699,6 +700,33 @@ def test_ctrl_c_from_another_thread_stops_cleanly(rng):
     assert len(again.train_loss) == 1
 
 
+def test_ctrl_c_inside_a_callback_interrupts_it_and_the_handler_is_restored(rng):
+    """fit holds Ctrl-C for the epochs, but a callback runs with Python's own handling, so a
+    callback that waits forever can still be stopped; after fit, SIGINT's handler is the one it
+    found."""
+    X, y = classification_data(rng, dtype=np.float32)
+    model = mlpcore.MLP([4, 5, 3], seed=0)
+    reached = []
+
+    def hangs_at_epoch_two(epoch, history):
+        if epoch == 2:
+            reached.append("pressing")
+            _thread.interrupt_main()  # what Ctrl-C does, pressed while the callback runs
+            time.sleep(30)  # the KeyboardInterrupt ends this wait at once
+            reached.append("slept through")
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        started = time.monotonic()
+        history = quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=20, callbacks=[hangs_at_epoch_two])
+        assert time.monotonic() - started < 20
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert reached == ["pressing"]
+    assert history.interrupted and len(history.train_loss) == 3
+
+
 def test_divergence_raises_and_keeps_finite_weights(rng):
     X = (rng.standard_normal((50, 3)) * 100).astype(np.float32)
     y = rng.standard_normal(50)
@@ -711,6 +739,100 @@ def test_divergence_raises_and_keeps_finite_weights(rng):
     for W, b in model.get_weights():
         assert np.all(np.isfinite(W)) and np.all(np.isfinite(b))
     assert model.forward(np.ones((2, 3), np.float32)).shape == (2, 1)  # still usable
+
+
+# --------------------------------------------------------------------------- #
+# The scan of the weights after each epoch (mlpcore._core.scan_weights)
+# --------------------------------------------------------------------------- #
+
+
+@st.composite
+def _weights_and_ranges(draw):
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    n = draw(st.sampled_from([0, 1, 7, 8, 31, 32, 33, 4095, 4096, 4097, 9000, 78_405]))
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=6)))
+    ranges = [(cuts[k], cuts[k + 1]) for k in range(0, len(cuts) - 1, 2)]
+    seed = draw(st.integers(0, 2**32 - 1))
+    special = draw(st.sampled_from([None, np.nan, np.inf, -np.inf, "huge"]))
+    return dtype, n, ranges, seed, special
+
+
+@settings(max_examples=60, deadline=None)
+@given(_weights_and_ranges(), st.booleans())
+def test_scan_weights_copies_checks_and_sums_in_float64(case, copy):
+    """One pass: an exact copy, whether every value is finite, and per range float64 sums of
+    squares and absolute values (no float32 overflow for weights whose squares exceed its
+    range), the same bits at 1 and 2 threads."""
+    dtype, n, ranges, seed, special = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n).astype(dtype)
+    if n and special is not None:
+        x[rng.integers(n)] = (dtype(3e20) if dtype == np.float32 else 3e150) if special == "huge" else special
+    results = []
+    for threads in (1, 2):
+        out = np.full(n, -7, dtype) if copy else None
+        with num_threads(threads):
+            results.append(_core.scan_weights(x, out, ranges))
+        if copy:
+            assert_bitwise_equal(out, x)
+    assert results[0][0] == results[1][0]
+    for part in (1, 2):  # the same bits, NaN included
+        assert_bitwise_equal(np.array(results[0][part]), np.array(results[1][part]))
+    finite, squares, absolute = results[0]
+    assert finite == bool(np.isfinite(x).all())
+    assert len(squares) == len(absolute) == len(ranges)
+    for (begin, end), s, a in zip(ranges, squares, absolute):
+        wide = x[begin:end].astype(np.float64)
+        if np.isfinite(wide).all():
+            assert s == pytest.approx(float(np.sum(wide * wide)), rel=1e-12, abs=0)
+            assert a == pytest.approx(float(np.sum(np.abs(wide))), rel=1e-12, abs=0)
+            assert np.isfinite(s)
+
+
+@pytest.mark.parametrize(("args", "error", "pattern"), [
+    ((np.ones(4, np.int32), None, []), TypeError, "scan_weights: x must be a float32 or float64"),
+    ((np.ones((2, 2), np.float32), None, []), ValueError, "scan_weights: x must be a 1-D"),
+    ((np.ones(8, np.float32)[::2], None, []), ValueError, "scan_weights: x must be C-contiguous"),
+    ((np.ones(4, np.float32), np.ones(4), []), TypeError, "scan_weights: copy_to must have the dtype"),
+    ((np.ones(4, np.float32), np.ones(3, np.float32), []), ValueError, "copy_to must have x's length 4"),
+    ((np.ones(4, np.float32), [0.0] * 4, []), ValueError, "copy_to must be None or an array"),
+    ((np.ones(4, np.float32), None, [(2, 5)]), ValueError, r"ranges must be sorted.*\(got \(2, 5\)"),
+    ((np.ones(4, np.float32), None, [(2, 3), (1, 2)]), ValueError, "ranges must be sorted"),
+    ((np.ones(4, np.float32), None, [(3, 2)]), ValueError, "ranges must be sorted"),
+    ((np.ones(4, np.float32), None, [(-1, 2)]), ValueError, "ranges must be sorted"),
+])
+def test_scan_weights_rejects_what_it_cannot_read(args, error, pattern):
+    with pytest.raises(error, match=pattern):
+        _core.scan_weights(*args)
+
+
+def test_scan_weights_refuses_an_overlapping_or_read_only_copy():
+    x = np.ones(8, np.float32)
+    with pytest.raises(ValueError, match="copy_to must not overlap x"):
+        _core.scan_weights(x, x, [])
+    frozen = np.ones(8, np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="copy_to must be writable"):
+        _core.scan_weights(x, frozen, [])
+
+
+def test_a_continuing_epoch_restores_the_weights_the_previous_epoch_left():
+    """The restore point of a continuing epoch is the copy the previous epoch's scan made; an
+    epoch that diverges goes back to exactly those weights."""
+    from mlpcore._epochs import EpochDiverged, EpochRunner
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (64, 6)).astype(np.float32)
+    y = rng.normal(0, 1, 64).astype(np.float32)
+    model = mlpcore.MLP([6, 8, 1], output="identity", loss="mse", seed=0)
+    runner = EpochRunner(model, mlpcore.SGD(lr=0.01))
+    targets = model._as_targets(y, len(X), "fit")
+    common = dict(batch_size=16, shuffle=True, seed=0)
+    runner.run(X, *targets, None, epoch=0, lr=0.01, **common)
+    after_first = model._params.copy()
+    with pytest.raises(EpochDiverged):
+        runner.run(X, *targets, None, epoch=1, lr=1e30, continuing=True, **common)
+    assert_bitwise_equal(model._params, after_first)
 
 
 # --------------------------------------------------------------------------- #

@@ -44,6 +44,10 @@ struct TypedKernels {
                             const std::int32_t* idx, const T* val, std::int64_t i0, std::int64_t i1,
                             const float* m, std::int64_t ldm, T* out, std::int64_t ldo,
                             std::int64_t n, bool accumulate);
+    // Copy x[0, n) to copy (unless null), return whether it is all finite and, with sum, its
+    // sum of squares and of absolute values in double (weight_scan_kernel.hpp).
+    bool (*weight_scan_block)(const T* x, T* copy, std::size_t n, bool sum, double* squares,
+                              double* abs);
     // Indices and values of the non-zeros of a row; idx and val need n + 16 slots.
     std::int64_t (*row_nonzeros)(const T* x, std::int64_t n, std::int32_t* idx, T* val);
     // Narrow outputs (n <= 16) with a row-major A, as dot products along k (gemm_narrow_*.hpp);

@@ -25,6 +25,8 @@ class EpochTotals:
     correct: int  # rows classified correctly as they were trained on
     rows: int
     penalty_batches: float  # sum over batches of rows / weight sum (batches without weights)
+    weight_squares: list[float]  # per layer, of the weights after the epoch: sum of W**2
+    weight_abs: list[float]  # and sum of |W| (float64 sums; biases not included)
 
 
 def _zeros_apart(like: np.ndarray, gap: int) -> np.ndarray:
@@ -100,8 +102,14 @@ class EpochRunner:
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state.pop("_snapshot", None)  # scratch for run(), not state worth pickling
+        for scratch in ("_snapshot", "_spare", "_snapshot_current"):  # run()'s, not worth pickling
+            state.pop(scratch, None)
         return state
+
+    def _weight_ranges(self) -> list[tuple[int, int]]:
+        """Where each layer's weight matrix lies in the flat parameters (its bias follows it)."""
+        net = self.model._net
+        return [(net.weight_offset(layer), net.bias_offset(layer)) for layer in range(len(self.model.layer_sizes) - 1)]
 
     def reset(self) -> None:
         """Forget the optimiser state: zero velocity or moments, Adam's step count back to 0."""
@@ -137,6 +145,7 @@ class EpochRunner:
         seed: int,
         epoch: int,
         lr: float,
+        continuing: bool = False,
     ) -> EpochTotals:
         """One epoch at learning rate ``lr``, with ``x``'s :meth:`input_index` when there is one;
         raises :class:`EpochDiverged` on NaN or infinity.
@@ -146,15 +155,25 @@ class EpochRunner:
         weight decay divided by ``W_B`` instead of ``|B|`` under ``decay_per_row``, as
         scikit-learn's MLP; a batch with ``W_B = 0`` is skipped. ``sample_weight_scale = s``
         says the weights were divided by s: the decay is divided by s too, which gives the step
-        of the original weights exactly, and ``penalty_batches`` is reported for them."""
+        of the original weights exactly, and ``penalty_batches`` is reported for them.
+
+        ``continuing=True`` says that the weights have not changed since the previous call
+        returned (the next epoch of the same loop), so its copy of them serves as this epoch's
+        restore point."""
         model, opt, c = self.model, self.optimizer, self.loss_scale
         params = model._params
-        # The weights before the epoch, to restore if it diverges; one buffer for every epoch
-        # (a fresh copy each time faulted in new pages).
+        # The weights before the epoch, to restore if it diverges. After an epoch, the scan
+        # below copies them into the spare buffer while it reads them anyway; a continuing run
+        # starts from that copy instead of making another (the buffers are reused: fresh ones
+        # each epoch faulted in new pages).
         snapshot = getattr(self, "_snapshot", None)
         if snapshot is None or snapshot.shape != params.shape or snapshot.dtype != params.dtype:
             snapshot = self._snapshot = np.empty_like(params)
-        np.copyto(snapshot, params)
+            self._spare = np.empty_like(params)
+            self._snapshot_current = False
+        if not (continuing and self._snapshot_current):
+            np.copyto(snapshot, params)
+        self._snapshot_current = False
         # Only the per-batch decay (decay_per_row) divides by the weights' sum.
         rescale = sample_weight_scale if sample_weight is not None and self.decay_per_row else 1.0
         common = {
@@ -177,12 +196,16 @@ class EpochRunner:
         loss_sum, batches, correct, n_rows, diverged, penalty_batches = result
         if isinstance(opt, Adam):
             self.steps += batches
-        weights_finite = _core.find_nonfinite(params) == 0
-        if diverged or not weights_finite:
+        # One pass over the new weights: copied (the next epoch's restore point), checked, and
+        # each weight matrix's squares and absolute values summed (the estimators' penalty).
+        weights_finite, squares, absolute = (False, [], []) if diverged else _core.scan_weights(
+            params, self._spare, self._weight_ranges())
+        if not weights_finite:
             # Back to the weights before the epoch: the last finite batch's may be finite but
             # huge (3e29 after lr=1e30), every later loss NaN, so the model would stay unusable.
             params[...] = snapshot
             # The optimiser state may hold the non-finite values that caused the divergence.
             self.reset()
             raise EpochDiverged
-        return EpochTotals(loss_sum * c, batches, correct, n_rows, penalty_batches / rescale)
+        self._snapshot, self._spare, self._snapshot_current = self._spare, snapshot, True
+        return EpochTotals(loss_sum * c, batches, correct, n_rows, penalty_batches / rescale, squares, absolute)

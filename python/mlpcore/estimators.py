@@ -76,7 +76,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from . import _core
-from ._epochs import EpochDiverged, EpochRunner
+from ._epochs import EpochDiverged, EpochRunner, EpochTotals
 from ._validation import (
     as_parameter_error,
     attributes_kept_on_error,
@@ -390,20 +390,15 @@ class _BaseMLP(BaseEstimator):
         """The training loss as scikit-learn reports it (``loss_curve_``, ``tol``)."""
         return mean_loss
 
-    def _penalty(self, n_batches: float, n_samples: int) -> float:
+    def _penalty(self, totals: EpochTotals) -> float:
         """The weight penalty per sample over an epoch, with the epoch's final weights:
         scikit-learn's sum over batches B of alpha/(2 W_B) ||W||^2 |B| (W_B = |B| without sample
-        weights, so ``n_batches`` counts the batches; else the sum of |B| / W_B), per sample, plus
-        l1 ||W||_1."""
+        weights, so ``penalty_batches`` counts the batches; else the sum of |B| / W_B), per sample,
+        plus l1 ||W||_1. The norms come from the scan that follows every epoch (float64 sums)."""
         total = 0.0
-        for W, _ in self._model._views():
-            # Sums in float64 in one C++ pass: 5 us for 78,400 weights, against 60 us for
-            # einsum's buffered casting and more for a float64 copy. Not np.dot: a BLAS call wakes
-            # OpenBLAS's threads, which then spin and take a core from the C++ epoch loop
-            # (measured: epochs 2x slower).
-            squares, absolute = _core.weight_norms(W)
+        for squares, absolute in zip(totals.weight_squares, totals.weight_abs):
             if self.alpha:
-                total += 0.5 * self.alpha * squares * n_batches / n_samples
+                total += 0.5 * self.alpha * squares * totals.penalty_batches / totals.rows
             if self.l1:
                 total += self.l1 * absolute
         return total
@@ -505,9 +500,11 @@ class _BaseMLP(BaseEstimator):
         iterations = 1 if incremental else int(self.max_iter)
         self.n_iter_ = 0  # as scikit-learn: the epochs of this call
         try:
-            for it in range(iterations):
-                # Ctrl-C is held until the epoch's records are complete (see interrupts_deferred).
-                with interrupts_deferred():
+            # Ctrl-C is held while an epoch and its records are written, and raised at the
+            # next epoch's start or when the loop ends (see DeferredInterrupts).
+            with interrupts_deferred() as interrupts:
+                for it in range(iterations):
+                    interrupts.checkpoint()
                     start = time.perf_counter()
                     try:
                         totals = self._runner.run(x, labels, values, train_rows, nonzeros=nonzeros,
@@ -515,7 +512,7 @@ class _BaseMLP(BaseEstimator):
                                                   sample_weight_scale=1.0 if sample_weight is None else sample_weight[1],
                                                   batch_size=batch,
                                                   shuffle=bool(self.shuffle), seed=fit_seed,
-                                                  epoch=self._epochs_trained, lr=self._lr)
+                                                  epoch=self._epochs_trained, lr=self._lr, continuing=it > 0)
                     except EpochDiverged:
                         raise ValueError(_error(
                             self, f"the training loss became NaN or infinite in iteration {self.n_iter_ + 1} "
@@ -525,7 +522,7 @@ class _BaseMLP(BaseEstimator):
                     self.n_iter_ += 1
                     self.t_ += n_train  # as scikit-learn, batches skipped for zero weight included
                     mean_loss = self._reported_loss(totals.loss_sum / totals.rows)
-                    self.loss_ = mean_loss + self._penalty(totals.penalty_batches, totals.rows)
+                    self.loss_ = mean_loss + self._penalty(totals)
                     self.loss_curve_.append(self.loss_)
                     if self.verbose:
                         print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}  ({time.perf_counter() - start:.3f} s)")

@@ -272,15 +272,18 @@ def fit(
     completed = 0
     with one_fit_at_a_time(model, func):
         try:
-            for epoch in range(epochs):
-                start = time.perf_counter()
-                lr = optimizer.lr_at(epoch)
-                # Ctrl-C is held until the epoch's records are complete (see interrupts_deferred).
-                with interrupts_deferred():
+            # Ctrl-C is held while an epoch and its records are written, and raised at the next
+            # epoch's start, before the callbacks or when the loop ends (see DeferredInterrupts).
+            with interrupts_deferred() as interrupts:
+                for epoch in range(epochs):
+                    interrupts.checkpoint()
+                    start = time.perf_counter()
+                    lr = optimizer.lr_at(epoch)
                     try:
                         totals = runner.run(
                             x, targets.labels, targets.values, train_rows, nonzeros=nonzeros,
                             batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
+                            continuing=epoch > 0 and not callback_list,  # callbacks may change the weights
                         )
                     except EpochDiverged:
                         if best_params is not None:
@@ -315,14 +318,16 @@ def fit(
                             waited += 1
                             stop = early_stopping is not None and waited >= early_stopping.patience
                     progress.epoch(epoch, history)
-                # Callbacks run outside, so that Ctrl-C can stop a slow one; an epoch whose
-                # Ctrl-C was held is in the history without a callback call.
-                for cb in callback_list:
-                    if cb(epoch, history) is True:
-                        stop = True
-                if stop:
-                    history.stopped_early = early_stopping is not None and waited >= early_stopping.patience
-                    break
+                    # Callbacks run with Python's own Ctrl-C handling, so that Ctrl-C can stop a
+                    # slow one; an epoch whose Ctrl-C was held is in the history without a callback call.
+                    if callback_list:
+                        with interrupts.released():
+                            for cb in callback_list:
+                                if cb(epoch, history) is True:
+                                    stop = True
+                    if stop:
+                        history.stopped_early = early_stopping is not None and waited >= early_stopping.patience
+                        break
         except KeyboardInterrupt:
             history._truncate(completed)
             history.interrupted = True
