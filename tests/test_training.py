@@ -816,6 +816,22 @@ def test_scan_weights_refuses_an_overlapping_or_read_only_copy():
         _core.scan_weights(x, frozen, [])
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([np.float32, np.float64]), st.sampled_from([10, 65_536, 200_003]),
+       st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from([np.nan, np.inf, -np.inf])), max_size=3))
+def test_find_nonfinite_reports_the_first_non_finite_value_at_any_thread_count(dtype, n, bad):
+    """_core.find_nonfinite (the input check of predict and of the Python layer) scans large
+    arrays on the pool; it still names the kind of the first NaN or infinity."""
+    x = np.random.default_rng(n).normal(0, 1, n).astype(dtype)
+    for where, value in bad:
+        x[int(where * n)] = value
+    nonfinite = np.flatnonzero(~np.isfinite(x))
+    expected = 0 if not len(nonfinite) else 1 if np.isnan(x[nonfinite[0]]) else 2
+    for threads in (1, 2):
+        with num_threads(threads):
+            assert _core.find_nonfinite(x) == expected
+
+
 def test_a_continuing_epoch_restores_the_weights_the_previous_epoch_left():
     """The restore point of a continuing epoch is the copy the previous epoch's scan made; an
     epoch that diverges goes back to exactly those weights."""
