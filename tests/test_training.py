@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 
+import mlpcore
 import numpy as np
 import pytest
 from _helpers import (
@@ -36,8 +37,6 @@ from _helpers import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import mlpcore
 from mlpcore import _core
 
 SEED = 99
@@ -727,6 +726,70 @@ def test_ctrl_c_inside_a_callback_interrupts_it_and_the_handler_is_restored(rng)
     assert history.interrupted and len(history.train_loss) == 3
 
 
+@pytest.mark.parametrize("installed", ["a function", "SIG_IGN"])
+def test_a_sigint_handler_a_callback_installs_is_left_in_place(rng, installed):
+    """A program that takes Ctrl-C over from inside a callback keeps it: fit stops holding
+    Ctrl-C for the later epochs and leaves the program's handler installed."""
+    X = rng.normal(0, 1, (20_000, 20)).astype(np.float32)  # epochs long enough to press Ctrl-C in
+    y = (X[:, 0] > 0).astype(int)
+    model = mlpcore.MLP([20, 16, 2], seed=0)
+    calls = []
+    handler = (lambda signum, frame: calls.append(signum)) if installed == "a function" else signal.SIG_IGN
+
+    def take_over(epoch, history):
+        if epoch == 0:
+            signal.signal(signal.SIGINT, handler)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with ctrl_c_during_an_epoch(2) as sent:
+            history = quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.1), epochs=5, callbacks=[take_over])
+            after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert sent and after is handler
+    assert not history.interrupted and len(history.train_loss) == 5
+    assert calls == ([signal.SIGINT] if installed == "a function" else [])
+
+
+def test_ctrl_c_held_in_the_epoch_that_would_stop_early_is_an_interruption():
+    """stopped_early is False when Ctrl-C came first, with callbacks or without."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (20_000, 50)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    for callbacks in ([], [lambda epoch, history: None]):
+        model = mlpcore.MLP([50, 64, 2], seed=0)
+        with ctrl_c_during_an_epoch(1) as sent:
+            # min_delta beyond any change: epoch 1 does not improve, so patience 1 stops there.
+            history = quiet_fit(model, X, y, optimizer=mlpcore.SGD(lr=0.01), epochs=5, validation_split=0.2,
+                                early_stopping=mlpcore.EarlyStopping(patience=1, min_delta=1e9), callbacks=callbacks)
+        assert sent
+        assert history.interrupted and not history.stopped_early and len(history.train_loss) == 2
+
+
+def test_a_diverging_epoch_restores_weights_a_callback_set():
+    """Callbacks may change the weights between epochs: the restore point is taken afresh."""
+
+    class DivergesInEpochTwo(mlpcore.SGD):
+        def lr_at(self, epoch):
+            return 1e30 if epoch == 2 else super().lr_at(epoch)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (200, 6)).astype(np.float32)
+    y = rng.normal(0, 1, 200)
+    model = mlpcore.MLP([6, 8, 1], output="identity", loss="mse", seed=0)
+    set_by_callback = {}
+
+    def halve(epoch, history):
+        if epoch == 1:
+            model.set_weights([(W * 0.5, b + 1) for W, b in model.get_weights()])
+            set_by_callback["params"] = model._params.copy()
+
+    with pytest.raises(mlpcore.TrainingDivergedError):
+        quiet_fit(model, X, y, optimizer=DivergesInEpochTwo(lr=0.01), epochs=4, callbacks=[halve])
+    assert_bitwise_equal(model._params, set_by_callback["params"])
+
+
 def test_divergence_raises_and_keeps_finite_weights(rng):
     X = (rng.standard_normal((50, 3)) * 100).astype(np.float32)
     y = rng.standard_normal(50)
@@ -832,8 +895,8 @@ def test_find_nonfinite_reports_the_first_non_finite_value_at_any_thread_count(d
             assert _core.find_nonfinite(x) == expected
 
 
-def test_a_continuing_epoch_restores_the_weights_the_previous_epoch_left():
-    """The restore point of a continuing epoch is the copy the previous epoch's scan made; an
+def test_an_epoch_with_weights_unchanged_restores_the_weights_the_previous_epoch_left():
+    """The restore point of an epoch run with weights_unchanged is the copy the previous epoch's scan made; an
     epoch that diverges goes back to exactly those weights."""
     from mlpcore._epochs import EpochDiverged, EpochRunner
 
@@ -847,7 +910,7 @@ def test_a_continuing_epoch_restores_the_weights_the_previous_epoch_left():
     runner.run(X, *targets, None, epoch=0, lr=0.01, **common)
     after_first = model._params.copy()
     with pytest.raises(EpochDiverged):
-        runner.run(X, *targets, None, epoch=1, lr=1e30, continuing=True, **common)
+        runner.run(X, *targets, None, epoch=1, lr=1e30, weights_unchanged=True, **common)
     assert_bitwise_equal(model._params, after_first)
 
 

@@ -1,7 +1,7 @@
 // One pass over a block of weights after an epoch: copy it (the next epoch's restore point),
 // say whether every value is finite, and sum its squares and absolute values in double (the
 // estimators' weight penalty). Included by the kernels_<isa>.cpp files inside their ISA
-// namespace; weight_scan.hpp cuts the weights into blocks and runs them on the pool.
+// namespace; weight_scan.cpp cuts the weights into blocks and runs them on the pool.
 #pragma once
 
 #include <cmath>
@@ -21,8 +21,12 @@ struct EightLanes<double> {
     typedef double type __attribute__((vector_size(8 * sizeof(double))));
 };
 
-// Thirty-two independent partial sums (a single running sum is a chain of dependent adds, 10x
-// slower), added in a fixed order: the same bits on every call. An all-ones exponent marks NaN or infinity; an integer OR of that test vectorises.
+// An all-ones exponent marks NaN or infinity; an integer OR of that test vectorises. (The same
+// test as nonfinite.hpp's, written again here: code in these per-ISA files must not share an
+// inline function or template with the portable code, or the linker may keep the wide version
+// for both.) The sums are 32 independent partial sums (a single running sum is a chain of
+// dependent adds, 10x slower) added in a fixed order: the same bits on every call of one SIMD
+// path (the wide paths fuse each multiply-add, the portable one does not).
 template <class T>
 bool weight_scan_block(const T* __restrict x, T* __restrict copy, std::size_t n, bool sum,
                        double* squares_out, double* abs_out) {

@@ -26,7 +26,8 @@ class EpochTotals:
     rows: int
     penalty_batches: float  # sum over batches of rows / weight sum (batches without weights)
     weight_squares: list[float]  # per layer, of the weights after the epoch: sum of W**2
-    weight_abs: list[float]  # and sum of |W| (float64 sums; biases not included)
+    weight_abs: list[float]  # and sum of |W| (float64 sums; biases not included); both
+    # empty unless the runner was made with weight_norms=True
 
 
 def _zeros_apart(like: np.ndarray, gap: int) -> np.ndarray:
@@ -58,12 +59,14 @@ class EpochRunner:
     (for example a sum over outputs where the model averages over them): the C++ loop descends
     the model's own loss, so the step is rescaled instead (SGD: ``lr * c`` with weight decay and
     L1 divided by ``c``; Adam: weight decay, L1 and ``eps`` divided by ``c``), which is exactly
-    the update of the scaled loss.
+    the update of the scaled loss. ``weight_norms`` has each epoch's totals carry every weight
+    matrix's sums of squares and of absolute values (the estimators' penalty in ``loss_curve_``).
     """
 
     def __init__(self, model: MLP, optimizer: Optimizer, *, decay_per_row: bool = False, clip_log_loss: bool = False,
-                 loss_scale: float = 1.0, caller: str = "fit") -> None:
+                 loss_scale: float = 1.0, weight_norms: bool = False, caller: str = "fit") -> None:
         self.model = model
+        self.weight_norms = weight_norms
         self.optimizer = optimizer
         self.decay_per_row = decay_per_row
         self.clip_log_loss = clip_log_loss
@@ -100,9 +103,15 @@ class EpochRunner:
             raise ValueError(f"{caller}: MLP(input_noise={self.model.input_noise!r}) is out of range for the "
                              "model's float32 weights")
 
+    def drop_scratch(self) -> None:
+        """Free the two weight-sized buffers that :meth:`run` keeps between epochs (a later run
+        makes them again)."""
+        for scratch in ("_snapshot", "_spare", "_snapshot_current"):
+            self.__dict__.pop(scratch, None)
+
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for scratch in ("_snapshot", "_spare", "_snapshot_current"):  # run()'s, not worth pickling
+        for scratch in ("_snapshot", "_spare", "_snapshot_current"):  # see drop_scratch
             state.pop(scratch, None)
         return state
 
@@ -145,7 +154,7 @@ class EpochRunner:
         seed: int,
         epoch: int,
         lr: float,
-        continuing: bool = False,
+        weights_unchanged: bool = False,
     ) -> EpochTotals:
         """One epoch at learning rate ``lr``, with ``x``'s :meth:`input_index` when there is one;
         raises :class:`EpochDiverged` on NaN or infinity.
@@ -157,21 +166,21 @@ class EpochRunner:
         says the weights were divided by s: the decay is divided by s too, which gives the step
         of the original weights exactly, and ``penalty_batches`` is reported for them.
 
-        ``continuing=True`` says that the weights have not changed since the previous call
-        returned (the next epoch of the same loop), so its copy of them serves as this epoch's
-        restore point."""
+        ``weights_unchanged=True`` says that the weights have not changed since the previous
+        call returned (the next epoch of the same loop), so the copy of them it made serves as
+        this epoch's restore point."""
         model, opt, c = self.model, self.optimizer, self.loss_scale
         params = model._params
         # The weights before the epoch, to restore if it diverges. After an epoch, the scan
-        # below copies them into the spare buffer while it reads them anyway; a continuing run
-        # starts from that copy instead of making another (the buffers are reused: fresh ones
-        # each epoch faulted in new pages).
+        # below copies them into the spare buffer while it reads them anyway; a run with
+        # weights_unchanged starts from that copy instead of making another. The buffers are
+        # reused (fresh ones each epoch faulted in new pages).
         snapshot = getattr(self, "_snapshot", None)
         if snapshot is None or snapshot.shape != params.shape or snapshot.dtype != params.dtype:
             snapshot = self._snapshot = np.empty_like(params)
             self._spare = np.empty_like(params)
             self._snapshot_current = False
-        if not (continuing and self._snapshot_current):
+        if not (weights_unchanged and self._snapshot_current):
             np.copyto(snapshot, params)
         self._snapshot_current = False
         # Only the per-batch decay (decay_per_row) divides by the weights' sum.
@@ -198,8 +207,9 @@ class EpochRunner:
             self.steps += batches
         # One pass over the new weights: copied (the next epoch's restore point), checked, and
         # each weight matrix's squares and absolute values summed (the estimators' penalty).
+        ranges = self._weight_ranges() if getattr(self, "weight_norms", True) else []
         weights_finite, squares, absolute = (False, [], []) if diverged else _core.scan_weights(
-            params, self._spare, self._weight_ranges())
+            params, self._spare, ranges)
         if not weights_finite:
             # Back to the weights before the epoch: the last finite batch's may be finite but
             # huge (3e29 after lr=1e30), every later loss NaN, so the model would stay unusable.

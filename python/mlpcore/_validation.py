@@ -13,11 +13,15 @@ import numbers
 import signal
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _core
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "DeferredInterrupts",
@@ -33,7 +37,6 @@ __all__ = [
     "check_same_length",
     "check_size",
     "describe",
-    "interrupts_deferred",
     "label_kind",
     "one_fit_at_a_time",
     "power_of_two_below",
@@ -101,29 +104,33 @@ class DeferredInterrupts:
     its records are complete. One handler for the whole loop, not one per epoch: installing and
     restoring a handler costs 60-130 us after an epoch has evicted the interpreter's caches
     (measured), 1-2% of a small network's epoch. Only in the main thread and with Python's
-    default handler (a program's own SIGINT handler is left alone). If the block raises, its
-    exception wins and a held Ctrl-C is dropped.
+    default handler: a program's own SIGINT handler is left alone, also one that a callback
+    installs inside :meth:`released`. If the block raises, its exception wins and a held Ctrl-C
+    is dropped.
     """
 
     def __init__(self) -> None:
         self._held: list[int] = []
         self._previous: Any = None
         self._active = False
+        self._handler = self._hold  # one bound method, so that `is` finds it installed
 
     def _hold(self, signum: int, frame: Any) -> None:
         self._held.append(signum)
 
-    def __enter__(self) -> DeferredInterrupts:
+    def __enter__(self) -> Self:
         if (threading.current_thread() is threading.main_thread()
                 and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-            self._previous = signal.signal(signal.SIGINT, self._hold)
+            self._previous = signal.signal(signal.SIGINT, self._handler)
             self._active = True
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         if self._active:
-            signal.signal(signal.SIGINT, self._previous)
             self._active = False
+            if signal.getsignal(signal.SIGINT) is self._handler:
+                signal.signal(signal.SIGINT, self._previous)
         if self._held and exc_type is None:
             self._held.clear()
             raise KeyboardInterrupt
@@ -136,23 +143,24 @@ class DeferredInterrupts:
 
     @contextlib.contextmanager
     def released(self) -> Iterator[None]:
-        """A :meth:`checkpoint`, then Python's own Ctrl-C handling for a block (user callbacks,
-        which may be slow or loop) and holding again after it."""
-        self.checkpoint()
+        """Python's own Ctrl-C handling for a block (user callbacks, which may be slow or loop),
+        after a :meth:`checkpoint`; holding again after it, unless the block installed a SIGINT
+        handler of its own, which is then left in place."""
         if not self._active:
+            self.checkpoint()
             yield
             return
+        # Handler first, then the check: a Ctrl-C before the swap was held and raises here,
+        # one after it raises in the block; none waits for the next checkpoint.
         signal.signal(signal.SIGINT, self._previous)
+        self.checkpoint()
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, self._hold)
-
-
-def interrupts_deferred() -> DeferredInterrupts:
-    """Hold Ctrl-C until the block ends or its :meth:`DeferredInterrupts.checkpoint`, then raise
-    KeyboardInterrupt there (``with interrupts_deferred() as interrupts:``)."""
-    return DeferredInterrupts()
+            if signal.getsignal(signal.SIGINT) is self._previous:
+                signal.signal(signal.SIGINT, self._handler)
+            else:
+                self._active = False
 
 
 @contextlib.contextmanager

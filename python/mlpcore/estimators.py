@@ -78,12 +78,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from . import _core
 from ._epochs import EpochDiverged, EpochRunner, EpochTotals
 from ._validation import (
+    DeferredInterrupts,
     as_parameter_error,
     attributes_kept_on_error,
     check_choice,
     check_float,
     check_int,
-    interrupts_deferred,
     one_fit_at_a_time,
 )
 from .network import _NEGATIVE_SLOPE, MAX_LAYER_WIDTH, MLP
@@ -447,7 +447,7 @@ class _BaseMLP(BaseEstimator):
         if self._runner is None or not incremental:
             # scikit-learn builds a new optimiser for every fit call; partial_fit keeps it.
             self._runner = EpochRunner(self._model, self._optimizer(), decay_per_row=True, clip_log_loss=True,
-                                       loss_scale=self._loss_scale,
+                                       loss_scale=self._loss_scale, weight_norms=True,
                                        caller=f"{type(self).__name__}.fit")
             if not first:
                 self._lr = float(self.learning_rate_init)
@@ -502,7 +502,7 @@ class _BaseMLP(BaseEstimator):
         try:
             # Ctrl-C is held while an epoch and its records are written, and raised at the
             # next epoch's start or when the loop ends (see DeferredInterrupts).
-            with interrupts_deferred() as interrupts:
+            with DeferredInterrupts() as interrupts:
                 for it in range(iterations):
                     interrupts.checkpoint()
                     start = time.perf_counter()
@@ -512,7 +512,7 @@ class _BaseMLP(BaseEstimator):
                                                   sample_weight_scale=1.0 if sample_weight is None else sample_weight[1],
                                                   batch_size=batch,
                                                   shuffle=bool(self.shuffle), seed=fit_seed,
-                                                  epoch=self._epochs_trained, lr=self._lr, continuing=it > 0)
+                                                  epoch=self._epochs_trained, lr=self._lr, weights_unchanged=it > 0)
                     except EpochDiverged:
                         raise ValueError(_error(
                             self, f"the training loss became NaN or infinite in iteration {self.n_iter_ + 1} "
@@ -564,6 +564,8 @@ class _BaseMLP(BaseEstimator):
         except KeyboardInterrupt:
             # As scikit-learn: Ctrl-C keeps what the completed epochs learned.
             warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
+        if not incremental:
+            self._runner.drop_scratch()  # a fitted estimator keeps no copies of its weights
         if early_stopping:
             self.best_loss_ = None
             if best_params is not None:

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from ._epochs import EpochDiverged, EpochRunner
-from ._validation import check_choice, check_float, check_int, describe, interrupts_deferred, one_fit_at_a_time
+from ._validation import (
+    DeferredInterrupts,
+    check_choice,
+    check_float,
+    check_int,
+    describe,
+    one_fit_at_a_time,
+)
 from .data import train_val_test_indices
 from .network import MLP
 from .optim import SGD, Adam, Optimizer
@@ -274,7 +281,7 @@ def fit(
         try:
             # Ctrl-C is held while an epoch and its records are written, and raised at the next
             # epoch's start, before the callbacks or when the loop ends (see DeferredInterrupts).
-            with interrupts_deferred() as interrupts:
+            with DeferredInterrupts() as interrupts:
                 for epoch in range(epochs):
                     interrupts.checkpoint()
                     start = time.perf_counter()
@@ -283,7 +290,7 @@ def fit(
                         totals = runner.run(
                             x, targets.labels, targets.values, train_rows, nonzeros=nonzeros,
                             batch_size=step_rows, shuffle=shuffle, seed=fit_seed, epoch=epoch, lr=lr,
-                            continuing=epoch > 0 and not callback_list,  # callbacks may change the weights
+                            weights_unchanged=epoch > 0 and not callback_list,  # callbacks may change them
                         )
                     except EpochDiverged:
                         if best_params is not None:
@@ -318,8 +325,10 @@ def fit(
                             waited += 1
                             stop = early_stopping is not None and waited >= early_stopping.patience
                     progress.epoch(epoch, history)
-                    # Callbacks run with Python's own Ctrl-C handling, so that Ctrl-C can stop a
-                    # slow one; an epoch whose Ctrl-C was held is in the history without a callback call.
+                    # The epoch's records are complete, and a Ctrl-C held during it stops here,
+                    # before the callbacks (which run with Python's own Ctrl-C handling, so that
+                    # Ctrl-C can stop a slow one) and before any early stop is recorded.
+                    interrupts.checkpoint()
                     if callback_list:
                         with interrupts.released():
                             for cb in callback_list:
