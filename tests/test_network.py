@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -1052,3 +1053,57 @@ def test_save_refuses_a_bytes_path(tmp_path):
     with pytest.raises(TypeError, match=r"MLP.save: path must be a str or os.PathLike of str"):
         mlpcore.MLP([3, 2], seed=0).save(bytes(tmp_path / "m.npz"))
     assert not list(tmp_path.iterdir())
+
+
+# --------------------------------------------------------------------------- #
+# Misaligned arrays (C-contiguous views at an odd byte offset)
+# --------------------------------------------------------------------------- #
+
+
+def _misaligned_copy(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``a`` whose data starts one byte past an element boundary (what
+    ``np.frombuffer(buffer, offset=1)`` gives), which ``np.ascontiguousarray`` keeps as it is."""
+    raw = bytearray(a.nbytes + a.itemsize)
+    out = np.frombuffer(raw, a.dtype, count=a.size, offset=1).reshape(a.shape)
+    out[...] = a
+    assert out.flags.c_contiguous and not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_misaligned_inputs_give_the_results_of_aligned_ones(dtype, rng):
+    """The C++ kernels load whole elements, so the core refuses misaligned arrays by name; the
+    public functions hand it aligned copies, with the same results."""
+    X = rng.normal(0, 1, (40, 6)).astype(dtype)
+    y = rng.integers(0, 3, 40)
+    bad = _misaligned_copy(X)
+    model = make([6, 8, 3], dtype=np.dtype(dtype).name, seed=0)
+    assert_bitwise_equal(model.predict_proba(bad), model.predict_proba(X))
+    with pytest.raises(ValueError, match="X must be aligned to its element size"):
+        model._net.predict(model._params, bad)
+    with pytest.raises(ValueError, match="find_nonfinite: x must be aligned"):
+        mlpcore._core.find_nonfinite(bad)
+    trained = []
+    for data in (X, bad):
+        m = make([6, 8, 3], dtype=np.dtype(dtype).name, seed=0)
+        mlpcore.fit(m, data, y, optimizer=mlpcore.SGD(lr=0.1), epochs=2, seed=0, verbose=False)
+        trained.append(m._params.copy())
+    assert_bitwise_equal(trained[1], trained[0])
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict_proba(bad)
+    scores = _misaligned_copy(rng.random(40).astype(dtype))
+    assert mlpcore.metrics.roc_auc(y == 1, scores) == mlpcore.metrics.roc_auc(y == 1, scores.copy())
+
+
+def test_misaligned_inputs_to_the_estimators(rng):
+    pytest.importorskip("sklearn")
+    X = rng.normal(0, 1, (60, 5)).astype(np.float32)
+    y = rng.integers(0, 2, 60)
+    bad = _misaligned_copy(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter=3 stops before convergence, as intended
+        fitted = [mlpcore.MLPClassifier((8,), max_iter=3, random_state=0).fit(data, y) for data in (X, bad)]
+    for a, b in zip(fitted[0].coefs_, fitted[1].coefs_):
+        assert_bitwise_equal(a, b)
+    assert_bitwise_equal(fitted[0].predict_proba(bad), fitted[0].predict_proba(X))

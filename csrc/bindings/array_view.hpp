@@ -72,14 +72,20 @@ inline void require_ndim(const py::array& a, py::ssize_t ndim, const char* fn, c
              shape_str(a), ")");
 }
 
-inline void require_writable_c_contiguous(const py::array& a, const char* fn, const char* name) {
-    require(a.writeable(), fn, ": ", name, " must be writable (got a read-only array)");
-    require((a.flags() & py::array::c_style) != 0, fn, ": ", name, " must be C-contiguous");
-}
-
+// C-contiguous and aligned to its element size: the kernels load whole elements (a view at an
+// odd byte offset, from np.frombuffer, is C-contiguous but not aligned, and np.ascontiguousarray
+// keeps it as it is; np.require(a, requirements="CA") or a.copy() gives an aligned array).
 inline void require_c_contiguous(const py::array& a, const char* fn, const char* name) {
     require((a.flags() & py::array::c_style) != 0, fn, ": ", name,
             " must be C-contiguous (use np.ascontiguousarray)");
+    // C order makes every element aligned once the first one is (strides are whole items).
+    require(reinterpret_cast<std::uintptr_t>(a.data()) % static_cast<std::uintptr_t>(a.itemsize()) == 0, fn, ": ", name,
+            " must be aligned to its element size (use np.require(x, requirements=\"CA\"))");
+}
+
+inline void require_writable_c_contiguous(const py::array& a, const char* fn, const char* name) {
+    require(a.writeable(), fn, ": ", name, " must be writable (got a read-only array)");
+    require_c_contiguous(a, fn, name);
 }
 
 inline void require_same_shape(const py::array& a, const char* a_name, const py::array& b,
@@ -133,7 +139,7 @@ MatrixView<T> matrix_view(const py::array& a, const char* fn, const char* name) 
     const auto item = static_cast<py::ssize_t>(sizeof(T));
     require(reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) == 0 && a.strides(0) % item == 0 &&
                 a.strides(1) % item == 0,
-            fn, ": ", name, " must be aligned to its element size (use np.ascontiguousarray)");
+            fn, ": ", name, " must be aligned to its element size (use np.require(x, requirements=\"CA\"))");
     return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.strides(0) / item,
             a.strides(1) / item};
 }

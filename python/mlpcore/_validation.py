@@ -30,6 +30,7 @@ __all__ = [
     "as_parameter_error",
     "as_rng",
     "attributes_kept_on_error",
+    "c_array",
     "check_choice",
     "check_finite",
     "check_float",
@@ -178,6 +179,14 @@ def as_parameter_error() -> Iterator[None]:
         raise InvalidParameterError(str(exc)) from None
 
 
+def c_array(x: Any, dtype: Any = None) -> np.ndarray:
+    """``x`` as a C-contiguous, aligned ndarray (of ``dtype``): ``x`` itself when it is one, else a
+    copy. ``np.ascontiguousarray`` alone keeps a misaligned view (``np.frombuffer`` at an odd byte
+    offset) as it is, and the C++ core refuses those (its kernels load whole elements)."""
+    arr = np.ascontiguousarray(x, dtype=dtype)
+    return arr if arr.flags.aligned else arr.copy()
+
+
 def power_of_two_below(magnitude: Any) -> Any:
     """The power of two at or below each (positive, finite) ``magnitude``: a unit to divide data
     by exactly, so that sums of squares stay within float range near its limits."""
@@ -289,7 +298,7 @@ def check_finite(arr: np.ndarray, name: str, func: str) -> np.ndarray:
     size of the input)."""
     if arr.dtype.kind not in "fc":
         return arr
-    if arr.dtype in _SCANNED_DTYPES and arr.flags.c_contiguous:
+    if arr.dtype in _SCANNED_DTYPES and arr.flags.c_contiguous and arr.flags.aligned:
         found = _core.find_nonfinite(arr)
     else:
         found = 0

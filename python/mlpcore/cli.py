@@ -37,7 +37,13 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import __version__, ops
-from ._runtime import get_num_threads, set_num_threads, simd_level, supported_simd_levels
+from ._runtime import (
+    get_num_threads,
+    set_num_threads,
+    simd_level,
+    supported_simd_levels,
+)
+from ._validation import c_array
 from .network import MAX_LAYER_WIDTH
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
@@ -289,7 +295,7 @@ class _Classifier:
         with np.errstate(over="ignore", invalid="ignore"):
             if self.mean is not None and self.scale is not None:
                 X = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
-            out = np.ascontiguousarray(X, dtype=self.model.dtype)
+            out = c_array(X, dtype=self.model.dtype)
         bad = np.argwhere(~np.isfinite(out))
         if bad.size:
             row, col = (int(i) for i in bad[0])

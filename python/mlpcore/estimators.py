@@ -69,7 +69,12 @@ try:
     from sklearn.utils import check_random_state
     from sklearn.utils._available_if import available_if
     from sklearn.utils.multiclass import type_of_target, unique_labels
-    from sklearn.utils.validation import _check_sample_weight, assert_all_finite, check_is_fitted, validate_data
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        assert_all_finite,
+        check_is_fitted,
+        validate_data,
+    )
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "mlpcore's scikit-learn estimators need scikit-learn >= 1.6: pip install \"mlpcore[sklearn]\""
@@ -81,6 +86,7 @@ from ._validation import (
     DeferredInterrupts,
     as_parameter_error,
     attributes_kept_on_error,
+    c_array,
     check_choice,
     check_float,
     check_int,
@@ -152,7 +158,7 @@ def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray, esti
     ``x`` is finite (the estimators validate X without scikit-learn's own pass over it, 0.27 ms
     of a 2,000-digit predict); a NaN or infinity is reported in scikit-learn's words.
     """
-    x = np.ascontiguousarray(x)
+    x = c_array(x)
     try:
         return net.predict(params, x, float64=True)
     except ValueError:
@@ -429,7 +435,7 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(_error(self, "sample_weight must hold finite weights"))
         # The largest weight is at most n times the mean: within float32 once divided by it.
         scale = 2.0 ** float(np.round(np.log2(weights[weights > 0].mean())))
-        return np.ascontiguousarray(weights / scale, dtype=_DTYPE), scale
+        return c_array(weights / scale, dtype=_DTYPE), scale
 
     def _fit(self, X: np.ndarray, y: np.ndarray, *, incremental: bool,
              sample_weight: tuple[np.ndarray, float] | None = None) -> _BaseMLP:
@@ -463,7 +469,7 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
         if not early_stopping and self.best_loss_ is None:
             self.best_loss_ = np.inf
-        x = np.ascontiguousarray(X, dtype=_DTYPE)
+        x = c_array(X, dtype=_DTYPE)
         labels, values = self._targets(y)
         n = len(x)
         train_rows: np.ndarray | None = None
@@ -662,7 +668,7 @@ class _BaseMLP(BaseEstimator):
         float32 (``exact=False``).
         """
         if not exact:
-            return self._model.forward(np.ascontiguousarray(x, dtype=_DTYPE))
+            return self._model.forward(c_array(x, dtype=_DTYPE))
         return _predict_float64(self._model._net, self._model._params, x, self)
 
     def _input(self, X: Any) -> np.ndarray:
@@ -837,7 +843,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         if self._multilabel:
-            return None, np.ascontiguousarray(y, dtype=_DTYPE)
+            return None, c_array(y, dtype=_DTYPE)
         return self._encode(y), None
 
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
@@ -1083,7 +1089,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "identity", "mae", float(n_outputs)
 
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        return None, np.ascontiguousarray(y.reshape(len(y), -1), dtype=_DTYPE)
+        return None, c_array(y.reshape(len(y), -1), dtype=_DTYPE)
 
     def _validation_score(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
         """R^2 averaged over outputs (r2_score's 'uniform_average'), weighted as r2_score weighs

@@ -76,6 +76,7 @@ from ._runtime import set_num_threads
 from ._validation import (
     as_float_array,
     as_label_array,
+    c_array,
     check_choice,
     check_finite,
     check_float,
@@ -369,7 +370,7 @@ def _prepare_data(
             continue
         x, target, x_name, name = raw[part]
         with np.errstate(over="ignore"):  # beyond float32 becomes inf: rejected just below
-            x = np.ascontiguousarray(x, dtype=dtype)
+            x = c_array(x, dtype=dtype)
         try:
             check_finite(x, x_name, func)
         except ValueError:

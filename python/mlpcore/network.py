@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import check_choice, check_finite, check_float, check_int, describe
+from ._validation import (
+    c_array,
+    check_choice,
+    check_finite,
+    check_float,
+    check_int,
+    describe,
+)
 from .ops import ACTIVATIONS
 
 __all__ = ["LOSSES", "MLP", "OUTPUTS", "load", "load_metadata", "load_with_metadata"]
@@ -246,13 +253,14 @@ class MLP:
 
     # ----------------------------------------------------------------------- inputs and targets
     def _as_input(self, X: Any, func: str, name: str = "X") -> np.ndarray:
-        """X as a C-contiguous 2-D array of the model's dtype (no copy when it already is one)."""
+        """X as a C-contiguous, aligned 2-D array of the model's dtype (no copy when it already is
+        one)."""
         arr = X if type(X) is np.ndarray else np.asarray(X)
-        if arr.dtype != self.dtype or not arr.flags.c_contiguous:
+        if arr.dtype != self.dtype or not (arr.flags.c_contiguous and arr.flags.aligned):
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"{func}: {name} must be a numeric array (got {describe(arr)})")
             with np.errstate(over="ignore"):  # values beyond float32 become inf: rejected below
-                arr = np.ascontiguousarray(arr, dtype=self.dtype)
+                arr = c_array(arr, dtype=self.dtype)
         if arr.ndim != 2:
             raise ValueError(
                 f"{func}: {name} must be 2-D, (n_samples, {self.n_inputs}) (got shape {arr.shape})"
@@ -298,13 +306,13 @@ class MLP:
                 raise ValueError(f"{func}: {name} must have shape (n, {k}) for {k} sigmoid outputs (got {arr.shape})")
             if np.any((values < 0) | (values > 1)):
                 raise ValueError(f"{func}: {name} must hold 0/1 labels (or probabilities) in [0, 1]")
-            return None, np.ascontiguousarray(values, dtype=self.dtype)
+            return None, c_array(values, dtype=self.dtype)
         # mse / mae / poisson: real targets.
         values = arr.reshape(-1, 1) if arr.ndim == 1 else arr
         if values.shape[1] != k:
             raise ValueError(f"{func}: {name} must have shape (n, {k}) to match the {k} outputs (got {arr.shape})")
         with np.errstate(over="ignore"):
-            values = np.ascontiguousarray(values, dtype=self.dtype)
+            values = c_array(values, dtype=self.dtype)
         check_finite(values, name, func)
         if self.loss == "poisson" and np.any(values < 0):
             raise ValueError(f"{func}: {name} holds negative values, but the poisson loss needs counts or rates >= 0")
@@ -319,7 +327,7 @@ class MLP:
             raise ValueError(
                 f"{func}: {name} holds label {bad.item()!r}, outside the output range [0, {classes - 1}]"
             )
-        return np.ascontiguousarray(arr, dtype=np.int32)
+        return c_array(arr, dtype=np.int32)
 
     @staticmethod
     def _one_hot_to_labels(arr: np.ndarray, func: str, name: str) -> np.ndarray:
@@ -330,7 +338,7 @@ class MLP:
     def _probability_rows(self, arr: np.ndarray, func: str, name: str) -> np.ndarray:
         if np.any(arr < 0) or not np.allclose(arr.sum(axis=1), 1.0, atol=1e-4):
             raise ValueError(f"{func}: {name} rows must be one-hot or class probabilities (>= 0, summing to 1)")
-        return np.ascontiguousarray(arr, dtype=self.dtype)
+        return c_array(arr, dtype=self.dtype)
 
     # ------------------------------------------------------------------------ forward and loss
     def _outputs(self, X: Any, func: str) -> np.ndarray:
