@@ -874,6 +874,10 @@ def test_partial_fit_classes_rules():
     est = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
     with pytest.raises(ValueError, match="classes must be passed on the first call to partial_fit"):
         est.partial_fit(X, y)
+    for bad in ([], np.array(3), [[0, 1, 2]]):
+        with pytest.raises(ValueError, match=r"partial_fit: classes must be a non-empty 1-D list"):
+            est.partial_fit(X, y, classes=bad)
+    assert not hasattr(est, "classes_")  # a refused first call leaves the estimator unfitted
     est.partial_fit(X[:10], y[:10], classes=[0, 1, 2])  # classes beyond those in the first chunk
     np.testing.assert_array_equal(est.classes_, [0, 1, 2])
     assert est.coefs_[-1].shape == (4, 3)

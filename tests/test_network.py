@@ -1107,3 +1107,21 @@ def test_misaligned_inputs_to_the_estimators(rng):
     for a, b in zip(fitted[0].coefs_, fitted[1].coefs_):
         assert_bitwise_equal(a, b)
     assert_bitwise_equal(fitted[0].predict_proba(bad), fitted[0].predict_proba(X))
+
+
+def test_ops_take_big_endian_inputs_and_memmap_outputs(rng, tmp_path):
+    """Arrays ops only reads are swapped into native order; an ``out`` may be any ndarray (a
+    memmap); buffers updated in place are refused by name with the conversion to make."""
+    X = rng.normal(0, 1, (12, 3))
+    assert_bitwise_equal(mlpcore.ops.softmax(X.astype(">f8")), mlpcore.ops.softmax(X))
+    assert_bitwise_equal(mlpcore.ops.matmul(X.astype(">f8"), X.T.astype(">f8")), mlpcore.ops.matmul(X, X.T))
+    out = np.memmap(tmp_path / "out.dat", np.float64, "w+", shape=(12, 12))
+    mlpcore.ops.matmul(X, X.T, out=out)
+    assert_bitwise_equal(np.asarray(out), mlpcore.ops.matmul(X, X.T))
+    with pytest.raises(TypeError, match=r"sgd_update: param must be float32 or float64 in the machine's byte order"):
+        mlpcore.ops.sgd_update(X.astype(">f8"), X.copy(), None, lr=0.1)
+
+
+def test_a_0d_input_is_named_by_its_own_shape():
+    with pytest.raises(ValueError, match=r"X must be 2-D, \(n_samples, 3\) \(got shape \(\)\)"):
+        make([3, 4, 3]).forward(np.array(1.0))

@@ -181,9 +181,9 @@ def as_parameter_error() -> Iterator[None]:
 
 def c_array(x: Any, dtype: Any = None) -> np.ndarray:
     """``x`` as a C-contiguous, aligned ndarray (of ``dtype``): ``x`` itself when it is one, else a
-    copy. ``np.ascontiguousarray`` alone keeps a misaligned view (``np.frombuffer`` at an odd byte
+    copy. ``np.ascontiguousarray`` keeps a misaligned view (``np.frombuffer`` at an odd byte
     offset) as it is, and the C++ core refuses those (its kernels load whole elements)."""
-    arr = np.ascontiguousarray(x, dtype=dtype)
+    arr = np.asarray(x, dtype=dtype, order="C")  # 0-d stays 0-d (np.ascontiguousarray makes it 1-D)
     return arr if arr.flags.aligned else arr.copy()
 
 

@@ -908,6 +908,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 kind = self._label_kind(y)
                 self._multilabel = kind == "multilabel-indicator"
                 self._sparse_targets = sparse_targets
+                if not self._multilabel:
+                    given = np.asarray(classes)
+                    if given.ndim != 1 or len(given) == 0:
+                        raise ValueError(_error(
+                            self, f"partial_fit: classes must be a non-empty 1-D list of all the labels (got {given!r})"))
                 self.classes_ = np.arange(y.shape[1]) if self._multilabel else unique_labels(np.asarray(classes))
             else:
                 if classes is not None and not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):

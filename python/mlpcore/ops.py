@@ -43,9 +43,20 @@ def _as_float_array(x: object, fn: str, name: str) -> np.ndarray:
             arr = np.asarray(x)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{fn}: {name} must be an array of float32 or float64 ({exc})") from exc
+    if arr.dtype.kind == "f" and not arr.dtype.isnative and arr.dtype.newbyteorder("=") in _FLOAT_DTYPES:
+        arr = arr.astype(arr.dtype.newbyteorder("="))  # a read input: swapped into a copy
     if arr.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {arr.dtype})")
     return arr
+
+
+def _buffer_dtype_error(fn: str, name: str, dtype: np.dtype) -> TypeError:
+    """The error for an array updated in place (never converted) whose dtype the core cannot use."""
+    if dtype.kind == "f" and not dtype.isnative:
+        return TypeError(f"{fn}: {name} must be float32 or float64 in the machine's byte order (got dtype "
+                         f"{dtype.str}; it is updated in place: convert it once, x = x.astype(x.dtype.newbyteorder('=')), "
+                         "and keep updating that array)")
+    return TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {dtype})")
 
 
 def _c_contiguous(x: np.ndarray) -> np.ndarray:
@@ -109,15 +120,15 @@ def matmul(
     # Kept lean: a small GEMM takes microseconds, so the C++ side makes the shape, dtype, layout
     # and overlap checks (same messages) and allocates `out`; Python only converts what is not
     # yet an ndarray and vets the scalars.
-    if type(a) is not np.ndarray:
+    if type(a) is not np.ndarray or not a.dtype.isnative:
         a = _as_float_array(a, fn, "a")
-    if type(b) is not np.ndarray:
+    if type(b) is not np.ndarray or not b.dtype.isnative:
         b = _as_float_array(b, fn, "b")
     if type(alpha) is not float:
         alpha = _real(fn, "alpha", alpha)
     if type(beta) is not float:
         beta = _real(fn, "beta", beta)
-    if out is not None and type(out) is not np.ndarray:
+    if out is not None and not isinstance(out, np.ndarray):
         raise TypeError(f"{fn}: out must be a numpy array or None (got {type(out).__name__})")
     # Misaligned views (e.g. from byte offsets) are the one layout the kernels cannot read;
     # np.array copies into fresh, aligned memory (np.ascontiguousarray would not).
@@ -245,7 +256,7 @@ def _check_update_arrays(fn: str, arrays: dict[str, np.ndarray], written: tuple[
         if not isinstance(x, np.ndarray):
             raise TypeError(f"{fn}: {name} must be a numpy array (got {type(x).__name__})")
         if x.dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {x.dtype})")
+            raise _buffer_dtype_error(fn, name, x.dtype)
         if x is not param:
             _same_dtype(fn, param, "param", x, name)
     if param.ndim not in (1, 2):
