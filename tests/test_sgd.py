@@ -474,3 +474,14 @@ def test_hyperparameters_accept_numpy_and_int_scalars():
         w, g, v = state()
         ops.sgd_update(w, g, v, lr=lr, momentum=momentum)
         np.testing.assert_allclose(w, 1 - float(lr))
+
+
+def test_a_misaligned_buffer_is_an_error_naming_it():
+    raw = bytearray(4 * 8 + 8)
+    misaligned = np.frombuffer(raw, np.float64, count=4, offset=1)
+    misaligned[...] = 1.0
+    with pytest.raises(ValueError, match=r"sgd_update: param must be aligned to its element size"):
+        ops.sgd_update(misaligned, np.ones(4), None, lr=0.1)
+    with pytest.raises(ValueError, match=r"sgd_update: grad must be aligned to its element size"):
+        ops.sgd_update(np.ones(4), misaligned, None, lr=0.1)
+    assert (misaligned == 1).all()

@@ -249,8 +249,8 @@ def log_softmax(x: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarra
 
 def _check_update_arrays(fn: str, arrays: dict[str, np.ndarray], written: tuple[str, ...]) -> None:
     """Optimiser buffers: numpy arrays of one float dtype and the shape of ``arrays["param"]``
-    (1-D or 2-D), C-contiguous, and writable where ``written`` names them (they are updated in
-    place, so they are never converted)."""
+    (1-D or 2-D), C-contiguous and aligned, and writable where ``written`` names them (they are
+    updated in place, so they are never converted)."""
     param = arrays["param"]
     for name, x in arrays.items():
         if not isinstance(x, np.ndarray):
@@ -266,6 +266,9 @@ def _check_update_arrays(fn: str, arrays: dict[str, np.ndarray], written: tuple[
             raise ValueError(f"{fn}: {name}.shape {x.shape} must equal param.shape {param.shape}")
         if not x.flags.c_contiguous:
             raise ValueError(f"{fn}: {name} must be C-contiguous")
+        if not x.flags.aligned:
+            raise ValueError(f"{fn}: {name} must be aligned to its element size (make it once with "
+                             "np.require(x, requirements='CA') and keep updating that array)")
     for name in written:
         if name in arrays and not arrays[name].flags.writeable:
             raise ValueError(f"{fn}: {name} must be writable (got a read-only array)")
