@@ -850,6 +850,10 @@ def test_scan_weights_copies_checks_and_sums_in_float64(case, copy):
             assert s == pytest.approx(float(np.sum(wide * wide)), rel=1e-12, abs=0)
             assert a == pytest.approx(float(np.sum(np.abs(wide))), rel=1e-12, abs=0)
             assert np.isfinite(s)
+        else:  # a NaN or an infinity in the range shows in both sums, as in numpy's
+            with np.errstate(invalid="ignore", over="ignore"):
+                assert np.isnan([s, a]).tolist() == np.isnan([np.sum(wide * wide), np.sum(np.abs(wide))]).tolist()
+            assert not np.isfinite(s) and not np.isfinite(a)
 
 
 @pytest.mark.parametrize(("args", "error", "pattern"), [

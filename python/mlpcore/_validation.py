@@ -38,6 +38,7 @@ __all__ = [
     "check_same_length",
     "check_size",
     "describe",
+    "is_integer",
     "label_kind",
     "one_fit_at_a_time",
     "power_of_two_below",
@@ -335,6 +336,11 @@ def _objects_as_float64(arr: np.ndarray, name: str, func: str, expected: str) ->
         raise TypeError(f"{func}: {name} {expected} (got {describe(arr)})") from None
 
 
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is a Python or numpy integer (bools are not)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _objects_as_integers(arr: np.ndarray) -> np.ndarray:
     """Python integers as int64 or uint64 when one of them holds them all, else as they are
     (Python integers compare exactly; as float64, 2**64 and 2**64 + 1 were one label)."""
@@ -399,21 +405,17 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
     """
     try:
         arr = np.asarray(y)
-        if (arr.dtype.kind == "f" and arr.ndim == 1 and isinstance(y, (list, tuple)) and y
-                and isinstance(y[0], (int, np.integer)) and not isinstance(y[0], (bool, np.bool_))):
+        if arr.dtype.kind == "f" and arr.ndim == 1 and isinstance(y, (list, tuple)) and y and all(map(is_integer, y)):
             # A list of Python integers beyond int64 (or of negatives with values beyond 2**63)
             # becomes float64, merging labels: keep them exact.
-            objects = np.asarray(y, dtype=object)
-            if objects.size and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-                                    for v in objects):
-                arr = objects
+            arr = _objects_as_integers(np.asarray(y, dtype=object))
     except Exception as exc:
         raise ValueError(f"{func}: {name} could not be converted to an array ({exc})") from None
     _check_ndim(arr, name, func, 1)
     if arr.dtype.kind == "O":
         if all(isinstance(v, str) for v in arr):
             arr = arr.astype(str)
-        elif arr.size and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in arr):
+        elif arr.size and all(map(is_integer, arr)):
             arr = _objects_as_integers(arr)
         else:
             arr = _objects_as_float64(arr, name, func, "must hold numbers or strings, not a mix")

@@ -28,6 +28,7 @@ from ._validation import (
     check_same_length,
     check_size,
     describe,
+    is_integer,
     power_of_two_below,
     show,
 )
@@ -69,7 +70,7 @@ def _strata(y: np.ndarray, name: str, func: str) -> np.ndarray | None:
         return y.astype(str)
     if all(isinstance(v, (bool, np.bool_)) for v in values):
         return y.astype(bool)
-    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in values):
+    if all(map(is_integer, values)):
         return y  # Python integers sort and compare exactly
     if all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in values):
         return None

@@ -86,6 +86,7 @@ except ImportError as exc:  # sklearn missing, or older than 1.6 (no validate_da
 from ._validation import (
     as_parameter_error,
     attributes_kept_on_error,
+    c_array,
     check_int,
     describe,
     one_fit_at_a_time,
@@ -277,8 +278,8 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         except TypeError as exc:
             raise TypeError(f"{where}: {exc}") from None
         if isinstance(out, tuple):
-            return (np.ascontiguousarray(out[0], dtype=np.float64), *out[1:])
-        return np.ascontiguousarray(out, dtype=np.float64)
+            return (c_array(out[0], dtype=np.float64), *out[1:])
+        return c_array(out, dtype=np.float64)
 
     def _check_params(self, where: str) -> None:
         with as_parameter_error():  # scikit-learn's InvalidParameterError

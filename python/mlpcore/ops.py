@@ -16,6 +16,7 @@ from typing import Optional
 import numpy as np
 
 from . import _core
+from ._validation import c_array
 
 __all__ = [
     "ACTIVATIONS",
@@ -57,13 +58,6 @@ def _buffer_dtype_error(fn: str, name: str, dtype: np.dtype) -> TypeError:
                          f"{dtype.str}; it is updated in place: convert it once, x = x.astype(x.dtype.newbyteorder('=')), "
                          "and keep updating that array)")
     return TypeError(f"{fn}: {name} must be a float32 or float64 array (got dtype {dtype})")
-
-
-def _c_contiguous(x: np.ndarray) -> np.ndarray:
-    """``x`` itself when C-contiguous and aligned, else a C-ordered copy (0-d stays 0-d)."""
-    if x.flags.c_contiguous and x.flags.aligned:
-        return x
-    return np.array(x, order="C")
 
 
 def _same_dtype(fn: str, first: np.ndarray, first_name: str, other: np.ndarray, name: str) -> None:
@@ -190,7 +184,7 @@ def activation(
     """
     fn = "activation"
     name = _activation_name(fn, name)
-    x = _c_contiguous(_as_float_array(x, fn, "x"))
+    x = c_array(_as_float_array(x, fn, "x"))
     slope = _slope(fn, negative_slope)
     out = _elementwise_out(fn, out, x)
     _core.activation_forward(name, x, out, slope)
@@ -213,12 +207,12 @@ def activation_grad(
     """
     fn = "activation_grad"
     name = _activation_name(fn, name)
-    x = _c_contiguous(_as_float_array(x, fn, "x"))
+    x = c_array(_as_float_array(x, fn, "x"))
     grad_out = _as_float_array(grad_out, fn, "grad_out")
     _same_dtype(fn, x, "x", grad_out, "grad_out")
     if grad_out.shape != x.shape:
         raise ValueError(f"{fn}: grad_out.shape {grad_out.shape} must equal x.shape {x.shape}")
-    grad_out = _c_contiguous(grad_out)
+    grad_out = c_array(grad_out)
     slope = _slope(fn, negative_slope)
     out = _elementwise_out(fn, out, x)
     _core.activation_backward(name, x, grad_out, out, slope)
@@ -226,7 +220,7 @@ def activation_grad(
 
 
 def _softmax(fn: str, x: np.ndarray, out: Optional[np.ndarray], log: bool) -> np.ndarray:
-    x = _c_contiguous(_as_float_array(x, fn, "x"))
+    x = c_array(_as_float_array(x, fn, "x"))
     if x.ndim == 0:
         raise ValueError(f"{fn}: x must have at least 1 dimension (got a scalar)")
     out = _elementwise_out(fn, out, x)
