@@ -273,6 +273,21 @@ def test_the_index_counts_the_non_zeros_and_is_only_made_where_it_is_used(dtype)
     big = sparse_data(rng, 100_000, 100, 0.22, np.float32)
     assert mlpcore.MLP([100, 32, 2])._net.input_index(big) is None
     assert mlpcore.MLP([100, 32, 2])._net.input_index(np.ascontiguousarray(big[:80_000])) is not None
+    # Dense data are refused from a sample of 64 evenly spaced rows, before any list is written
+    # (otherwise 16 MiB of lists were filled first); the sample only refuses data it puts at
+    # twice the budget (25% of the cells, at most 2M entries) or more; the listing decides the
+    # rest exactly.
+    rows = 30_000
+    every = np.arange(64) * rows // 64
+    sampled_dense = np.zeros((rows, 100), dtype=np.float32)
+    sampled_dense[every] = 1.0  # the sample says 3M entries, the data hold 6,400
+    assert mlpcore.MLP([100, 32, 2])._net.input_index(sampled_dense) is None
+    sampled_sparse = np.ones((rows, 100), dtype=np.float32)
+    sampled_sparse[every] = 0.0  # the sample says none, the data hold 3M entries: listed, then refused
+    assert mlpcore.MLP([100, 32, 2])._net.input_index(sampled_sparse) is None
+    sampled_sparse[64:] = 0.0  # 6,336 entries: listed
+    index = mlpcore.MLP([100, 32, 2])._net.input_index(sampled_sparse)
+    assert index is not None and index.nonzeros == np.count_nonzero(sampled_sparse)
     # No rows: nothing to list, and training on them is refused elsewhere.
     assert net.input_index(np.zeros((0, 100), dtype=dtype)) is not None
     # Input noise makes every input non-zero: fit's runner does not list them.
