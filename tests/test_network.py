@@ -1109,6 +1109,38 @@ def test_misaligned_inputs_to_the_estimators(rng):
     assert_bitwise_equal(fitted[0].predict_proba(bad), fitted[0].predict_proba(X))
 
 
+def test_pandas_nullable_dtypes_train_and_predict_as_numpy_ones(rng):
+    """Frames in pandas' nullable dtypes (``convert_dtypes()``: Float64, Int64, boolean) give
+    the results of the same numbers in numpy dtypes; ``pd.NA`` is refused as a missing value,
+    and columns that are not numbers still are refused by name."""
+    pd = pytest.importorskip("pandas")
+    X = rng.normal(0, 1, (40, 3))
+    y = rng.integers(0, 3, 40)
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": (X[:, 2] > 0)}).convert_dtypes()
+    frame["b"] = frame["b"].astype("Float32")
+    plain = np.column_stack([X[:, 0], X[:, 1].astype(np.float32), X[:, 2] > 0]).astype(np.float64)
+    labels = pd.Series(y).convert_dtypes()
+    assert str(frame.dtypes["c"]) == "boolean" and str(labels.dtype) == "Int64"
+    runs = []
+    for data, target in ((frame, labels), (plain, y)):
+        model = make([3, 5, 3])
+        history = mlpcore.fit(model, data, target, optimizer=mlpcore.SGD(lr=0.1), epochs=2, batch_size=8, seed=0)
+        runs.append((model._params.copy(), history.train_loss, model.predict_proba(data)))
+    assert_bitwise_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]
+    assert_bitwise_equal(runs[0][2], runs[1][2])
+    assert mlpcore.metrics.accuracy(labels, labels.to_numpy()) == 1.0
+    assert mlpcore.metrics.roc_auc(labels == 1, frame["a"]) == mlpcore.metrics.roc_auc(y == 1, X[:, 0])
+    missing = frame.copy()
+    missing.loc[3, "a"] = pd.NA
+    with pytest.raises(ValueError, match="predict_proba: X contains NaN"):
+        model.predict_proba(missing)
+    with pytest.raises(ValueError, match="roc_auc: scores contains NaN"):
+        mlpcore.metrics.roc_auc(y == 1, missing["a"])
+    with pytest.raises(TypeError, match="predict_proba: X must be a numeric array"):
+        model.predict_proba(frame.astype({"a": "string"}))
+
+
 def test_ops_take_big_endian_inputs_and_memmap_outputs(rng, tmp_path):
     """Arrays ops only reads are swapped into native order; an ``out`` may be any ndarray (a
     memmap); buffers updated in place are refused by name with the conversion to make."""

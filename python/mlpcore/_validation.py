@@ -40,6 +40,7 @@ __all__ = [
     "describe",
     "is_integer",
     "label_kind",
+    "numeric_pandas_as_numpy",
     "one_fit_at_a_time",
     "power_of_two_below",
     "same_integer_type",
@@ -186,6 +187,28 @@ def c_array(x: Any, dtype: Any = None) -> np.ndarray:
     offset) as it is, and the C++ core refuses those (its kernels load whole elements)."""
     arr = np.asarray(x, dtype=dtype, order="C")  # 0-d stays 0-d (np.ascontiguousarray makes it 1-D)
     return arr if arr.flags.aligned else arr.copy()
+
+
+def numeric_pandas_as_numpy(x: Any) -> Any:
+    """A pandas DataFrame or Series whose columns are all numbers, some of them in pandas'
+    nullable dtypes (``Int64``, ``Float32``, ``boolean``, as ``convert_dtypes()`` and
+    ``read_csv(dtype_backend="numpy_nullable")`` give them), as a numpy array of their common
+    numpy dtype; a missing value (``pd.NA``) becomes NaN, so finiteness checks refuse it by name.
+    ``np.asarray`` would give an array of Python objects instead. Anything else is returned as
+    it is: plain numpy columns convert as they are, and other columns (strings, categories) are
+    left for the caller to refuse."""
+    if type(x).__module__.split(".")[0] != "pandas" or not hasattr(x, "to_numpy"):
+        return x
+    dtypes = list(x.dtypes) if getattr(x, "ndim", 1) == 2 else [x.dtype]
+    if all(isinstance(d, np.dtype) for d in dtypes):
+        return x
+    numpy_dtypes = [d if isinstance(d, np.dtype) else getattr(d, "numpy_dtype", None) for d in dtypes]
+    if not dtypes or any(not isinstance(d, np.dtype) or d.kind not in "biuf" for d in numpy_dtypes):
+        return x
+    dtype = np.result_type(*numpy_dtypes)
+    if bool(np.asarray(x.isna()).any()):
+        return x.to_numpy(dtype=dtype if dtype.kind == "f" else np.float64, na_value=np.nan)
+    return x.to_numpy(dtype=dtype)
 
 
 def power_of_two_below(magnitude: Any) -> Any:
@@ -380,7 +403,7 @@ def as_float_array(
 ) -> np.ndarray:
     """Convert to a float64 array, checking dimension, emptiness and finiteness."""
     try:
-        arr = np.asarray(x)
+        arr = np.asarray(numeric_pandas_as_numpy(x))
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{func}: {name} could not be converted to an array ({exc})") from None
     if arr.dtype.kind not in "biuf":
@@ -404,7 +427,7 @@ def as_label_array(y: Any, name: str, func: str, *, allow_empty: bool = False) -
     predicted probabilities passed by mistake raise a clear ValueError).
     """
     try:
-        arr = np.asarray(y)
+        arr = np.asarray(numeric_pandas_as_numpy(y))
         if arr.dtype.kind == "f" and arr.ndim == 1 and isinstance(y, (list, tuple)) and y and all(map(is_integer, y)):
             # A list of Python integers beyond int64 (or of negatives with values beyond 2**63)
             # becomes float64, merging labels: keep them exact.

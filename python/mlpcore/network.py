@@ -31,6 +31,7 @@ from ._validation import (
     check_float,
     check_int,
     describe,
+    numeric_pandas_as_numpy,
 )
 from .ops import ACTIVATIONS
 
@@ -255,7 +256,7 @@ class MLP:
     def _as_input(self, X: Any, func: str, name: str = "X") -> np.ndarray:
         """X as a C-contiguous, aligned 2-D array of the model's dtype (no copy when it already is
         one)."""
-        arr = X if type(X) is np.ndarray else np.asarray(X)
+        arr = X if type(X) is np.ndarray else np.asarray(numeric_pandas_as_numpy(X))
         if arr.dtype != self.dtype or not (arr.flags.c_contiguous and arr.flags.aligned):
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"{func}: {name} must be a numeric array (got {describe(arr)})")
@@ -277,7 +278,7 @@ class MLP:
 
     def _as_targets(self, y: Any, n_rows: int, func: str, name: str = "y") -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(labels, values)``: int32 class indices or dense target rows, as the loss needs."""
-        arr = np.asarray(y)
+        arr = np.asarray(numeric_pandas_as_numpy(y))
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"{func}: {name} must be numeric (got {describe(arr)})")
         if arr.ndim == 0 or arr.ndim > 2:
