@@ -106,6 +106,8 @@ def test_estimators_family_quick(capsys: pytest.CaptureFixture[str], tmp_path: P
         else:
             assert line[9:] == ["– (info)", "– (info)"]
     assert "- Data: the real MNIST test digits" in stdout
+    assert stdout.count("The issue's bar: scikit-learn's default network") == 1
+    assert stdout.count("measured against the same bar for information (not judged)") == 1
     assert "2 runs per seed and library, the seed's median run counted" in stdout
 
 

@@ -2024,6 +2024,12 @@ def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
                 f"{', '.join(map(str, iters))}. Both initialise as scikit-learn does, but their "
                 "random streams differ: the same seed gives other initial weights and shuffles."
             )
+            if r["judged"]:
+                text += (" The issue's bar: scikit-learn's default network, the model a user gets"
+                         " by replacing the import.")
+            else:
+                text += (" A wider network than scikit-learn's default, measured against the same"
+                         " bar for information (not judged).")
             parts = []
             for lib in ESTIMATOR_LIBRARIES:
                 if r[f"{lib}_fit_s"]:
