@@ -203,7 +203,7 @@ def numeric_pandas_as_numpy(x: Any) -> Any:
     if all(isinstance(d, np.dtype) for d in dtypes):
         return x
     numpy_dtypes = [d if isinstance(d, np.dtype) else getattr(d, "numpy_dtype", None) for d in dtypes]
-    if not dtypes or any(not isinstance(d, np.dtype) or d.kind not in "biuf" for d in numpy_dtypes):
+    if any(not isinstance(d, np.dtype) or d.kind not in "biuf" for d in numpy_dtypes):
         return x
     dtype = np.result_type(*numpy_dtypes)
     if bool(np.asarray(x.isna()).any()):
