@@ -123,6 +123,17 @@ def bits(x: np.ndarray) -> np.ndarray:
     return x.view(np.uint32 if x.dtype == np.float32 else np.uint64)
 
 
+def misaligned_copy(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``a`` whose data starts one byte past an element boundary (what
+    ``np.frombuffer(buffer, offset=1)`` gives, and unpickling can give), which
+    ``np.ascontiguousarray`` keeps as it is."""
+    raw = bytearray(a.nbytes + a.itemsize)
+    out = np.frombuffer(raw, a.dtype, count=a.size, offset=1).reshape(a.shape)
+    out[...] = a
+    assert out.flags.c_contiguous and (not out.flags.aligned or a.itemsize == 1)
+    return out
+
+
 def assert_bitwise_equal(actual: np.ndarray, expected: np.ndarray, what: str = "") -> None:
     assert actual.shape == expected.shape and actual.dtype == expected.dtype
     differ = bits(actual) != bits(expected)

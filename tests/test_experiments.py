@@ -8,6 +8,7 @@ workers and on a local Dask cluster, the plain loop without joblib, pandas, and 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import re
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from _helpers import misaligned_copy
 
 import mlpcore
 from mlpcore import experiments as ex
@@ -409,12 +411,38 @@ def test_dask_cluster_gives_the_same_table(spiral):
             distributed.get_task_stream(client) as tasks, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         on_cluster = ex.capacity_sweep(X, y, [3, (8, 8)], **kwargs)
+        without_test = ex.capacity_sweep(X, y, [3], seeds=2, **FAST)
         curve_on_cluster = ex.learning_curve(X, y, hidden=8, dropout=0.1, **kwargs)
         ex.capacity_sweep(wide, wide[:, 0] > 0.5, [2], seeds=4, epochs=1, batch_size=256)
     assert len({task["worker"] for task in tasks.data}) >= 1  # the trials really ran on the workers
     assert not [w for w in caught if "large graph" in str(w.message)]
     assert without_seconds(on_cluster) == without_seconds(sequential)
+    assert without_seconds(without_test) == without_seconds(ex.capacity_sweep(X, y, [3], seeds=2, n_jobs=1, **FAST))
     assert without_seconds(curve_on_cluster) == without_seconds(curve_sequential)
+
+
+def test_trials_on_misaligned_arrays_give_the_same_table(spiral, regression, monkeypatch):
+    """Arrays unpickled on a Dask worker can start at any byte offset of their message: a sweep
+    without a test part failed there ("evaluate: X must be aligned"). Each trial here gets
+    misaligned copies of its data, as such a worker would."""
+    trial = ex._trial
+
+    def on_misaligned_data(func, labels, cfg, data, *rest):
+        parts = {name: ex._Part(*(misaligned_copy(a) for a in (p.x, p.y, p.y_true))) for name, p in data.parts.items()}
+        return trial(func, labels, cfg, dataclasses.replace(data, parts=parts), *rest)
+
+    runs = []
+    for patched in (False, True):
+        with monkeypatch.context() as m:
+            if patched:
+                m.setattr(ex, "_trial", on_misaligned_data)
+            runs.append([
+                ex.capacity_sweep(*spiral, [3, 8], seeds=2, n_jobs=1, **FAST),
+                ex.learning_curve(*spiral, hidden=8, n_jobs=1, dtype="float64", **FAST),
+                ex.regularization_sweep(*regression, {"weight_decay": [0.0, 1e-3]}, hidden=8, n_jobs=1, **FAST),
+            ])
+    for aligned, misaligned in zip(*runs):
+        assert without_seconds(misaligned) == without_seconds(aligned)
 
 
 def test_without_joblib_a_plain_loop_runs(spiral, monkeypatch):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.special
-from _helpers import FLOAT_DTYPES, assert_bitwise_equal, num_threads, simd_level
+from _helpers import FLOAT_DTYPES, assert_bitwise_equal, misaligned_copy, num_threads, simd_level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1060,23 +1060,13 @@ def test_save_refuses_a_bytes_path(tmp_path):
 # --------------------------------------------------------------------------- #
 
 
-def _misaligned_copy(a: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy of ``a`` whose data starts one byte past an element boundary (what
-    ``np.frombuffer(buffer, offset=1)`` gives), which ``np.ascontiguousarray`` keeps as it is."""
-    raw = bytearray(a.nbytes + a.itemsize)
-    out = np.frombuffer(raw, a.dtype, count=a.size, offset=1).reshape(a.shape)
-    out[...] = a
-    assert out.flags.c_contiguous and not out.flags.aligned
-    return out
-
-
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_misaligned_inputs_give_the_results_of_aligned_ones(dtype, rng):
     """The C++ kernels load whole elements, so the core refuses misaligned arrays by name; the
     public functions hand it aligned copies, with the same results."""
     X = rng.normal(0, 1, (40, 6)).astype(dtype)
     y = rng.integers(0, 3, 40)
-    bad = _misaligned_copy(X)
+    bad = misaligned_copy(X)
     model = make([6, 8, 3], dtype=np.dtype(dtype).name, seed=0)
     assert_bitwise_equal(model.predict_proba(bad), model.predict_proba(X))
     with pytest.raises(ValueError, match="X must be aligned to its element size"):
@@ -1092,7 +1082,7 @@ def test_misaligned_inputs_give_the_results_of_aligned_ones(dtype, rng):
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         model.predict_proba(bad)
-    scores = _misaligned_copy(rng.random(40).astype(dtype))
+    scores = misaligned_copy(rng.random(40).astype(dtype))
     assert mlpcore.metrics.roc_auc(y == 1, scores) == mlpcore.metrics.roc_auc(y == 1, scores.copy())
 
 
@@ -1100,7 +1090,7 @@ def test_misaligned_inputs_to_the_estimators(rng):
     pytest.importorskip("sklearn")
     X = rng.normal(0, 1, (60, 5)).astype(np.float32)
     y = rng.integers(0, 2, 60)
-    bad = _misaligned_copy(X)
+    bad = misaligned_copy(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter=3 stops before convergence, as intended
         fitted = [mlpcore.MLPClassifier((8,), max_iter=3, random_state=0).fit(data, y) for data in (X, bad)]

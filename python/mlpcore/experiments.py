@@ -228,6 +228,12 @@ class _Part:
     y: np.ndarray
     y_true: np.ndarray
 
+    def aligned(self) -> _Part:
+        """The same arrays, copied where they are not aligned to their element size: arrays
+        unpickled on a Dask worker sit at any byte offset of their message, and the C++ core
+        refuses those (``evaluate`` is called on them directly)."""
+        return _Part(c_array(self.x), c_array(self.y), c_array(self.y_true))
+
 
 @dataclass
 class _Data:
@@ -467,7 +473,7 @@ def _trial(
     )
     stop = cfg["early_stopping"]
     rule = None if stop is False else EarlyStopping() if stop is True else EarlyStopping(patience=stop)
-    parts = data.parts
+    parts = {name: part.aligned() for name, part in data.parts.items()}
     targets = {name: model._as_targets(part.y, len(part.x), func) for name, part in parts.items()}
     test = parts.get("test")
 
