@@ -40,8 +40,9 @@ fan_out))``, 2 instead of 6 for logistic units), drawn from ``random_state``. Di
 scikit-learn, by design: the random streams differ (the same seed gives another start, shuffle
 and split); the validation split is mlpcore's seeded stratified split;
 Adam follows ``torch.optim.Adam`` (``eps`` added to the bias-corrected root); ``loss_curve_``
-evaluates the weight penalty with each epoch's final weights; networks train in float32; there
-is no ``lbfgs`` solver.
+evaluates the weight penalty with each epoch's final weights; there is no ``lbfgs`` solver.
+As in scikit-learn, networks train in the dtype of X: float32 for float32 X (twice as fast), else
+float64; a continued fit (``partial_fit``, ``warm_start``) keeps the dtype of the first.
 
 ``sample_weight`` in ``fit`` and ``partial_fit`` follows scikit-learn: each minibatch B descends
 its weighted mean loss plus the L2 penalty over the batch's weight sum,
@@ -111,7 +112,6 @@ _FITTED_LOSSES = {"cross_entropy": "log_loss", "binary_cross_entropy": "log_loss
                   "mse": "squared_error", "mae": "absolute_error", "poisson": "poisson"}
 _SOLVERS = ("sgd", "adam")
 _LEARNING_RATES = ("constant", "invscaling", "adaptive")
-_DTYPE = np.float32
 # scikit-learn's adaptive schedule stops once the learning rate would fall below this.
 _MIN_ADAPTIVE_LR = 1e-6
 
@@ -140,13 +140,12 @@ class _Layers(list):
 _SPARSE = ("csr", "csc", "coo")
 
 
-def _dense(X: Any, dtype: Any = None) -> Any:
-    """A scipy.sparse X as a dense array (the first layer finds the non-zeros itself); with
-    ``dtype``, converted while sparse, so fit never holds a float64 dense copy beside the
-    float32 one it trains on."""
+def _dense(X: Any) -> Any:
+    """A scipy.sparse X as a dense array of its dtype (the first layer finds the non-zeros
+    itself)."""
     if not hasattr(X, "toarray"):
         return X
-    return (X if dtype is None else X.astype(dtype)).toarray()
+    return X.toarray()
 
 
 def _predict_float64(net: _core.Network, params: np.ndarray, x: np.ndarray, estimator: Any) -> np.ndarray:
@@ -239,29 +238,29 @@ class _BaseMLP(BaseEstimator):
         check_float(self.input_noise, "input_noise", func, minimum=0)
         if self.max_norm is not None:
             check_float(self.max_norm, "max_norm", func, minimum=0, min_inclusive=False)
-        self._check_float32_range()
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(_error(self, f"{name} must be True or False (got {getattr(self, name)!r})"))
         if not isinstance(self.verbose, (bool, np.bool_, numbers.Integral)):
             raise TypeError(_error(self, f"verbose must be a bool or an integer (got {self.verbose!r})"))
 
-    def _check_float32_range(self) -> None:
-        """The network trains in float32: a setting beyond float32's range would overflow, and a
-        step size or max-norm that rounds to 0 would silently train nothing (max_norm 0 means no
+    def _check_dtype_range(self, dtype: Any) -> None:
+        """Settings in the network's dtype: one beyond its range would overflow, and a step size
+        or max-norm that rounds to 0 would silently train nothing (max_norm 0 means no
         constraint). Checked here so that the error names the estimator's parameter."""
-        limit = float(np.finfo(_DTYPE).max)
+        dtype = np.dtype(dtype)
+        limit = float(np.finfo(dtype).max)
         for name in ("learning_rate_init", "alpha", "l1", "epsilon", "input_noise", "max_norm"):
             value = getattr(self, name)
             if value is None:
                 continue
             value = float(value)
             if value > limit:
-                raise ValueError(_error(self, f"{name}={value!r} is beyond float32's range (at most {limit:.4g}), "
-                                              "the dtype the network trains in"))
-            if name in ("learning_rate_init", "epsilon", "max_norm") and value > 0 and _DTYPE(value) == 0:
-                raise ValueError(_error(self, f"{name}={value!r} rounds to 0 in float32, the dtype the network "
-                                              "trains in"))
+                raise ValueError(_error(self, f"{name}={value!r} is beyond {dtype}'s range (at most {limit:.4g}), "
+                                              "the dtype the network trains in (X's)"))
+            if name in ("learning_rate_init", "epsilon", "max_norm") and value > 0 and dtype.type(value) == 0:
+                raise ValueError(_error(self, f"{name}={value!r} rounds to 0 in {dtype}, the dtype the network "
+                                              "trains in (X's)"))
 
     def _optimizer(self) -> SGD | Adam:
         max_norm = None if self.max_norm is None else float(self.max_norm)
@@ -357,12 +356,12 @@ class _BaseMLP(BaseEstimator):
     def _seed(self, rng: np.random.RandomState) -> int:
         return int(rng.randint(0, 2**31 - 1))
 
-    def _initialize(self, n_features: int, n_outputs: int, rng: np.random.RandomState) -> None:
+    def _initialize(self, n_features: int, n_outputs: int, rng: np.random.RandomState, dtype: Any) -> None:
         output, loss, scale = self._output_and_loss(n_outputs)
         sizes = [n_features, *self._hidden_sizes(), n_outputs]
         self._model = MLP(sizes, activation=self._activation_name(), output=output, loss=loss,
                           dropout=float(self._dropout_rate()), input_noise=float(self.input_noise),
-                          seed=self._seed(rng), dtype=_DTYPE)
+                          seed=self._seed(rng), dtype=dtype)
         self._model.set_weights(self._initial_weights(sizes, rng))
         self._loss_scale = scale
         self._runner = None
@@ -415,14 +414,14 @@ class _BaseMLP(BaseEstimator):
         rescale ours by old / new to keep the momentum term unchanged."""
         velocity = None if self._runner is None else self._runner.first_moment
         if velocity is not None and self.solver == "sgd" and lr != self._lr:
-            velocity *= np.float32(self._lr / lr)
+            velocity *= velocity.dtype.type(self._lr / lr)
         self._lr = lr
 
     def _sample_weight(self, sample_weight: Any, X: np.ndarray) -> tuple[np.ndarray, float] | None:
         """sample_weight validated as scikit-learn does (None, a number or one finite weight >= 0
-        per row), as ``(w / s, s)``: the weights in the network's float32, divided by the power
-        of two s nearest their mean, so that batch sums stay far inside float32's range whatever
-        the weights' scale. Exact: the loss term depends only on weights relative to their
+        per row), as ``(w / s, s)``: float64 weights (``_fit`` gives them the network's dtype),
+        divided by the power of two s nearest their mean, so that batch sums stay far inside
+        float32's range whatever the weights' scale. Exact: the loss term depends only on weights relative to their
         batch's sum, and the penalty alpha / (2 W_B) is kept by dividing alpha by s alongside
         (EpochRunner.run)."""
         if sample_weight is None:
@@ -435,15 +434,19 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(_error(self, "sample_weight must hold finite weights"))
         # The largest weight is at most n times the mean: within float32 once divided by it.
         scale = 2.0 ** float(np.round(np.log2(weights[weights > 0].mean())))
-        return c_array(weights / scale, dtype=_DTYPE), scale
+        return weights / scale, scale
 
     def _fit(self, X: np.ndarray, y: np.ndarray, *, incremental: bool,
              sample_weight: tuple[np.ndarray, float] | None = None) -> _BaseMLP:
         rng = check_random_state(self.random_state)
         first = not hasattr(self, "_model") or (not self.warm_start and not incremental)
         n_outputs = self._n_outputs(y)
+        # scikit-learn's dtypes: float32 X trains in float32, anything else in float64; a
+        # continued fit keeps its network's.
+        dtype = (np.float32 if X.dtype == np.float32 else np.float64) if first else self._model.dtype
+        self._check_dtype_range(dtype)
         if first:
-            self._initialize(X.shape[1], n_outputs, rng)
+            self._initialize(X.shape[1], n_outputs, rng, dtype)
         else:
             self._continue_fitted_network()
             if X.shape[1] != self._model.n_inputs:
@@ -469,7 +472,9 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
         if not early_stopping and self.best_loss_ is None:
             self.best_loss_ = np.inf
-        x = c_array(X, dtype=_DTYPE)
+        x = c_array(X, dtype=dtype)
+        if sample_weight is not None:
+            sample_weight = (c_array(sample_weight[0], dtype=dtype), sample_weight[1])
         labels, values = self._targets(y)
         n = len(x)
         train_rows: np.ndarray | None = None
@@ -668,7 +673,7 @@ class _BaseMLP(BaseEstimator):
         float32 (``exact=False``).
         """
         if not exact:
-            return self._model.forward(c_array(x, dtype=_DTYPE))
+            return self._model.forward(c_array(x, dtype=self._model.dtype))
         return _predict_float64(self._model._net, self._model._params, x, self)
 
     def _input(self, X: Any) -> np.ndarray:
@@ -843,7 +848,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         if self._multilabel:
-            return None, c_array(y, dtype=_DTYPE)
+            return None, c_array(y, dtype=self._model.dtype)
         return self._encode(y), None
 
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
@@ -866,7 +871,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             first = not (self.warm_start and hasattr(self, "_model"))
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
-            X = _dense(X, _DTYPE)
+            X = _dense(X)
             sparse_targets = hasattr(y, "toarray")
             y = self._check_y(y)
             if first:
@@ -899,7 +904,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             first = not hasattr(self, "classes_")
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, dtype=(np.float64, np.float32),
                                  ensure_all_finite=False)  # checked in _fit, with the input index
-            X = _dense(X, _DTYPE)
+            X = _dense(X)
             sparse_targets = hasattr(y, "toarray")
             y = self._check_y(y)
             if first:
@@ -1094,7 +1099,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "identity", "mae", float(n_outputs)
 
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-        return None, c_array(y.reshape(len(y), -1), dtype=_DTYPE)
+        return None, c_array(y.reshape(len(y), -1), dtype=self._model.dtype)
 
     def _validation_score(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> float:
         """R^2 averaged over outputs (r2_score's 'uniform_average'), weighted as r2_score weighs
@@ -1122,7 +1127,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             first = not (self.warm_start and hasattr(self, "_model"))
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
-            X = _dense(X, _DTYPE)
+            X = _dense(X)
             y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=False, sample_weight=self._sample_weight(sample_weight, X))
@@ -1138,7 +1143,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             first = not hasattr(self, "_model")
             X, y = validate_data(self, X, y, reset=first, accept_sparse=_SPARSE, multi_output=True, y_numeric=True,
                                  dtype=(np.float64, np.float32), ensure_all_finite=False)  # see _fit
-            X = _dense(X, _DTYPE)
+            X = _dense(X)
             y = self._check_y(y)
             self._check_targets(y, first)
             return self._fit(X, y, incremental=True, sample_weight=self._sample_weight(sample_weight, X))
