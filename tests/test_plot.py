@@ -125,6 +125,49 @@ def test_learning_curves_dict_without_validation_or_accuracy_has_one_panel(tmp_p
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), history["train_loss"])
 
 
+@pytest.mark.parametrize("library", ["mlpcore", "sklearn"])
+def test_learning_curves_of_a_fitted_estimator(library, tmp_path):
+    """A fitted MLP estimator's curves: loss_curve_, and with early stopping the validation
+    scores in a second panel, the best epoch that of the best score; without early stopping one
+    panel, the best epoch that of the lowest loss."""
+    pytest.importorskip("sklearn")
+    import warnings
+
+    from sklearn import neural_network
+
+    module = mlpcore if library == "mlpcore" else neural_network
+    X, y = make_spiral(300, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached, as intended
+        stopped = module.MLPClassifier(hidden_layer_sizes=(16,), early_stopping=True, n_iter_no_change=3, learning_rate_init=0.05,
+                                       max_iter=200, random_state=0).fit(X, y)
+        plain = module.MLPRegressor(hidden_layer_sizes=(8,), max_iter=15, random_state=0).fit(X, y.astype(float))
+    fig = plot.learning_curves(stopped, path=tmp_path / "stopped.png")
+    assert_png(tmp_path / "stopped.png", fig)
+    loss_ax, score_ax = fig.axes
+    np.testing.assert_array_equal(line(loss_ax, "train").get_ydata(), stopped.loss_curve_)
+    np.testing.assert_array_equal(line(score_ax, "validation").get_ydata(), stopped.validation_scores_)
+    best = int(np.argmax(stopped.validation_scores_))
+    assert stopped.n_iter_ < 200
+    line(score_ax, f"best epoch ({best + 1}), stopped early")
+    assert score_ax.get_title() == "validation accuracy"
+    fig = plot.learning_curves(plain)
+    (ax,) = fig.axes
+    np.testing.assert_array_equal(line(ax, "train").get_ydata(), plain.loss_curve_)
+    line(ax, f"best epoch ({int(np.argmin(plain.loss_curve_)) + 1})")
+
+
+def test_learning_curves_dict_with_validation_scores_only():
+    """A dict of a loss curve and validation scores (no train accuracy): the scores are drawn
+    against the same epochs."""
+    history = {"train_loss": [2.0, 1.5, 1.2], "val_accuracy": [0.5, 0.7, 0.6], "best_epoch": 1}
+    loss_ax, acc_ax = plot.learning_curves(history).axes
+    np.testing.assert_array_equal(line(acc_ax, "validation").get_xdata(), [1, 2, 3])
+    with pytest.raises(ValueError, match=r"learning_curves: history.val_accuracy must be empty or have one value "
+                                         r"per epoch like history.train_loss \(3\) \(got 2\)"):
+        plot.learning_curves({**history, "val_accuracy": [0.5, 0.7]})
+
+
 def test_learning_curves_into_given_axes_draws_only_the_loss(early_stopped_history):
     fig = Figure()
     ax = fig.subplots(1, 2)[1]
@@ -463,7 +506,7 @@ def test_bad_common_arguments():
 
 
 def test_bad_history():
-    with pytest.raises(TypeError, match=r"learning_curves: history must be an mlpcore.History or a dict"):
+    with pytest.raises(TypeError, match=r"learning_curves: history must be an mlpcore.History, a fitted MLPClassifier or MLPRegressor, or a dict"):
         plot.learning_curves([1.0, 0.5])
     with pytest.raises(ValueError, match=r"learning_curves: history has no 'train_loss' \(got keys \['loss'\]\)"):
         plot.learning_curves({"loss": [1.0]})

@@ -189,14 +189,16 @@ def _history_fields(history: Any, func: str) -> dict[str, Any]:
         raw = {key: history.get(key, []) for key in _HISTORY_SERIES}
         raw["best_epoch"] = history.get("best_epoch")
         raw["stopped_early"] = history.get("stopped_early", False)
+    elif hasattr(history, "loss_curve_"):
+        raw, score_label = _estimator_history(history)
     elif all(hasattr(history, key) for key in _HISTORY_SERIES):
         raw = {key: getattr(history, key) for key in _HISTORY_SERIES}
         raw["best_epoch"] = getattr(history, "best_epoch", None)
         raw["stopped_early"] = getattr(history, "stopped_early", False)
     else:
         raise TypeError(
-            f"{func}: history must be an mlpcore.History or a dict with train_loss, val_loss, "
-            f"train_accuracy and val_accuracy (got {describe(history)})"
+            f"{func}: history must be an mlpcore.History, a fitted MLPClassifier or MLPRegressor, or a "
+            f"dict with train_loss, val_loss, train_accuracy and val_accuracy (got {describe(history)})"
         )
     fields: dict[str, Any] = {}
     for key in _HISTORY_SERIES:
@@ -221,12 +223,31 @@ def _history_fields(history: Any, func: str) -> dict[str, Any]:
     return fields
 
 
+def _estimator_history(estimator: Any) -> tuple[dict[str, Any], str]:
+    """The curves a fitted MLP estimator keeps (mlpcore's or scikit-learn's): ``loss_curve_``
+    and, with early stopping, ``validation_scores_`` (accuracy or R^2; no validation loss is
+    recorded, as in scikit-learn). The best epoch is that of the best validation score, else of
+    the lowest training loss (``best_loss_``); stopped early when fewer epochs than ``max_iter``
+    ran."""
+    losses = list(estimator.loss_curve_)
+    scores = getattr(estimator, "validation_scores_", None)
+    scores = [] if scores is None else list(scores)
+    best_of = scores if scores else [-v for v in losses]
+    best = int(np.argmax(best_of)) if len(best_of) else None
+    ran = getattr(estimator, "n_iter_", len(losses))
+    stopped = bool(isinstance(ran, numbers.Integral) and ran < getattr(estimator, "max_iter", ran))
+    is_classifier = hasattr(estimator, "classes_")
+    raw = {"train_loss": losses, "val_loss": [], "train_accuracy": [], "val_accuracy": list(scores),
+           "best_epoch": best, "stopped_early": stopped}
+    return raw, "validation accuracy" if is_classifier else "validation R²"
+
+
 def _curve_panel(
     ax: Axes, train: np.ndarray, val: np.ndarray, best: int | None, stopped_early: bool, ylabel: str
 ) -> None:
-    epochs = np.arange(1, train.size + 1)
+    epochs = np.arange(1, max(train.size, val.size) + 1)
     # Markers help count a few epochs; over many they only blur the line.
-    marker = "o" if train.size <= 40 else None
+    marker = "o" if epochs.size <= 40 else None
     if train.size:
         ax.plot(epochs, train, color=_SPLIT_COLOURS["train"], marker=marker, markersize=3, label="train")
     if val.size:
@@ -253,7 +274,10 @@ def learning_curves(history: Any, *, ax: Any = None, path: Any = None, title: st
         An :class:`mlpcore.History` (as returned by :func:`mlpcore.fit`) or a dict with the
         same keys: ``train_loss`` (required, one value per epoch), ``val_loss``,
         ``train_accuracy``, ``val_accuracy`` (each empty or one value per epoch),
-        ``best_epoch`` (0-based, or None) and ``stopped_early``. Or the rows of
+        ``best_epoch`` (0-based, or None) and ``stopped_early``. Or a fitted ``MLPClassifier``
+        or ``MLPRegressor`` (mlpcore's or scikit-learn's): its ``loss_curve_``, and with early
+        stopping its ``validation_scores_`` in the second panel, the best epoch that of the best
+        validation score (else of the lowest loss). Or the rows of
         :func:`mlpcore.experiments.learning_curve`: per epoch the mean over seeds (of the epochs
         every seed reached), the best epoch that of the lowest mean validation loss, the scores
         (accuracy or R²) in the second panel.
