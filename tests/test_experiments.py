@@ -76,7 +76,7 @@ def test_capacity_rows_have_the_schema_and_order(spiral):
     ]
     for row in rows:
         assert list(row) == ["hidden", "seed", *TAIL]
-        assert row["test_loss"] is None and row["test_score"] is None
+        assert isinstance(row["test_loss"], float) and 0.0 <= row["test_score"] <= 1.0  # a test part by default
         for key in ("train_loss", "val_loss", "train_score", "val_score", "seconds"):
             assert isinstance(row[key], float) and np.isfinite(row[key])
         assert 0.0 <= row["train_score"] <= 1.0 and 0.0 <= row["val_score"] <= 1.0
@@ -166,7 +166,7 @@ def test_regression_targets_give_mse_and_r2(regression):
 def test_hinge_and_mae_losses_can_be_chosen(spiral, regression):
     X, y = spiral
     (row,) = ex.capacity_sweep(X, y, [6], seeds=[3], loss="hinge", **FAST)
-    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0.2, seed=0)  # the defaults
     model, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(6,), seed=3, output="identity", loss="hinge")
     assert row["val_loss"] == history.val_loss[-1]
     assert row["val_score"] == history.val_accuracy[-1] == mlpcore.metrics.accuracy(y_va, model.predict(X_va))
@@ -178,7 +178,7 @@ def test_hinge_and_mae_losses_can_be_chosen(spiral, regression):
 
     X, y = regression
     (row,) = ex.capacity_sweep(X, y, [6], seeds=[3], loss="mae", epochs=20, lr=0.02)
-    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0.2, seed=0)  # the defaults
     model, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(6,), seed=3, n_out=1, output="identity",
                                 loss="mae", lr=0.02)
     assert row["val_loss"] == history.val_loss[-1]
@@ -239,7 +239,7 @@ def test_grid_row_equals_an_independent_fit(spiral):
                                    seeds=[9], **FAST)
     row = rows[3]
     assert (row["weight_decay"], row["dropout"]) == (1e-3, 0.2)
-    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0.2, seed=0)  # the defaults
     model, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(8,), seed=9, weight_decay=1e-3, dropout=0.2)
     assert row["val_loss"] == history.val_loss[-1]
     assert row["val_score"] == history.val_accuracy[-1]
@@ -253,7 +253,7 @@ def test_early_stopping_setting_restores_the_best_epoch(spiral):
     rows = ex.regularization_sweep(X, y, {"early_stopping": [False, 3]}, hidden=8, seeds=[1], epochs=300, lr=0.1)
     off, on = rows
     assert (off["early_stopping"], on["early_stopping"]) == (False, 3)
-    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0.2, seed=0)  # the defaults
     _, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(8,), seed=1, epochs=300,
                             early_stopping=mlpcore.EarlyStopping(patience=3))
     assert off["epochs"] == 300
@@ -312,7 +312,7 @@ def test_learning_curve_of_a_regressor_matches_history_and_r2(regression):
     X, y = regression
     epochs = 8
     rows = ex.learning_curve(X, y, hidden=6, seeds=[3], epochs=epochs, lr=0.02)
-    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0.2, seed=0)  # the defaults
     # The same fit by hand; every epoch's weights judged with float64 numpy and scikit-learn.
     per_epoch = []
 
@@ -337,7 +337,7 @@ def test_learning_curve_of_a_regressor_matches_history_and_r2(regression):
 def test_learning_curve_stops_with_early_stopping(spiral):
     X, y = spiral
     rows = ex.learning_curve(X, y, hidden=8, seeds=[1], epochs=300, early_stopping=3)
-    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0, seed=0)
+    X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, val_size=0.2, test_size=0.2, seed=0)  # the defaults
     _, history = manual_fit(X_tr, y_tr, X_va, y_va, hidden=(8,), seed=1, epochs=300,
                             early_stopping=mlpcore.EarlyStopping(patience=3))
     assert len(rows) == history.epochs < 300
@@ -472,7 +472,8 @@ def test_rows_make_a_pandas_table(spiral):
     rows = ex.capacity_sweep(X, y, [3, (6, 4)], seeds=3, **FAST)
     df = pd.DataFrame(rows)
     assert list(df.columns) == ["hidden", "seed", *TAIL]
-    assert len(df) == 6 and df["test_loss"].isna().all()
+    assert len(df) == 6 and df["test_loss"].notna().all()
+    assert pd.DataFrame(ex.capacity_sweep(X, y, [3], seeds=1, test_size=0, **FAST))["test_loss"].isna().all()
     means = df.groupby("hidden", sort=False)["val_loss"].mean()
     assert list(means.index) == [3, (6, 4)]
     assert means[3] == pytest.approx(np.mean([r["val_loss"] for r in rows[:3]]), rel=1e-12)

@@ -108,6 +108,7 @@ _LOSSES = ("cross_entropy", "hinge", "mse", "mae")
 _CLASSIFICATION_LOSSES = ("cross_entropy", "hinge")
 _PARTS = ("train", "val", "test")
 _DEFAULT_VAL_SIZE = 0.2
+_DEFAULT_TEST_SIZE = 0.2
 
 
 # --------------------------------------------------------------------------- #
@@ -324,7 +325,11 @@ def _prepare_data(
         if validation_data is not None
         else check_size(_DEFAULT_VAL_SIZE if val_size is None else val_size, "val_size", func)
     )
-    n_test = 0 if test_size is None else check_size(test_size, "test_size", func)
+    n_test = (
+        0
+        if test_data is not None
+        else check_size(_DEFAULT_TEST_SIZE if test_size is None else test_size, "test_size", func)
+    )
     # part -> (X, y, name of X, name of y), the names for error messages.
     raw: dict[str, tuple[np.ndarray, np.ndarray, str, str]] = {}
     if n_val or n_test:
@@ -620,8 +625,9 @@ _COMMON_DOC = """\
         ``"float32"`` or ``"float64"``.
     val_size, test_size:
         Fractions in [0, 1) or counts of ``(X, y)`` held out by
-        :func:`mlpcore.data.train_val_test_split` (defaults: 0.2 and no test set). Not together
-        with ``validation_data`` / ``test_data``.
+        :func:`mlpcore.data.train_val_test_split` (defaults: 0.2 each, so 60% trains;
+        ``test_size=0``: no test part, and test figures of None). Not together with
+        ``validation_data`` / ``test_data``.
     validation_data, test_data:
         Explicit ``(X, y)`` pairs for the validation and test figures.
     seeds:
