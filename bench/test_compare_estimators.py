@@ -107,7 +107,8 @@ def test_estimators_family_quick(capsys: pytest.CaptureFixture[str], tmp_path: P
             assert line[9:] == ["– (info)", "– (info)"]
     assert "- Data: the real MNIST test digits" in stdout
     assert stdout.count("The issue's bar: scikit-learn's default network") == 1
-    assert stdout.count("measured against the same bar for information (not judged)") == 1
+    assert stdout.count("measured against the same bar for information (not judged)") == 2
+    assert "The bar's network on the same pixels as float64" in stdout
     assert "2 runs per seed and library, the seed's median run counted" in stdout
 
 
@@ -124,7 +125,9 @@ def test_estimators_family_defaults() -> None:
             assert case.params("sklearn", 7, 20)["random_state"] == 7
     hidden = [c.params("sklearn", 0, 20)["hidden_layer_sizes"] for c in benchmark.ESTIMATOR_CASES
               if c.kind == "mlp"]
-    assert hidden == [(100,), (256, 128)]
+    assert hidden == [(100,), (256, 128), (100,)]
+    dtypes = [c.x_dtype for c in benchmark.ESTIMATOR_CASES if c.kind == "mlp"]
+    assert dtypes == ["float32", "float32", "float64"]
     # the bar is judged on scikit-learn's default network, the model a user gets by replacing
     # the import; the wider one is measured the same way and shown for information
     judged = [c.params("sklearn", 0, 20)["hidden_layer_sizes"] for c in benchmark.ESTIMATOR_CASES

@@ -1520,7 +1520,9 @@ class EstimatorCase:
     targets are judged when ``judged``, else shown for information) or ``"info"`` (each
     library's own estimator with its defaults except the parameters given; informational, no
     target). ``seeded`` lists the libraries that get ``random_state=seed``. ``title`` names the
-    row; ``{max_iter}`` in it is filled in.
+    row; ``{max_iter}`` in it is filled in. ``x_dtype``: the inputs both libraries get (MNIST's
+    pixels are float32; each library trains in X's dtype). ``info``: why an "mlp" row that is
+    not judged is there.
     """
 
     id: str
@@ -1532,6 +1534,8 @@ class EstimatorCase:
     theirs_params: tuple[tuple[str, Any], ...] = ()
     seeded: tuple[str, ...] = ()
     judged: bool = True
+    x_dtype: str = "float32"
+    info: str = ""
 
     def params(self, library: str, seed: int, max_iter: int) -> dict[str, Any]:
         """Constructor arguments of ``library``'s estimator for one run."""
@@ -1562,15 +1566,23 @@ class EstimatorCase:
 
 _SK_MLP = "sklearn.neural_network.MLPClassifier"
 #: The MLPClassifier case of the issue's bar (scikit-learn's defaults: the model a user gets by
-#: replacing the import; max_iter 20), a wider network with the same settings whose targets are
-#: shown but not judged, and two informational rows with each library's defaults.
+#: replacing the import; max_iter 20), the same on float64 inputs and a wider network, whose
+#: targets are shown but not judged, and two informational rows with each library's defaults.
 ESTIMATOR_CASES: tuple[EstimatorCase, ...] = (
     EstimatorCase("mlp_100", "MLPClassifier((100,), max_iter={max_iter})", "mlp", "MLPClassifier",
                   _SK_MLP, (("hidden_layer_sizes", (100,)),), (("hidden_layer_sizes", (100,)),),
                   ("mlpcore", "sklearn")),
     EstimatorCase("mlp_256_128", "MLPClassifier((256, 128), max_iter={max_iter})", "mlp",
                   "MLPClassifier", _SK_MLP, (("hidden_layer_sizes", (256, 128)),),
-                  (("hidden_layer_sizes", (256, 128)),), ("mlpcore", "sklearn"), judged=False),
+                  (("hidden_layer_sizes", (256, 128)),), ("mlpcore", "sklearn"), judged=False,
+                  info="A wider network than scikit-learn's default, measured against the same bar for "
+                       "information (not judged)."),
+    EstimatorCase("mlp_100_float64", "MLPClassifier((100,), max_iter={max_iter}), float64 X", "mlp",
+                  "MLPClassifier", _SK_MLP, (("hidden_layer_sizes", (100,)),), (("hidden_layer_sizes", (100,)),),
+                  ("mlpcore", "sklearn"), judged=False, x_dtype="float64",
+                  info="The bar's network on the same pixels as float64, which both libraries then train "
+                       "in (scikit-learn's dtype rule), measured against the same bar for information "
+                       "(not judged)."),
     EstimatorCase("softmax", "SoftmaxRegression() vs LogisticRegression(max_iter=1000)", "info",
                   "SoftmaxRegression", "sklearn.linear_model.LogisticRegression", (),
                   (("max_iter", 1000),), ("mlpcore",)),
@@ -1717,12 +1729,13 @@ def _mlp_flops(layers: Sequence[int], n_iter: int, n_train: int, n_test: int) ->
     return n_iter * n_train * (6 * P - 2 * first) + 2 * n_test * 2 * P
 
 
-def _gemm_gflops(m: int, k: int, n: int, min_time: float = 0.05, repeats: int = 5) -> float:
-    """mlpcore's float32 GEMM rate on an m x k @ k x n product at the current thread count,
+def _gemm_gflops(m: int, k: int, n: int, min_time: float = 0.05, repeats: int = 5,
+                 dtype: Any = np.float32) -> float:
+    """mlpcore's GEMM rate (float32, or ``dtype``) on an m x k @ k x n product at the current thread count,
     from the fastest of ``repeats`` measurements: a bound, so the best the machine did (a
     busy moment would understate the rate and overstate the bound's strength)."""
-    a, b = gemm_operands(GemmCase("ceiling", "ceiling", m, n, k))
-    out = np.empty((m, n), dtype=np.float32)
+    a, b = gemm_operands(GemmCase("ceiling", "ceiling", m, n, k), dtype)
+    out = np.empty((m, n), dtype=dtype)
 
     def run() -> None:
         ops.matmul(a, b, out=out)
@@ -1740,6 +1753,8 @@ def _estimator_row(case: EstimatorCase, threads: int, sizes: EstimatorSizes,
         "label": case.label(sizes.mlp_max_iter),
         "kind": case.kind,
         "judged": case.kind == "mlp" and case.judged,
+        "info": case.info,
+        "x_dtype": case.x_dtype,
         "threads": threads,
         "seeds": list(seeds),
         "n_train": sizes.n_train,
@@ -1868,6 +1883,8 @@ def run_estimator_comparison(
                 row["skipped"] = skipped
                 continue
             row["data"] = source
+            x_train, x_test = (X_train, X_test) if case.x_dtype == "float32" else \
+                (X_train.astype(case.x_dtype), X_test.astype(case.x_dtype))
             say(f"estimators {row['label']} threads={n_threads}, seeds "
                 f"{', '.join(map(str, seeds))}, {repeats} run(s) each ...")
             pause = settle if n_threads > 1 else 0.0
@@ -1882,8 +1899,8 @@ def run_estimator_comparison(
                     params = case.params(lib, seeds[0], 1)  # one epoch for the MLPs
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        classes[lib](**params).fit(X_train[:warm], y_train[:warm]).score(
-                            X_test[:warm], y_test[:warm])
+                        classes[lib](**params).fit(x_train[:warm], y_train[:warm]).score(
+                            x_test[:warm], y_test[:warm])
                 for s, seed in enumerate(seeds):
                     for k in range(repeats):
                         first = s * repeats + k  # who goes first alternates every round
@@ -1893,7 +1910,7 @@ def run_estimator_comparison(
                                 time.sleep(pause)
                             runs[lib][s].append(_end_to_end(
                                 classes[lib], case.params(lib, seed, sizes.mlp_max_iter),
-                                X_train, y_train, X_test, y_test, row["label"], lib))
+                                x_train, y_train, x_test, y_test, row["label"], lib))
             row["others_cpu"] = _others_share(cpu_start, _cores())
             _fill_estimator_row(row, case, runs, sizes, n_threads, X_train.shape[1],
                                 len(np.unique(y_train)))
@@ -1944,7 +1961,8 @@ def _fill_estimator_row(row: dict[str, Any], case: EstimatorCase,
     with fixed_threads(threads):
         if threads > 1:
             time.sleep(1.0)  # scikit-learn's BLAS threads may still spin: once per row, be generous
-        row["gemm_gflops"] = _gemm_gflops(min(200, sizes.n_train), layers[0], layers[1], repeats=7)
+        row["gemm_gflops"] = _gemm_gflops(min(200, sizes.n_train), layers[0], layers[1], repeats=7,
+                                          dtype=case.x_dtype)
     row["ratio_ceiling"] = row["sklearn_seconds"] / (row["flops"] / (row["gemm_gflops"] * 1e9))
 
 
@@ -2028,8 +2046,7 @@ def _estimator_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
                 text += (" The issue's bar: scikit-learn's default network, the model a user gets"
                          " by replacing the import.")
             else:
-                text += (" A wider network than scikit-learn's default, measured against the same"
-                         " bar for information (not judged).")
+                text += " " + r["info"]
             parts = []
             for lib in ESTIMATOR_LIBRARIES:
                 if r[f"{lib}_fit_s"]:
