@@ -62,6 +62,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 # --------------------------------------------------------------------------- #
@@ -1444,7 +1445,8 @@ def test_settings_beyond_float32_are_refused_by_name():
                                  ("epsilon", 1e-50, "rounds to 0 in float32"),
                                  ("max_norm", 1e-50, "rounds to 0 in float32"),
                                  ("learning_rate_init", 1e-50, "rounds to 0 in float32")]:
-        with pytest.raises(ValueError, match=re.escape(f"MLPClassifier: {name}={value!r} {message}")):
+        # scikit-learn's InvalidParameterError, as every bad setting (a ValueError and a TypeError)
+        with pytest.raises(InvalidParameterError, match=re.escape(f"MLPClassifier: {name}={value!r} {message}")):
             MLPClassifier((4,), max_iter=1, **{name: value}).fit(X32, y)
         if name in ("epsilon", "max_norm"):
             with expect_convergence_warning(1):
@@ -1891,8 +1893,6 @@ def test_scipy_sparse_X_trains_and_predicts_as_its_dense_copy(fmt):
 def test_bad_hyper_parameters_raise_sklearns_invalid_parameter_error(Est, params):
     """scikit-learn raises InvalidParameterError, both a ValueError and a TypeError, so handlers
     written for either catch it (a plain TypeError escaped `except ValueError`)."""
-    from sklearn.utils._param_validation import InvalidParameterError
-
     with pytest.raises(InvalidParameterError, match=Est.__name__) as info:
         Est(**params).fit(X, TARGETS["binary"])
     assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)

@@ -257,10 +257,10 @@ class _BaseMLP(BaseEstimator):
             value = float(value)
             if value > limit:
                 raise ValueError(_error(self, f"{name}={value!r} is beyond {dtype}'s range (at most {limit:.4g}), "
-                                              "the dtype the network trains in (X's)"))
+                                              "the dtype the network trains in"))
             if name in ("learning_rate_init", "epsilon", "max_norm") and value > 0 and dtype.type(value) == 0:
                 raise ValueError(_error(self, f"{name}={value!r} rounds to 0 in {dtype}, the dtype the network "
-                                              "trains in (X's)"))
+                                              "trains in"))
 
     def _optimizer(self) -> SGD | Adam:
         max_norm = None if self.max_norm is None else float(self.max_norm)
@@ -421,9 +421,9 @@ class _BaseMLP(BaseEstimator):
         """sample_weight validated as scikit-learn does (None, a number or one finite weight >= 0
         per row), as ``(w / s, s)``: float64 weights (``_fit`` gives them the network's dtype),
         divided by the power of two s nearest their mean, so that batch sums stay far inside
-        float32's range whatever the weights' scale. Exact: the loss term depends only on weights relative to their
-        batch's sum, and the penalty alpha / (2 W_B) is kept by dividing alpha by s alongside
-        (EpochRunner.run)."""
+        float32's range whatever the weights' scale. Exact: the loss term depends only on
+        weights relative to their batch's sum, and the penalty alpha / (2 W_B) is kept by
+        dividing alpha by s alongside (EpochRunner.run)."""
         if sample_weight is None:
             return None
         try:
@@ -432,7 +432,8 @@ class _BaseMLP(BaseEstimator):
             raise type(exc)(_error(self, f"sample_weight: {exc}")) from None
         if not np.isfinite(weights).all():
             raise ValueError(_error(self, "sample_weight must hold finite weights"))
-        # The largest weight is at most n times the mean: within float32 once divided by it.
+        # The largest weight is at most n times the mean: within float32 (the narrower dtype a
+        # network trains in) once divided by it.
         scale = 2.0 ** float(np.round(np.log2(weights[weights > 0].mean())))
         return weights / scale, scale
 
@@ -444,7 +445,8 @@ class _BaseMLP(BaseEstimator):
         # scikit-learn's dtypes: float32 X trains in float32, anything else in float64; a
         # continued fit keeps its network's.
         dtype = (np.float32 if X.dtype == np.float32 else np.float64) if first else self._model.dtype
-        self._check_dtype_range(dtype)
+        with as_parameter_error():  # a bad setting, raised as _validate_settings raises them
+            self._check_dtype_range(dtype)
         if first:
             self._initialize(X.shape[1], n_outputs, rng, dtype)
         else:
@@ -622,7 +624,8 @@ class _BaseMLP(BaseEstimator):
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices, ``coefs_[l]`` of shape (units in layer l, units in layer l + 1).
 
-        As in scikit-learn they are the model's own weights (float32 views): writing into them
+        As in scikit-learn they are the model's own weights (views, in the dtype it trains in,
+        float32 or float64): writing into them
         changes the model, and assigning a list of matrices of the same shapes replaces them
         (for example to start a ``warm_start`` fit from given weights).
         """
@@ -666,11 +669,11 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
         """Output activations of validated inputs.
 
-        Training runs in float32, but predictions for users run the float32 weights in float64:
-        the float32 GEMM's rounding depends on how many rows share a call, so a sample's
-        prediction could change in its last bits with the rest of the batch; in float64 those
-        differences are far below float32 resolution. Validation scores during training use
-        float32 (``exact=False``).
+        A network trained in float32 (on float32 X) still predicts for users in float64: the
+        float32 GEMM's rounding depends on how many rows share a call, so a sample's prediction
+        could change in its last bits with the rest of the batch; in float64 those differences
+        are far below float32 resolution. Validation scores during training use the network's
+        own dtype (``exact=False``).
         """
         if not exact:
             return self._model.forward(c_array(x, dtype=self._model.dtype))
