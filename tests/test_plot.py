@@ -208,6 +208,39 @@ def test_roc_curve_single_array_with_string_labels_and_pos_label(binary):
         plot.roc_curve(names, scores["good"])
 
 
+def test_multiclass_scores_give_one_vs_rest_curves_and_their_micro_average(tmp_path):
+    """2-D scores (predict_proba): a curve per class, y == c against column c, and the
+    micro-average over every (sample, class) pair, with the AUCs scikit-learn computes."""
+    skm = pytest.importorskip("sklearn.metrics")
+    from sklearn.preprocessing import label_binarize
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 4, 300)
+    proba = rng.dirichlet(np.ones(4), 300) + 0.6 * np.eye(4)[y] * rng.random((300, 1))
+    labels = np.array(["w", "x", "y", "z"])
+    onehot = label_binarize(y, classes=np.arange(4))
+    fig = plot.roc_curve(labels[y], proba, path=tmp_path / "roc.png")
+    assert_png(tmp_path / "roc.png", fig)
+    (ax,) = fig.axes
+    for c in range(4):
+        auc = skm.roc_auc_score(onehot[:, c], proba[:, c])
+        fpr, tpr, _ = metrics.roc_curve(onehot[:, c], proba[:, c])
+        curve = line(ax, f"class {str(labels[c])!r} (AUROC = {auc:.3f})")
+        np.testing.assert_array_equal(curve.get_xdata(), fpr)
+        np.testing.assert_array_equal(curve.get_ydata(), tpr)
+    micro = skm.roc_auc_score(onehot, proba, average="micro")
+    assert line(ax, f"micro-average (AUROC = {micro:.3f})").get_linewidth() > 2
+    fig = plot.precision_recall_curve(y, proba, classes=[0, 1, 2, 3])
+    (ax,) = fig.axes
+    for c in range(4):
+        line(ax, f"class {c} (AP = {skm.average_precision_score(onehot[:, c], proba[:, c]):.3f})")
+    line(ax, f"micro-average (AP = {skm.average_precision_score(onehot, proba, average='micro'):.3f})")
+    # A class absent from y_true has no curve; the others and the micro-average remain.
+    present = y != 2
+    labels_drawn = [ln.get_label() for ln in plot.roc_curve(y[present], proba[present], classes=[0, 1, 2, 3]).axes[0].get_lines()]
+    assert [t.split(" (")[0] for t in labels_drawn] == ["class 0", "class 1", "class 3", "micro-average", "chance"]
+
+
 def test_precision_recall_curve_steps_enclose_average_precision(binary, tmp_path):
     sklearn_metrics = pytest.importorskip("sklearn.metrics")
     y, scores = binary
@@ -529,8 +562,19 @@ def test_bad_roc_and_pr_input():
         plot.roc_curve(y, [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match=r"precision_recall_curve: y_true and scores\['b'\] must have the same length"):
         plot.precision_recall_curve(y, {"a": [0.1, 0.2, 0.3, 0.4], "b": [0.1]})
-    with pytest.raises(ValueError, match=r"roc_curve: scores must be 1-D \(got 2-D"):
-        plot.roc_curve(y, np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"roc_curve: scores must be 1-D \(got 3-D"):
+        plot.roc_curve(y, np.ones((4, 2, 2)))
+    with pytest.raises(ValueError, match=r"roc_curve: scores has 3 columns but y_true holds 2 classes; give classes="):
+        plot.roc_curve(y, np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"roc_curve: classes must be 3 distinct labels, one per column of scores "
+                                         r"\(got 3, 2 distinct\)"):
+        plot.roc_curve(y, np.ones((4, 3)), classes=[0, 1, 1])
+    with pytest.raises(ValueError, match=r"precision_recall_curve: y_true holds labels not in classes: \[1\]"):
+        plot.precision_recall_curve(y, np.ones((4, 2)), classes=[0, 2])
+    with pytest.raises(ValueError, match=r"roc_curve: pos_label is for binary scores"):
+        plot.roc_curve(y, np.ones((4, 2)), pos_label=1)
+    with pytest.raises(ValueError, match=r"roc_curve: classes names the columns of 2-D scores \(got 1-D scores\)"):
+        plot.roc_curve(y, [0.1, 0.2, 0.3, 0.4], classes=[0, 1])
     with pytest.raises(ValueError, match=r"roc_curve: scores is an empty dict"):
         plot.roc_curve(y, {})
     with pytest.raises(TypeError, match=r"roc_curve: the keys of scores must be model names \(str\) \(got int 1\)"):

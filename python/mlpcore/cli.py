@@ -475,12 +475,10 @@ def _evaluation_plots(plot: Any, directory: Path, y: np.ndarray, proba: np.ndarr
                        title=f"ROC, {what}, positive class {_name(classes[1])!r}")
         written.append(str(path))
     else:
-        # One curve for k classes: the micro average, every (sample, class) pair one binary
-        # decision scored by that class's probability (one-vs-rest, pooled).
-        indicator = (y[:, None] == np.arange(k)[None, :]).astype(np.int64)
+        # A one-vs-rest curve per class present, and their micro-average.
         path = directory / "roc.png"
-        plot.roc_curve(indicator.ravel(), proba.ravel(), pos_label=1, path=path,
-                       title=f"ROC, {what}, micro-average over {k} classes")
+        plot.roc_curve(classes[y], proba, classes=classes, path=path,
+                       title=f"ROC, {what}, one-vs-rest over {k} classes")
         written.append(str(path))
     path = directory / "confusion_matrix.png"
     plot.confusion_matrix(classes[y], classes[proba.argmax(axis=1)], labels=classes, path=path,

@@ -48,6 +48,7 @@ from ._validation import (
     check_int,
     check_same_length,
     describe,
+    show,
 )
 
 __all__ = [
@@ -340,26 +341,84 @@ def _score_sets(func: str, y_true: Any, scores: Any, pos_label: Any) -> tuple[np
     return positive, sets
 
 
+def _curve_sets(func: str, y_true: Any, scores: Any, pos_label: Any, classes: Any
+                ) -> tuple[bool, list[tuple[str | None, np.ndarray, np.ndarray]]]:
+    """``(multiclass, [(name, truth, scores), ...])``: the binary case as :func:`_score_sets`
+    gives it (one truth for every model); for a 2-D ``scores`` of k columns, one-vs-rest per
+    class (truth ``y == c`` against column c) and last their micro-average (every (sample,
+    class) pair one binary decision, pooled)."""
+    try:
+        two_d = not isinstance(scores, Mapping) and np.ndim(scores) == 2
+    except ValueError:  # ragged: the binary path names it
+        two_d = False
+    if not two_d:
+        if classes is not None:
+            raise ValueError(f"{func}: classes names the columns of 2-D scores (got 1-D scores)")
+        positive, sets = _score_sets(func, y_true, scores, pos_label)
+        return False, [(name, positive, s) for name, s in sets]
+    if pos_label is not None:
+        raise ValueError(f"{func}: pos_label is for binary scores; 2-D scores give a curve per class "
+                         "(one-vs-rest) and their micro-average")
+    yt = as_label_array(y_true, "y_true", func)
+    s = as_float_array(scores, "scores", func, ndim=2)
+    check_same_length(func, y_true=yt, scores=s)
+    k = s.shape[1]
+    if classes is None:
+        present = np.unique(yt)
+        if len(present) != k:
+            raise ValueError(f"{func}: scores has {k} columns but y_true holds {len(present)} classes; "
+                             "give classes=, the label of each column")
+        labels = present
+    else:
+        labels = as_label_array(classes, "classes", func)
+        if len(labels) != k or len(np.unique(labels)) != k:
+            raise ValueError(f"{func}: classes must be {k} distinct labels, one per column of scores "
+                             f"(got {len(labels)}, {len(np.unique(labels))} distinct)")
+        unknown = np.setdiff1d(yt, labels)
+        if unknown.size:
+            raise ValueError(f"{func}: y_true holds labels not in classes: {unknown[:5].tolist()}")
+    truth = yt[:, None] == labels[None, :]
+    sets: list[tuple[str | None, np.ndarray, np.ndarray]] = [
+        (f"class {show(c)}", truth[:, j], s[:, j]) for j, c in enumerate(labels)]
+    sets.append(("micro-average", truth.ravel(), s.ravel()))
+    return True, sets
+
+
+def _curve_style(i: int, name: str | None, multiclass: bool) -> dict[str, Any]:
+    """Models and classes in the colour cycle; the micro-average thick and black."""
+    if multiclass and name == "micro-average":
+        return {"color": "black", "linewidth": 2.4}
+    return {"color": f"C{i % 10}", "linewidth": 1.2 if multiclass else 1.8}
+
+
 def _legend_label(name: str | None, what: str, value: float) -> str:
     text = f"{what} = {value:.3f}"
     return text if name is None else f"{name} ({text})"
 
 
 def roc_curve(
-    y_true: Any, scores: Any, *, pos_label: Any = None, ax: Any = None, path: Any = None, title: str | None = None
+    y_true: Any, scores: Any, *, pos_label: Any = None, classes: Any = None, ax: Any = None, path: Any = None,
+    title: str | None = None
 ) -> Figure:
-    """ROC curves of one or several binary scorers, with the area under each in the legend.
+    """ROC curves of one or several binary scorers, or of a multiclass one, with the area under
+    each in the legend.
 
     Parameters
     ----------
     y_true:
-        Binary labels (two classes; both must be present).
+        Binary labels (two classes; both must be present), or for 2-D scores the class labels.
     scores:
         One array of scores (higher means more likely positive), or a dict
-        ``{model name: scores}`` to overlay several models on the same labels.
+        ``{model name: scores}`` to overlay several models on the same labels. Or a 2-D array
+        of k columns, one per class (e.g. ``predict_proba``): a one-vs-rest curve per class
+        (``y == c`` scored by column c; a class absent from y_true has none) and their
+        micro-average, every (sample, class) pair one binary decision, pooled.
     pos_label:
-        The positive class; defaults to 1 for labels in {0, 1} or {−1, 1}, as in
-        :func:`mlpcore.metrics.roc_curve`.
+        The positive class of binary scores; defaults to 1 for labels in {0, 1} or {−1, 1}, as
+        in :func:`mlpcore.metrics.roc_curve`.
+    classes:
+        For 2-D scores, the label of each column (default: the sorted classes of y_true, when
+        there are k of them).
     ax, path, title:
         See the module documentation.
 
@@ -374,18 +433,21 @@ def roc_curve(
     out = _check_path(path, func)
     _check_title(title, func)
     _check_ax(ax, func)
-    positive, sets = _score_sets(func, y_true, scores, pos_label)
+    multiclass, sets = _curve_sets(func, y_true, scores, pos_label, classes)
+    positive = sets[-1][1]  # binary: every model's; multiclass: the micro-average's, always both kinds
     if positive.all() or not positive.any():
         raise ValueError(
             f"{func}: y_true must contain both the positive and the negative class to draw a ROC curve "
             f"(got {int(positive.sum())} positive and {int((~positive).sum())} negative samples)"
         )
-    truth = positive.astype(np.int64)
     fig, ax = _axes(ax, (5.2, 5))
-    for i, (name, s) in enumerate(sets):
+    for i, (name, positive, s) in enumerate(sets):
+        if positive.all() or not positive.any():
+            continue  # a class absent from y_true (or the only one): no ROC curve
+        truth = positive.astype(np.int64)
         fpr, tpr, _ = metrics.roc_curve(truth, s)
         auc = metrics.roc_auc(truth, s)
-        ax.plot(fpr, tpr, color=f"C{i % 10}", linewidth=1.8, label=_legend_label(name, "AUROC", auc))
+        ax.plot(fpr, tpr, label=_legend_label(name, "AUROC", auc), **_curve_style(i, name, multiclass))
     ax.plot([0, 1], [0, 1], color="0.55", linestyle="--", linewidth=1, label="chance (AUROC = 0.5)")
     _unit_square(ax, "false positive rate", "true positive rate", "lower right", title)
     return _finish(fig, out)
@@ -405,11 +467,14 @@ def _unit_square(ax: Any, xlabel: str, ylabel: str, legend: str, title: str | No
 
 
 def precision_recall_curve(
-    y_true: Any, scores: Any, *, pos_label: Any = None, ax: Any = None, path: Any = None, title: str | None = None
+    y_true: Any, scores: Any, *, pos_label: Any = None, classes: Any = None, ax: Any = None, path: Any = None,
+    title: str | None = None
 ) -> Figure:
-    """Precision-recall curves of one or several binary scorers, with average precision in the legend.
+    """Precision-recall curves of one or several binary scorers, or of a multiclass one, with
+    average precision in the legend.
 
-    Arguments as :func:`roc_curve`; y_true must contain at least one positive sample.
+    Arguments as :func:`roc_curve` (2-D scores: a curve per class present in y_true, and their
+    micro-average); y_true must contain at least one positive sample.
 
     Returns
     -------
@@ -423,18 +488,21 @@ def precision_recall_curve(
     out = _check_path(path, func)
     _check_title(title, func)
     _check_ax(ax, func)
-    positive, sets = _score_sets(func, y_true, scores, pos_label)
+    multiclass, sets = _curve_sets(func, y_true, scores, pos_label, classes)
+    positive = sets[-1][1]  # binary: every model's; multiclass: the micro-average's
     if not positive.any():
         raise ValueError(f"{func}: y_true has no positive samples, so precision and recall are undefined")
-    truth = positive.astype(np.int64)
     fig, ax = _axes(ax, (5.2, 5))
-    for i, (name, s) in enumerate(sets):
+    for i, (name, in_class, s) in enumerate(sets):
+        if not in_class.any():
+            continue  # a class absent from y_true: no curve
+        truth = in_class.astype(np.int64)
         precision, recall, _ = metrics.precision_recall_curve(truth, s)
         ap = metrics.average_precision(truth, s)
         # Recall decreases along the arrays; "steps-post" holds precision[k] from recall[k] to
         # recall[k+1], the rectangles whose areas sum to AP.
-        ax.plot(recall, precision, drawstyle="steps-post", color=f"C{i % 10}", linewidth=1.8,
-                label=_legend_label(name, "AP", ap))
+        ax.plot(recall, precision, drawstyle="steps-post", label=_legend_label(name, "AP", ap),
+                **_curve_style(i, name, multiclass))
     rate = float(positive.mean())
     ax.axhline(rate, color="0.55", linestyle="--", linewidth=1, label=f"chance (positive rate = {rate:.3f})")
     _unit_square(ax, "recall", "precision", "lower left", title)
