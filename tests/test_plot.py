@@ -154,7 +154,13 @@ def test_learning_curves_of_a_fitted_estimator(library, tmp_path):
     fig = plot.learning_curves(plain)
     (ax,) = fig.axes
     np.testing.assert_array_equal(line(ax, "train").get_ydata(), plain.loss_curve_)
-    line(ax, f"best epoch ({int(np.argmin(plain.loss_curve_)) + 1})")
+    line(ax, f"best epoch ({int(np.argmin(plain.loss_curve_)) + 1})")  # max_iter ran: not stopped early
+    # partial_fit calls count one epoch each in n_iter_: not stopped early either
+    online = module.MLPRegressor(hidden_layer_sizes=(8,), random_state=0)
+    for _ in range(3):
+        online.partial_fit(X, y.astype(float))
+    (ax,) = plot.learning_curves(online).axes
+    line(ax, f"best epoch ({int(np.argmin(online.loss_curve_)) + 1})")
 
 
 def test_learning_curves_dict_with_validation_scores_only():

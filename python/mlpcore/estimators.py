@@ -625,9 +625,9 @@ class _BaseMLP(BaseEstimator):
         """Weight matrices, ``coefs_[l]`` of shape (units in layer l, units in layer l + 1).
 
         As in scikit-learn they are the model's own weights (views, in the dtype it trains in,
-        float32 or float64): writing into them
-        changes the model, and assigning a list of matrices of the same shapes replaces them
-        (for example to start a ``warm_start`` fit from given weights).
+        float32 or float64): writing into them changes the model, and assigning a list of
+        matrices of the same shapes replaces them (for example to start a ``warm_start`` fit
+        from given weights).
         """
         check_is_fitted(self, "_model")
         return _Layers([W for W, _ in self._model._views()], lambda arrays: self._set_weights(arrays, "coefs_", 0))

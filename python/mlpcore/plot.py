@@ -228,15 +228,15 @@ def _estimator_history(estimator: Any) -> tuple[dict[str, Any], str]:
     """The curves a fitted MLP estimator keeps (mlpcore's or scikit-learn's): ``loss_curve_``
     and, with early stopping, ``validation_scores_`` (accuracy or R^2; no validation loss is
     recorded, as in scikit-learn). The best epoch is that of the best validation score, else of
-    the lowest training loss (``best_loss_``); stopped early when fewer epochs than ``max_iter``
-    ran."""
+    the lowest training loss (``best_loss_``); stopped early when one fit ran all the epochs and
+    fewer than ``max_iter`` (``partial_fit`` calls and warm starts count their own epochs in
+    ``n_iter_``)."""
     losses = list(estimator.loss_curve_)
     scores = getattr(estimator, "validation_scores_", None)
     scores = [] if scores is None else list(scores)
-    best_of = scores if scores else [-v for v in losses]
-    best = int(np.argmax(best_of)) if len(best_of) else None
-    ran = getattr(estimator, "n_iter_", len(losses))
-    stopped = bool(isinstance(ran, numbers.Integral) and ran < getattr(estimator, "max_iter", ran))
+    best = int(np.argmax(scores)) if scores else int(np.argmin(losses)) if losses else None
+    ran = getattr(estimator, "n_iter_", None)
+    stopped = bool(ran == len(losses) < getattr(estimator, "max_iter", 0))
     is_classifier = hasattr(estimator, "classes_")
     raw = {"train_loss": losses, "val_loss": [], "train_accuracy": [], "val_accuracy": list(scores),
            "best_epoch": best, "stopped_early": stopped}
